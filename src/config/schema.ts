@@ -1,0 +1,95 @@
+/**
+ * The zod schema of config.yaml. Every object is strict, so a typo such as
+ * `human.timeout_secs` is an error rather than a silently ignored key.
+ * Numbers and booleans also accept their string forms, because `${VAR}` substitution
+ * always yields strings (`max_tokens: ${MAX_TOKENS:-4096}` must become the number 4096).
+ */
+import { z } from 'zod';
+
+/** Human policy levels, weakest to strongest. */
+export const LEVELS = ['auto', 'approve', 'confirm'] as const;
+export type Level = (typeof LEVELS)[number];
+
+function numberFrom(schema: z.ZodNumber) {
+  return z.preprocess((v) => (typeof v === 'string' && v.trim() !== '' && !Number.isNaN(Number(v)) ? Number(v) : v), schema);
+}
+function booleanFrom() {
+  return z.preprocess((v) => (v === 'true' ? true : v === 'false' ? false : v), z.boolean());
+}
+/** A list of strings; a single comma-separated string (typical of `${VAR}`) is split. */
+function stringList() {
+  return z.preprocess(
+    (v) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter((s) => s !== '') : v),
+    z.array(z.string().min(1)),
+  );
+}
+
+const slackSchema = z
+  .strictObject({
+    bot_token: z.string().optional(),
+    app_token: z.string().optional(),
+    respond: z.enum(['mentions', 'all']).default('mentions'),
+    allowed_users: stringList().default([]),
+    allowed_channels: stringList().default([]),
+    api_url: z.url().default('https://slack.com/api/'),
+  })
+  .prefault({});
+
+export const configSchema = z.strictObject({
+  bot: z
+    .strictObject({
+      name: z.string().min(1).default('mithai'),
+      persona: z.string().default('You are a helpful operations assistant for an SRE team.'),
+    })
+    .prefault({}),
+  adapter: z.strictObject({ slack: slackSchema }).prefault({}),
+  llm: z
+    .strictObject({
+      provider: z.literal('anthropic').default('anthropic'),
+      model: z.string().min(1).default('claude-sonnet-4-6'),
+      max_tokens: numberFrom(z.number().int().positive()).default(4096),
+      anthropic: z
+        .strictObject({
+          api_key: z.string().optional(),
+          base_url: z.url().optional(),
+          max_retries: numberFrom(z.number().int().min(0).max(10)).default(3),
+          timeout_seconds: numberFrom(z.number().positive()).default(600),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
+  agent: z
+    .strictObject({
+      max_iterations: numberFrom(z.number().int().positive()).default(20),
+      max_tool_result_chars: numberFrom(z.number().int().positive()).default(16000),
+      max_history_messages: numberFrom(z.number().int().positive()).default(100),
+      tool_timeout_seconds: numberFrom(z.number().positive()).default(60),
+    })
+    .prefault({}),
+  skills: z
+    .strictObject({
+      paths: z.array(z.string().min(1)).default(['./skills']),
+      enabled: stringList().optional(),
+      config: z.record(z.string(), z.unknown()).default({}),
+    })
+    .prefault({}),
+  human: z
+    .strictObject({
+      timeout_seconds: numberFrom(z.number().positive()).default(300),
+      approvers: stringList().default([]),
+      confirm_requires_second_person: booleanFrom().default(false),
+      overrides: z.record(z.string().regex(/^[a-z0-9_-]+__[A-Za-z0-9_-]+$/, 'expected a tool name like skill__tool'), z.enum(LEVELS)).default({}),
+    })
+    .prefault({}),
+  memory: z.strictObject({ path: z.string().min(1).default('./memory') }).prefault({}),
+  state: z.strictObject({ path: z.string().min(1).default('./.mithai/state') }).prefault({}),
+  logging: z
+    .strictObject({
+      level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+      file: z.string().min(1).optional(),
+    })
+    .prefault({}),
+});
+
+/** The parsed, defaulted configuration the program uses. */
+export type Config = z.infer<typeof configSchema>;

@@ -1,0 +1,76 @@
+/**
+ * The words of the approval lifecycle, used the same in types, SQLite columns, audit fields,
+ * card text and docs.
+ *
+ *   pending ─┬─> approved ──> executing ──> succeeded | failed
+ *            │                     └──────> unknown   (crash during execution; never re-run)
+ *            ├─> denied
+ *            ├─> expired     (no decision by the deadline; never reported as denied)
+ *            └─> cancelled   (shutdown, restart, turn aborted)
+ */
+import type { Level } from '../config/schema.ts';
+
+/** Why a call has the level it has. */
+export type LevelReason = 'declared' | 'default' | 'override' | 'dynamic' | 'taint' | 'fail_closed';
+
+export type ApprovalState =
+  | 'pending'
+  | 'approved'
+  | 'denied'
+  | 'expired'
+  | 'cancelled'
+  | 'executing'
+  | 'succeeded'
+  | 'failed'
+  | 'unknown';
+
+/** States from which nothing further happens. */
+export const FINAL_STATES: ReadonlySet<ApprovalState> = new Set(['denied', 'expired', 'cancelled', 'succeeded', 'failed', 'unknown']);
+
+/** One gated tool call, as persisted (one row per approval). */
+export interface Approval {
+  /** Schema version of this record. */
+  version: 1;
+  id: string;
+  /** The model's tool_use id. */
+  callId: string;
+  sessionKey: string;
+  tool: string;
+  toolDescription: string;
+  level: Exclude<Level, 'auto'>;
+  levelReason: LevelReason;
+  /** sha256 of tool name + canonical JSON input. */
+  fingerprint: string;
+  /** The validated input, as canonical JSON (internal state; redacted before it leaves). */
+  inputJson: string;
+  requester: string;
+  channel: string;
+  thread: string;
+  /** Phrase a confirm approver must type (null for approve). */
+  confirmPhrase: string | null;
+  state: ApprovalState;
+  createdAt: string;
+  /** ISO time after which the approval can no longer be decided. */
+  deadline: string;
+  decider: string | null;
+  decidedAt: string | null;
+  /** Reason given with a deny, or why it was cancelled. */
+  reason: string | null;
+  /** Short outcome text once run (error message for failed). */
+  outcome: string | null;
+  finishedAt: string | null;
+  /** Adapter-specific reference to where the approval is shown (e.g. Slack channel + ts), JSON. */
+  displayRef: string | null;
+}
+
+export type Decision = 'approve' | 'deny';
+
+/** Why decide() changed nothing. */
+export type DecideRefusal = 'not_found' | 'not_permitted' | 'wrong_phrase' | 'already_decided' | 'expired';
+
+export type DecideResult =
+  | { ok: true; approval: Approval }
+  | { ok: false; refusal: DecideRefusal; message: string; approval: Approval | undefined };
+
+/** How a wait for a decision ended. */
+export type WaitOutcome = 'approved' | 'denied' | 'expired' | 'cancelled';
