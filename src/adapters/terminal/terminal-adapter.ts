@@ -1,0 +1,100 @@
+/**
+ * `mithai chat`: the engine in a terminal. Replies and tool activity are printed; an `approve`
+ * call asks y/n, a `confirm` call asks for the phrase. Piped stdin works the same way, line by
+ * line, so scripts can answer approvals. The local user is both requester and decider, and the
+ * gate still checks that against `human.approvers` and `confirm_requires_second_person`.
+ */
+import type { Writable } from 'node:stream';
+import type { Adapter, ToolActivity, Turn } from '../../engine/types.ts';
+import type { Approval, DecideResult, Decision, WaitOutcome } from '../../human/types.ts';
+import type { LineReader } from './line-reader.ts';
+import { describeApproval, describeState } from './approval-text.ts';
+
+/** The part of the approval gate the terminal needs. */
+export interface TerminalDecisions {
+  decide(id: string, decider: string, decision: Decision, options?: { typedPhrase?: string; reason?: string }): DecideResult;
+  wait(id: string, signal?: AbortSignal): Promise<WaitOutcome>;
+}
+
+export interface TerminalAdapterOptions {
+  lines: LineReader;
+  output: Writable;
+  /** The local user: requester of every turn and decider of every answer typed here. */
+  user: string;
+  botName: string;
+  decisions: TerminalDecisions;
+  redact(text: string): string;
+}
+
+export class TerminalAdapter implements Adapter {
+  readonly name = 'terminal';
+  readonly #o: TerminalAdapterOptions;
+  /** Prompts still running, so `stop()` can wait for them. */
+  readonly #prompts = new Set<Promise<void>>();
+
+  constructor(options: TerminalAdapterOptions) {
+    this.#o = options;
+  }
+
+  async start(): Promise<void> {}
+
+  async stop(): Promise<void> {
+    await Promise.allSettled([...this.#prompts]);
+  }
+
+  async reply(_turn: Turn, text: string): Promise<void> {
+    this.#print(`${this.#o.botName}> ${text}`);
+  }
+
+  showActivity(_turn: Turn, activity: ToolActivity): void {
+    const detail = activity.detail ? `: ${activity.detail}` : '';
+    this.#print(`  [tool] ${activity.tool} ${activity.phase}${detail}`);
+  }
+
+  async requestApproval(approval: Approval): Promise<void> {
+    this.#print(describeApproval(approval));
+    // The answer is read in the background: the decision comes back through the gate, and the
+    // prompt gives up as soon as the approval settles some other way (expiry, cancellation).
+    const prompt = this.#ask(approval).finally(() => this.#prompts.delete(prompt));
+    this.#prompts.add(prompt);
+  }
+
+  async showDecision(approval: Approval): Promise<void> {
+    this.#print(`  ${describeState(approval)}`);
+  }
+
+  async #ask(approval: Approval): Promise<void> {
+    const settled = new AbortController();
+    void this.#o.decisions.wait(approval.id).then(() => settled.abort());
+    const isConfirm = approval.level === 'confirm';
+    let question = isConfirm
+      ? `Type "${approval.confirmPhrase}" to run it, or "n" to deny: `
+      : 'Approve? [y/N] (or "n <reason>" to deny with a reason): ';
+    for (;;) {
+      this.#print(question, false);
+      const line = await this.#o.lines.next(settled.signal);
+      if (line === null) return; // settled elsewhere, or input ended: the gate's expiry decides
+      const answer = line.trim();
+      const denial = /^(n|no|deny)(\s+(.*))?$/i.exec(answer);
+      let result: DecideResult;
+      if (denial) {
+        result = this.#o.decisions.decide(approval.id, this.#o.user, 'deny', { reason: denial[3]?.trim() || undefined });
+      } else if (isConfirm) {
+        result = this.#o.decisions.decide(approval.id, this.#o.user, 'approve', { typedPhrase: answer });
+      } else if (/^(y|yes)$/i.test(answer)) {
+        result = this.#o.decisions.decide(approval.id, this.#o.user, 'approve');
+      } else {
+        // Anything that is not a clear yes is a no: fail closed.
+        result = this.#o.decisions.decide(approval.id, this.#o.user, 'deny', { reason: `answered "${answer}"` });
+      }
+      if (result.ok) return;
+      this.#print(`  ${result.message}`);
+      if (result.refusal !== 'wrong_phrase') return;
+      question = `That does not match; nothing ran. Type "${approval.confirmPhrase}" or "n" to deny: `;
+    }
+  }
+
+  #print(text: string, newline = true): void {
+    this.#o.output.write(this.#o.redact(text) + (newline ? '\n' : ''));
+  }
+}

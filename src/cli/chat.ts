@@ -1,0 +1,97 @@
+/**
+ * `mithai chat`: talk to the agent in a terminal. Needs only an Anthropic key. Reads stdin line
+ * by line when piped, so it can be scripted (approval answers are lines too).
+ */
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { userInfo } from 'node:os';
+import type { Command } from 'commander';
+import { createRuntime } from '../engine/create-runtime.ts';
+import { LineReader } from '../adapters/terminal/line-reader.ts';
+import { TerminalAdapter } from '../adapters/terminal/terminal-adapter.ts';
+import type { Turn } from '../engine/types.ts';
+import type { ExitCode } from './main.ts';
+import { loadFromOptions, withConfigOption } from './options.ts';
+
+interface ChatOptions {
+  config: string;
+  session?: string;
+  user?: string;
+  unattended?: boolean;
+  logStderr?: boolean;
+}
+
+export function registerChat(program: Command, exit: ExitCode): void {
+  withConfigOption(program.command('chat'))
+    .description('chat with the agent in this terminal (reads stdin line by line when piped)')
+    .option('--session <name>', 'resume a named conversation (default: a new one each time)')
+    .option('--user <name>', 'the name you act as (default: your login name)')
+    .option('--unattended', 'deny every gated call at once instead of asking')
+    .option('--log-stderr', 'write logs to stderr instead of the log file')
+    .action(async (options: ChatOptions) => {
+      exit.code = await chat(options);
+    });
+}
+
+async function chat(options: ChatOptions): Promise<number> {
+  const loaded = loadFromOptions(options);
+  const logFile = loaded.config.logging.file ?? join(dirname(loaded.config.state.path), 'logs', 'chat.log');
+  let logDestination: NodeJS.WritableStream = process.stderr;
+  if (!options.logStderr) {
+    mkdirSync(dirname(logFile), { recursive: true, mode: 0o700 });
+    logDestination = createWriteStream(logFile, { flags: 'a', mode: 0o600 });
+  }
+  const runtime = await createRuntime(loaded, { logDestination });
+  const reconciled = runtime.gate.reconcileOnBoot();
+  const user = options.user ?? process.env.USER ?? userInfo().username;
+  const interactive = Boolean(process.stdin.isTTY);
+  const lines = new LineReader(process.stdin, interactive ? process.stdout : undefined, interactive);
+  const adapter = new TerminalAdapter({
+    lines,
+    output: process.stdout,
+    user,
+    botName: loaded.config.bot.name,
+    decisions: runtime.gate,
+    redact: (t) => runtime.redactor.redact(t),
+  });
+  for (const a of [...reconciled.expired, ...reconciled.cancelled, ...reconciled.unknown]) {
+    await adapter.showDecision(a);
+  }
+  const thread = options.session ?? `chat-${new Date().toISOString()}`;
+  if (interactive) process.stdout.write(`mithai chat as ${user} (session ${thread}). Type /quit to leave.\n`);
+
+  const stop = new AbortController();
+  const onSignal = (): void => {
+    stop.abort();
+    lines.close();
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    for (;;) {
+      if (interactive) lines.prompt(`${user}> `);
+      const line = await lines.next(stop.signal);
+      if (line === null) break;
+      const text = line.trim();
+      if (text === '') continue;
+      if (text === '/quit' || text === '/exit') break;
+      const turn: Turn = {
+        conversation: { platform: 'terminal', team: 'local', channel: 'terminal', thread },
+        user,
+        text,
+        canAskHuman: !options.unattended,
+        sentAt: new Date(),
+      };
+      await runtime.engine.handleTurn(turn, adapter, stop.signal);
+    }
+  } finally {
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+    for (const a of runtime.gate.cancelAllPending('chat ended')) await adapter.showDecision(a);
+    await adapter.stop();
+    lines.close();
+    runtime.close();
+    await new Promise<void>((resolve) => (logDestination === process.stderr ? resolve() : (logDestination as NodeJS.WritableStream & { end(cb: () => void): void }).end(resolve)));
+  }
+  return stop.signal.aborted ? 130 : 0;
+}

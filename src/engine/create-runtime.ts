@@ -1,0 +1,166 @@
+/**
+ * Builds everything a command needs from a loaded config: logger, redactor, database, stores,
+ * audit log, approval gate, skills, model and engine. Adapters get the result; nothing here
+ * knows about Slack or the terminal.
+ */
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import type { LoadedConfig } from '../config/load-config.ts';
+import { ConfigError } from '../errors.ts';
+import { Redactor } from '../security/redactor.ts';
+import { createLogger } from '../audit/logger.ts';
+import { AuditLog } from '../audit/audit-log.ts';
+import { openDatabase } from '../state/database.ts';
+import { SessionStore } from '../state/session-store.ts';
+import { ApprovalStore } from '../state/approval-store.ts';
+import { SkillStateStore } from '../state/skill-state-store.ts';
+import { ApprovalGate } from '../human/approval-gate.ts';
+import { validateOverrides } from '../human/policy.ts';
+import { loadSkills } from '../skills/load-skills.ts';
+import { SkillRegistry } from '../skills/skill-registry.ts';
+import { AnthropicModel } from '../llm/anthropic-model.ts';
+import type { Model } from '../llm/types.ts';
+import { MemoryFiles } from '../memory/memory-files.ts';
+import { systemClock, type Clock } from '../clock.ts';
+import type { SkillError } from '../errors.ts';
+import { Engine } from './engine.ts';
+import { ToolCallRouter } from './tool-call-router.ts';
+import { buildSystemPrompt } from './system-prompt.ts';
+import type { Database } from 'better-sqlite3';
+
+export interface RuntimeOptions {
+  /** Where pino logs go (default stdout). */
+  logDestination?: NodeJS.WritableStream;
+  /** Replace the model (tests); default builds the Anthropic client from config. */
+  model?: Model;
+  clock?: Clock;
+}
+
+/** A wired runtime. Call `close()` once, on shutdown. */
+export interface Runtime {
+  loaded: LoadedConfig;
+  logger: Logger;
+  redactor: Redactor;
+  db: Database;
+  gate: ApprovalGate;
+  approvals: ApprovalStore;
+  registry: SkillRegistry;
+  skillErrors: SkillError[];
+  engine: Engine;
+  memory: MemoryFiles;
+  close(): void;
+}
+
+/**
+ * Build the runtime. Fails (ConfigError) when a skill is broken, an override is invalid, or
+ * the Anthropic key is missing: an agent missing a skill or a policy must not start.
+ */
+export async function createRuntime(loaded: LoadedConfig, options: RuntimeOptions = {}): Promise<Runtime> {
+  const { config } = loaded;
+  const redactor = new Redactor(loaded.secrets);
+  const logger = createLogger({ level: config.logging.level, file: config.logging.file, redactor, destination: options.logDestination });
+  const model = options.model ?? buildModel(loaded, logger);
+
+  const { skills, errors: skillErrors } = await loadSkills({
+    paths: config.skills.paths,
+    enabled: config.skills.enabled,
+    defaultTimeoutMs: config.agent.tool_timeout_seconds * 1000,
+    logger,
+  });
+  if (skillErrors.length > 0) {
+    throw new ConfigError(`${skillErrors.length} skill(s) failed to load:\n${skillErrors.map((e) => `  ${e.skillPath}: ${e.message}`).join('\n')}\nRun \`mithai skill validate\` for details.`, { code: 'skill_load_failed' });
+  }
+  const registry = new SkillRegistry(skills);
+  const overrideErrors = validateOverrides(config.human.overrides, registry.tools().map((t) => ({ name: t.name, declared: t.declared })));
+  if (overrideErrors.length > 0) throw new ConfigError(`${loaded.path}: ${overrideErrors.join('; ')}`);
+
+  const db = openDatabase(config.state.path);
+  const sessions = new SessionStore(db);
+  const approvals = new ApprovalStore(db);
+  const skillState = new SkillStateStore(db);
+  const audit = AuditLog.open(join(config.memory.path, 'approvals.json'), { redactor });
+  const memory = new MemoryFiles(config.memory.path, redactor);
+  const gate = new ApprovalGate({
+    store: approvals,
+    audit,
+    clock: options.clock ?? systemClock,
+    timeoutSeconds: config.human.timeout_seconds,
+    approvers: config.human.approvers,
+    confirmRequiresSecondPerson: config.human.confirm_requires_second_person,
+    logger: logger.child({ component: 'gate' }),
+  });
+
+  const skillConfig = (skill: string): Record<string, unknown> => {
+    const value = config.skills.config[skill];
+    return value && typeof value === 'object' ? (value as Record<string, unknown>) : {};
+  };
+  await registry.runStartups((skill) => ({ config: skillConfig(skill.name), state: skillState.forSkill(skill.name), memory, logger: logger.child({ skill: skill.name }) }));
+
+  const router = new ToolCallRouter({
+    registry,
+    gate,
+    audit,
+    logger: logger.child({ component: 'tools' }),
+    overrides: config.human.overrides,
+    maxResultChars: config.agent.max_tool_result_chars,
+    timeoutSeconds: config.human.timeout_seconds,
+    redact: (t) => redactor.redact(t),
+    contextFor: (tool, turn, callId) => ({
+      config: skillConfig(tool.skill),
+      state: skillState.forSkill(tool.skill),
+      memory,
+      logger: logger.child({ skill: tool.skill, tool: tool.name, call_id: callId }),
+      user: turn.user,
+      channel: turn.conversation.channel,
+      thread: turn.conversation.thread,
+      callId,
+    }),
+  });
+  const engine = new Engine({
+    model,
+    registry,
+    sessions,
+    router,
+    logger: logger.child({ component: 'engine' }),
+    maxIterations: config.agent.max_iterations,
+    maxTokens: config.llm.max_tokens,
+    maxHistoryMessages: config.agent.max_history_messages,
+    systemPrompt: () => buildSystemPrompt({ botName: config.bot.name, persona: config.bot.persona, skills: registry.skills(), memory: redactor.redact(memory.readMemorySync()) }),
+    redact: (t) => redactor.redact(t),
+  });
+
+  let closed = false;
+  return {
+    loaded,
+    logger,
+    redactor,
+    db,
+    gate,
+    approvals,
+    registry,
+    skillErrors,
+    engine,
+    memory,
+    close() {
+      if (closed) return;
+      closed = true;
+      gate.close();
+      db.close();
+    },
+  };
+}
+
+function buildModel(loaded: LoadedConfig, logger: Logger): Model {
+  const { llm } = loaded.config;
+  if (!llm.anthropic.api_key) {
+    throw new ConfigError(`${loaded.path}: llm.anthropic.api_key is not set; put ANTHROPIC_API_KEY=... in ${join(loaded.dir, '.env')} (and api_key: \${ANTHROPIC_API_KEY} in config.yaml)`, { code: 'missing_secret' });
+  }
+  return new AnthropicModel({
+    apiKey: llm.anthropic.api_key,
+    baseURL: llm.anthropic.base_url,
+    model: llm.model,
+    maxRetries: llm.anthropic.max_retries,
+    timeoutMs: llm.anthropic.timeout_seconds * 1000,
+    logger: logger.child({ component: 'llm' }),
+  });
+}

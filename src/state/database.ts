@@ -1,0 +1,94 @@
+/**
+ * The one SQLite database (`<state.path>/mithai.db`) behind every store in `state/`:
+ * sessions, approvals, skill state and Slack event de-duplication.
+ *
+ * Opening it applies the pragmas the stores rely on (WAL, a busy timeout so two connections
+ * wait for each other instead of failing, foreign keys) and runs the migrations recorded in
+ * `schema_version`. A database written by a newer mithai is refused rather than guessed at.
+ *
+ * @example
+ * const db = openDatabase(config.state.path);
+ * const approvals = new ApprovalStore(db);
+ */
+import { chmodSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { StateError, errorMessage } from '../errors.ts';
+import { MIGRATIONS } from './migrations.ts';
+
+/** A better-sqlite3 connection, as every store takes it. */
+export type Database = BetterSqlite3.Database;
+
+/** Pass this instead of a directory to get a private in-memory database (tests). */
+export const IN_MEMORY = ':memory:';
+
+/** File name of the database inside the state directory. */
+export const DATABASE_FILE = 'mithai.db';
+
+/** How long a connection waits for another one's write lock before failing with SQLITE_BUSY. */
+const BUSY_TIMEOUT_MS = 5000;
+
+/** The newest schema version this code knows how to use. */
+export const SCHEMA_VERSION: number = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;
+
+/**
+ * Open (creating if needed) the state database and bring its schema up to date.
+ *
+ * @param dir The state directory (created with mode 0700), or {@link IN_MEMORY} for a
+ *   throwaway in-memory database.
+ * @returns An open connection in WAL mode with foreign keys on.
+ * @throws StateError when the directory or file cannot be opened, a migration fails, or the
+ *   database has a schema version newer than this code knows.
+ */
+export function openDatabase(dir: string): Database {
+  const isMemory = dir === IN_MEMORY;
+  const file = isMemory ? IN_MEMORY : join(dir, DATABASE_FILE);
+  let db: Database;
+  try {
+    if (!isMemory) mkdirSync(dir, { recursive: true, mode: 0o700 });
+    db = new BetterSqlite3(file);
+  } catch (err) {
+    throw new StateError(`${file}: cannot open the state database: ${errorMessage(err)}`, { cause: err });
+  }
+  try {
+    // Sessions and approvals may hold tool inputs; nobody but the owner should read them.
+    // SQLite gives the -wal and -shm files the same mode as the database file.
+    if (!isMemory) chmodSync(file, 0o600);
+    db.pragma('journal_mode = WAL');
+    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    db.pragma('foreign_keys = ON');
+    migrate(db, file);
+    return db;
+  } catch (err) {
+    db.close();
+    if (err instanceof StateError) throw err;
+    throw new StateError(`${file}: cannot prepare the state database: ${errorMessage(err)}`, { cause: err });
+  }
+}
+
+/** Apply every migration newer than the recorded version, each in its own transaction. */
+function migrate(db: Database, file: string): void {
+  db.exec('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)');
+  const row = db.prepare<[], { version: number }>('SELECT version FROM schema_version').get();
+  const found = row?.version ?? 0;
+  if (found > SCHEMA_VERSION) {
+    // Never touch a schema we do not understand: a downgrade would misread or corrupt it.
+    throw new StateError(
+      `${file}: schema version ${found} is newer than this mithai understands (up to ${SCHEMA_VERSION}). ` +
+        `Upgrade mithai, or move the state directory (state.path) aside to start with empty state.`,
+      { code: 'state_version_unsupported' },
+    );
+  }
+  for (const migration of MIGRATIONS) {
+    if (migration.version <= found) continue;
+    // BEGIN IMMEDIATE: two processes starting together must not both run the same migration.
+    db.transaction(() => {
+      const current = db.prepare<[], { version: number }>('SELECT version FROM schema_version').get()?.version ?? 0;
+      if (current >= migration.version) return;
+      db.exec(migration.sql);
+      // One row only: replace whatever was there.
+      db.prepare('DELETE FROM schema_version').run();
+      db.prepare('INSERT INTO schema_version (version) VALUES (?)').run(migration.version);
+    }).immediate();
+  }
+}

@@ -1,0 +1,158 @@
+/**
+ * Conversation history per session, one row per message.
+ *
+ * The session key is an opaque string built by the engine (platform + team + channel +
+ * thread). It is only ever a bound SQL parameter, never a path or part of SQL text.
+ */
+import type { Clock } from '../clock.ts';
+import { systemClock } from '../clock.ts';
+import { StateError, errorMessage } from '../errors.ts';
+import type { Message } from '../llm/types.ts';
+import type { Database } from './database.ts';
+
+/** Shape version of `session_messages.message_json` written by this code. */
+export const MESSAGE_VERSION = 1;
+
+/** A session as loaded for a turn. */
+export interface LoadedSession {
+  /** Messages in the order they were appended. */
+  messages: Message[];
+  /** True once untrusted content has entered the session (sticky). */
+  tainted: boolean;
+}
+
+interface MessageRow {
+  id: number;
+  version: number;
+  message_json: string;
+}
+
+/** Persisted conversation history and taint flag, keyed by session key. */
+export class SessionStore {
+  readonly #db: Database;
+  readonly #clock: Clock;
+
+  /**
+   * @param db An open state database ({@link openDatabase}).
+   * @param clock Source of the created/updated timestamps.
+   */
+  constructor(db: Database, clock: Clock = systemClock) {
+    this.#db = db;
+    this.#clock = clock;
+  }
+
+  /**
+   * Load a session's history. An unknown key is an empty, untainted session.
+   *
+   * @param key The session key.
+   * @param limit When given, keep at most the last `limit` messages, then drop messages from
+   *   the front until the history starts with a user message that carries no tool_result
+   *   blocks. Starting with an assistant message or with orphaned tool results would be an
+   *   invalid conversation for the model. If the window holds no such boundary the history is
+   *   empty.
+   * @throws StateError when a row has an unknown version or unreadable JSON.
+   */
+  load(key: string, limit?: number): LoadedSession {
+    const session = this.#db
+      .prepare<[string], { tainted: number }>('SELECT tainted FROM sessions WHERE key = ?')
+      .get(key);
+    if (session === undefined) return { messages: [], tainted: false };
+
+    let rows: MessageRow[];
+    if (limit === undefined) {
+      rows = this.#db
+        .prepare<[string], MessageRow>('SELECT id, version, message_json FROM session_messages WHERE session_key = ? ORDER BY id')
+        .all(key);
+    } else {
+      if (!Number.isInteger(limit) || limit < 0) throw new RangeError(`limit must be a non-negative integer, got ${limit}`);
+      rows = this.#db
+        .prepare<[string, number], MessageRow>(
+          'SELECT id, version, message_json FROM session_messages WHERE session_key = ? ORDER BY id DESC LIMIT ?',
+        )
+        .all(key, limit)
+        .reverse();
+    }
+    let messages = rows.map(parseRow);
+    if (limit !== undefined) {
+      const start = messages.findIndex(isCleanStart);
+      messages = start === -1 ? [] : messages.slice(start);
+    }
+    return { messages, tainted: session.tainted === 1 };
+  }
+
+  /**
+   * Append messages to a session (created if new), in one transaction.
+   * @throws StateError when a message cannot be serialised.
+   */
+  append(key: string, messages: readonly Message[]): void {
+    const now = this.#now();
+    const insert = this.#db.prepare(
+      'INSERT INTO session_messages (session_key, version, message_json, created_at) VALUES (?, ?, ?, ?)',
+    );
+    this.#db.transaction(() => {
+      this.#touch(key, now);
+      for (const message of messages) {
+        let json: string;
+        try {
+          json = JSON.stringify(message);
+        } catch (err) {
+          throw new StateError(`session ${key}: cannot store a ${message.role} message: ${errorMessage(err)}`, { cause: err });
+        }
+        insert.run(key, MESSAGE_VERSION, json, now);
+      }
+    })();
+  }
+
+  /** Mark a session as tainted by untrusted content. Taint is never cleared. */
+  markTainted(key: string): void {
+    const now = this.#now();
+    this.#db.transaction(() => {
+      this.#touch(key, now);
+      this.#db.prepare('UPDATE sessions SET tainted = 1 WHERE key = ?').run(key);
+    })();
+  }
+
+  #touch(key: string, now: string): void {
+    this.#db
+      .prepare(
+        'INSERT INTO sessions (key, tainted, created_at, updated_at) VALUES (?, 0, ?, ?) ' +
+          'ON CONFLICT (key) DO UPDATE SET updated_at = excluded.updated_at',
+      )
+      .run(key, now, now);
+  }
+
+  #now(): string {
+    return new Date(this.#clock.now()).toISOString();
+  }
+}
+
+function parseRow(row: MessageRow): Message {
+  if (row.version !== MESSAGE_VERSION) {
+    throw new StateError(
+      `session message ${row.id} has version ${row.version}, but this mithai reads only version ${MESSAGE_VERSION}. ` +
+        `Upgrade mithai, or move the state directory (state.path) aside.`,
+      { code: 'state_version_unsupported' },
+    );
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(row.message_json);
+  } catch (err) {
+    throw new StateError(`session message ${row.id} is not valid JSON: ${errorMessage(err)}`, { cause: err });
+  }
+  if (!isMessage(value)) throw new StateError(`session message ${row.id} is not a message (role and content expected)`);
+  return value;
+}
+
+function isMessage(value: unknown): value is Message {
+  if (typeof value !== 'object' || value === null) return false;
+  const { role, content } = value as { role?: unknown; content?: unknown };
+  return (role === 'user' || role === 'assistant') && (typeof content === 'string' || Array.isArray(content));
+}
+
+/** A user message that does not answer earlier tool calls: a safe first message. */
+function isCleanStart(message: Message): boolean {
+  if (message.role !== 'user') return false;
+  if (typeof message.content === 'string') return true;
+  return message.content.length > 0 && message.content.every((block) => block.type === 'text');
+}
