@@ -8,13 +8,13 @@ export interface Clock {
   clearTimeout(handle: unknown): void;
 }
 
-/** The real clock. Timers are unref'd so they never keep the process alive on their own. */
+/**
+ * The real clock. Timers keep the process alive on purpose: a turn waiting for an approval has
+ * nothing else pending (stdin may have ended), and its expiry must still fire. Owners clear
+ * their timers on close.
+ */
 export const systemClock: Clock = {
   now: () => Date.now(),
-  setTimeout: (fn, ms) => {
-    const t = setTimeout(fn, ms);
-    t.unref?.();
-    return t;
-  },
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
   clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
 };

@@ -161,14 +161,22 @@ export class ToolCallRouter {
       gate.cancel(approval.id, 'the approval request could not be shown');
       return this.#error(call, `${tool.name} did not run: the approval request could not be shown to anyone.`);
     }
-    const waited = await gate.wait(approval.id, scope.signal);
+    let waited: Awaited<ReturnType<ApprovalGate['wait']>>;
+    try {
+      waited = await gate.wait(approval.id, scope.signal);
+    } catch (err) {
+      // Cancelling on abort could not be audited; the call must not run either way.
+      log.error({ err: errorMessage(err), approval_id: approval.id }, 'waiting for the approval failed; not run');
+      return this.#error(call, `${tool.name} did not run: ${errorMessage(err)}`);
+    }
     const current = gate.get(approval.id) ?? approval;
     log.info({ approval_id: approval.id, outcome: waited, decider: current.decider }, 'approval settled');
     if (waited !== 'approved') {
       await this.#show(adapter, current, log);
       return this.#error(call, this.#notRunText(tool, current, waited));
     }
-    const claimed = gate.claimExecution(approval.id);
+    // Bind the run to the exact call that was approved: same tool, same canonical input.
+    const claimed = gate.claimExecution(approval.id, fingerprint(tool.name, input));
     if (!claimed) {
       log.error({ approval_id: approval.id }, 'approved call could not be claimed for execution; not run');
       return this.#error(call, `${tool.name} did not run: its approval could not be claimed (it may already have run).`);

@@ -26,14 +26,16 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.ts';
 import { InternalError, StateError } from '../errors.ts';
+import { canonicalJson } from '../audit/canonical-json.ts';
 import type { AuditSink } from '../audit/types.ts';
-import type { ApprovalStore } from '../state/approval-store.ts';
+import type { ApprovalStore, TransitionFields } from '../state/approval-store.ts';
 import { checkDecider } from './approvers.ts';
 import { auditRecord } from './audit-record.ts';
+import type { AuditStep } from './audit-record.ts';
 import { ExpiryTimers } from './expiry-timers.ts';
-import { canonicalInputJson, fingerprint } from './fingerprint.ts';
+import { fingerprint } from './fingerprint.ts';
 import { settledRefusal, waitOutcomeOf } from './settled-refusal.ts';
-import type { Approval, DecideResult, Decision, LevelReason, WaitOutcome } from './types.ts';
+import type { Approval, ApprovalState, DecideResult, Decision, LevelReason, WaitOutcome } from './types.ts';
 
 /** Dependencies and settings of an {@link ApprovalGate}. */
 export interface ApprovalGateOptions {
@@ -88,6 +90,9 @@ export interface ReconcileResult {
   unknown: Approval[];
 }
 
+/** How long to wait before retrying an expiry that could not be recorded. */
+const EXPIRY_RETRY_MS = 30_000;
+
 const RESTARTED_PENDING = 'runtime restarted before a decision';
 const RESTARTED_APPROVED = 'runtime restarted before the approved call started; it was not run';
 const RESTARTED_EXECUTING = 'runtime stopped while the call was running; outcome unknown; it will not be re-run';
@@ -128,7 +133,7 @@ export class ApprovalGate {
    * @throws AuditError when the audit append fails (no row is left behind).
    * @throws StateError when this session already has an approval for the call id.
    * @throws InternalError for a confirm request without a confirm phrase.
-   * @throws TypeError when the input cannot be represented as JSON.
+   * @throws InternalError when the input has no JSON form (a BigInt, a cycle).
    */
   open(request: ApprovalRequest): Approval {
     // A blank phrase would let an empty modal confirm; refuse to create such an approval.
@@ -146,7 +151,7 @@ export class ApprovalGate {
       level: request.level,
       levelReason: request.levelReason,
       fingerprint: fingerprint(request.tool, request.input),
-      inputJson: canonicalInputJson(request.input),
+      inputJson: canonicalJson(request.input),
       requester: request.requester,
       channel: request.channel,
       thread: request.thread,
@@ -167,8 +172,17 @@ export class ApprovalGate {
     });
     this.#opened.add(approval.id);
     this.#timers.arm(approval.id, nowMs + this.#timeoutMs, (id) => this.#onDeadline(id));
-    this.#logger.info({ approvalId: approval.id, callId: approval.callId, tool: approval.tool, level: approval.level, levelReason: approval.levelReason, requester: approval.requester }, 'approval.requested');
+    const { id, callId, tool, level, levelReason, requester } = approval;
+    this.#logger.info({ approvalId: id, callId, tool, level, levelReason, requester }, 'approval.requested');
     return approval;
+  }
+
+  /**
+   * The approval as persisted now (the row is the truth; this is a convenience over the store).
+   * @throws StateError when the row has an unknown version.
+   */
+  get(id: string): Approval | undefined {
+    return this.#store.get(id);
   }
 
   /**
@@ -184,32 +198,39 @@ export class ApprovalGate {
    */
   decide(id: string, decider: string, decision: Decision, options: DecideOptions = {}): DecideResult {
     const approval = this.#store.get(id);
-    if (approval === undefined) return { ok: false, refusal: 'not_found', message: `No approval ${id} exists.`, approval: undefined };
+    if (approval === undefined) return notFound(id);
     if (approval.state !== 'pending') return settledRefusal(approval);
 
     const nowMs = this.#clock.now();
     if (nowMs >= Date.parse(approval.deadline)) {
       // The timer has not fired yet (or fired in another process): expire it now, exactly as
       // the timer would, rather than accept a late decision.
-      const expired = this.#expire(approval);
-      const current = expired ?? this.#store.get(id);
-      return current === undefined ? { ok: false, refusal: 'not_found', message: `No approval ${id} exists.`, approval: undefined } : settledRefusal(current);
+      const current = this.#expire(approval) ?? this.#store.get(id);
+      return current === undefined ? notFound(id) : settledRefusal(current);
     }
 
-    const verdict = checkDecider({ approval, decider, decision, approvers: this.#approvers, confirmRequiresSecondPerson: this.#confirmRequiresSecondPerson });
+    const verdict = checkDecider({
+      approval,
+      decider,
+      decision,
+      approvers: this.#approvers,
+      confirmRequiresSecondPerson: this.#confirmRequiresSecondPerson,
+    });
     if (!verdict.ok) {
       this.#logger.warn({ approvalId: id, decider, decision }, 'approval.decision_refused');
       return { ok: false, refusal: 'not_permitted', message: verdict.message, approval };
     }
     if (options.fingerprint !== undefined && options.fingerprint !== approval.fingerprint) {
       this.#logger.warn({ approvalId: id, decider }, 'approval.fingerprint_mismatch');
-      return { ok: false, refusal: 'not_found', message: 'This approval is for a different call (its arguments changed); nothing was decided.', approval };
+      const message = 'This approval is for a different call (its arguments changed); nothing was decided.';
+      return { ok: false, refusal: 'not_found', message, approval };
     }
     if (approval.level === 'confirm' && decision === 'approve') {
       // Fail closed: a confirm row without a phrase (never written by open) cannot be approved.
       const expected = approval.confirmPhrase?.trim();
       if (expected === undefined || expected === '' || options.typedPhrase?.trim() !== expected) {
-        return { ok: false, refusal: 'wrong_phrase', message: `Type \`${approval.confirmPhrase ?? ''}\` exactly to confirm; nothing was decided.`, approval };
+        const message = `Type \`${approval.confirmPhrase ?? ''}\` exactly to confirm; nothing was decided.`;
+        return { ok: false, refusal: 'wrong_phrase', message, approval };
       }
     }
 
@@ -217,15 +238,18 @@ export class ApprovalGate {
     const to = decision === 'approve' ? 'approved' : 'denied';
     const decided = this.#store.inTransaction(() => {
       // notAfter: the deadline is checked again inside the same UPDATE, not just above.
-      const row = this.#store.transition(id, ['pending'], to, { decider, decidedAt, ...(options.reason === undefined ? {} : { reason: options.reason }) }, { notAfter: decidedAt });
+      const fields = { decider, decidedAt, ...(options.reason === undefined ? {} : { reason: options.reason }) };
+      const row = this.#store.transition(id, ['pending'], to, fields, { notAfter: decidedAt });
       if (row === undefined) return undefined;
-      this.#audit.append(auditRecord(row, { event: 'decision', decision: to, status: to === 'approved' ? 'pending' : 'not_run', reason: row.reason }));
+      // An approved call has not run yet (status pending); a denied one never will (not_run).
+      const status = to === 'approved' ? 'pending' : 'not_run';
+      this.#audit.append(auditRecord(row, { event: 'decision', decision: to, status, reason: row.reason }));
       return row;
     });
     if (decided === undefined) {
       // Someone else (another click, another gate, the expiry) changed the row first.
       const current = this.#store.get(id);
-      return current === undefined ? { ok: false, refusal: 'not_found', message: `No approval ${id} exists.`, approval: undefined } : settledRefusal(current);
+      return current === undefined ? notFound(id) : settledRefusal(current);
     }
     this.#settle(decided, to);
     this.#logger.info({ approvalId: id, tool: decided.tool, decider, decision: to }, 'approval.decided');
@@ -300,10 +324,12 @@ export class ApprovalGate {
    * @throws AuditError when the cancellation cannot be audited (the row stays pending).
    */
   cancel(id: string, reason: string): Approval | undefined {
-    const row = this.#store.inTransaction(() => {
-      const changed = this.#store.transition(id, ['pending'], 'cancelled', { decidedAt: iso(this.#clock.now()), reason });
-      if (changed !== undefined) this.#audit.append(auditRecord(changed, { event: 'decision', decision: 'cancelled', status: 'not_run', reason, decider: null }));
-      return changed;
+    const row = this.#change(id, 'pending', 'cancelled', { decidedAt: iso(this.#clock.now()), reason }, {
+      event: 'decision',
+      decision: 'cancelled',
+      status: 'not_run',
+      reason,
+      decider: null,
     });
     if (row !== undefined) {
       this.#settle(row, 'cancelled');
@@ -359,13 +385,14 @@ export class ApprovalGate {
    *   the next boot marks it `unknown`).
    */
   finish(id: string, status: 'succeeded' | 'failed', outcome: string): Approval | undefined {
-    const row = this.#store.inTransaction(() => {
-      const changed = this.#store.transition(id, ['executing'], status, { outcome, finishedAt: iso(this.#clock.now()) });
-      if (changed !== undefined) this.#audit.append(auditRecord(changed, { event: 'outcome', decision: 'approved', status, reason: outcome }));
-      return changed;
-    });
-    if (row === undefined) this.#logger.warn({ approvalId: id, status }, 'approval.finish_refused');
-    else this.#logger.info({ approvalId: id, tool: row.tool, status }, 'approval.finished');
+    const fields = { outcome, finishedAt: iso(this.#clock.now()) };
+    const row = this.#change(id, 'executing', status, fields, { event: 'outcome', decision: 'approved', status, reason: outcome });
+    if (row === undefined) {
+      this.#logger.warn({ approvalId: id, status }, 'approval.finish_refused');
+    } else {
+      this.#opened.delete(id);
+      this.#logger.info({ approvalId: id, tool: row.tool, status }, 'approval.finished');
+    }
     return row;
   }
 
@@ -388,18 +415,21 @@ export class ApprovalGate {
         if (nowMs >= Date.parse(approval.deadline)) push(result.expired, this.#expire(approval));
         else push(result.cancelled, this.cancel(approval.id, RESTARTED_PENDING));
       } else if (approval.state === 'approved') {
-        push(result.cancelled, this.#change(approval.id, 'approved', 'cancelled', { reason: RESTARTED_APPROVED, finishedAt: iso(nowMs) }, (row) =>
-          auditRecord(row, { event: 'decision', decision: 'cancelled', status: 'not_run', reason: RESTARTED_APPROVED, decider: null })));
+        // Approved but never claimed: the turn that would have run it is gone. Running it now,
+        // detached from its conversation, is not what anyone approved.
+        const fields = { reason: RESTARTED_APPROVED, finishedAt: iso(nowMs) };
+        const step = { event: 'decision', decision: 'cancelled', status: 'not_run', reason: RESTARTED_APPROVED, decider: null } as const;
+        push(result.cancelled, this.#change(approval.id, 'approved', 'cancelled', fields, step));
       } else {
-        push(result.unknown, this.#change(approval.id, 'executing', 'unknown', { outcome: RESTARTED_EXECUTING, finishedAt: iso(nowMs) }, (row) =>
-          auditRecord(row, { event: 'outcome', decision: 'approved', status: 'unknown', reason: RESTARTED_EXECUTING })));
+        // The side effect may or may not have happened: say so, and never run it again.
+        const fields = { outcome: RESTARTED_EXECUTING, finishedAt: iso(nowMs) };
+        const step = { event: 'outcome', decision: 'approved', status: 'unknown', reason: RESTARTED_EXECUTING } as const;
+        push(result.unknown, this.#change(approval.id, 'executing', 'unknown', fields, step));
       }
     }
+    const ids = (list: Approval[]): string[] => list.map((a) => a.id);
     if (result.expired.length + result.cancelled.length + result.unknown.length > 0) {
-      this.#logger.warn(
-        { expired: result.expired.map((a) => a.id), cancelled: result.cancelled.map((a) => a.id), unknown: result.unknown.map((a) => a.id) },
-        'approval.reconciled',
-      );
+      this.#logger.warn({ expired: ids(result.expired), cancelled: ids(result.cancelled), unknown: ids(result.unknown) }, 'approval.reconciled');
     }
     return result;
   }
@@ -409,17 +439,14 @@ export class ApprovalGate {
     this.#timers.clear();
   }
 
-  /** One transition plus its audit record, committed together. */
-  #change(
-    id: string,
-    from: Approval['state'],
-    to: Approval['state'],
-    fields: Parameters<ApprovalStore['transition']>[3],
-    record: (row: Approval) => Parameters<AuditSink['append']>[0],
-  ): Approval | undefined {
+  /**
+   * One transition plus its audit record, committed together: the append runs inside the
+   * transaction, last, so an append that throws rolls the transition back.
+   */
+  #change(id: string, from: ApprovalState, to: ApprovalState, fields: TransitionFields, step: AuditStep): Approval | undefined {
     return this.#store.inTransaction(() => {
       const row = this.#store.transition(id, [from], to, fields);
-      if (row !== undefined) this.#audit.append(record(row));
+      if (row !== undefined) this.#audit.append(auditRecord(row, step));
       return row;
     });
   }
@@ -428,8 +455,13 @@ export class ApprovalGate {
   #expire(approval: Approval): Approval | undefined {
     const seconds = Math.round((Date.parse(approval.deadline) - Date.parse(approval.createdAt)) / 1000);
     const reason = `no decision within ${seconds} s`;
-    const row = this.#change(approval.id, 'pending', 'expired', { decidedAt: iso(this.#clock.now()), reason }, (changed) =>
-      auditRecord(changed, { event: 'decision', decision: 'expired', status: 'not_run', reason, decider: null }));
+    const row = this.#change(approval.id, 'pending', 'expired', { decidedAt: iso(this.#clock.now()), reason }, {
+      event: 'decision',
+      decision: 'expired',
+      status: 'not_run',
+      reason,
+      decider: null,
+    });
     if (row !== undefined) {
       this.#settle(row, 'expired');
       this.#logger.info({ approvalId: row.id, tool: row.tool }, 'approval.expired');
@@ -441,15 +473,15 @@ export class ApprovalGate {
   #onDeadline(id: string): void {
     try {
       const approval = this.#store.get(id);
-      if (approval === undefined) return;
-      if (approval.state === 'pending') this.#expire(approval);
+      if (approval?.state === 'pending') this.#expire(approval);
       this.#settleFromRow(id);
     } catch (err) {
       // The expiry could not be written (audit or database failure). The call still cannot
       // run: no decision can be taken past the deadline. Tell waiters `expired` so the turn
-      // moves on; expireDue() / the next boot will record the expiry.
+      // moves on, and try to record the expiry again later (as do expireDue() and the next boot).
       this.#logger.error({ approvalId: id, err }, 'approval.expire_failed');
       this.#notify(id, 'expired');
+      this.#timers.arm(id, this.#clock.now() + EXPIRY_RETRY_MS, (due) => this.#onDeadline(due));
     }
   }
 
@@ -462,6 +494,8 @@ export class ApprovalGate {
 
   /** After a committed change out of pending: stop the timer and tell waiters. */
   #settle(approval: Approval, outcome: WaitOutcome): void {
+    // Only an approved call still has a future here (claim, finish); forget the rest.
+    if (outcome !== 'approved') this.#opened.delete(approval.id);
     this.#timers.disarm(approval.id);
     this.#notify(approval.id, outcome);
   }
@@ -472,6 +506,10 @@ export class ApprovalGate {
     this.#timers.disarm(id);
     for (const waiter of set ?? []) waiter(outcome);
   }
+}
+
+function notFound(id: string): DecideResult {
+  return { ok: false, refusal: 'not_found', message: `No approval ${id} exists.`, approval: undefined };
 }
 
 function iso(ms: number): string {

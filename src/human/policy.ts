@@ -127,9 +127,8 @@ export async function resolveDynamicLevel(
   } finally {
     clearTimeout(timer);
   }
+  // Promise.race has subscribed to `pending`, so a late rejection is handled, not unhandled.
   if (answer === timedOut) {
-    // Swallow a late rejection so it cannot surface as an unhandled rejection.
-    pending.catch(() => undefined);
     return failClosed(`resolveHuman for ${tool} did not answer within ${timeoutMs} ms`);
   }
   if (answer === null) return { level: 'auto', reason: 'dynamic' };

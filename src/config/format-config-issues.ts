@@ -1,0 +1,140 @@
+/**
+ * Turns zod validation issues into the lines an operator reads:
+ * `config.yaml line 12: human.timeout_seconds: expected a positive number`.
+ * zod's own messages ("Invalid input: expected number, received string") are written for
+ * developers; these name the key, the line when the node can be found, and what to write.
+ * Values are never echoed: after substitution any value may be a secret.
+ */
+import { isMap, isPair, isScalar } from 'yaml';
+import type { Document, LineCounter, Node } from 'yaml';
+import type { z } from 'zod';
+import { formatKeyPath, nodeLine, whereInFile } from './walk-yaml-scalars.ts';
+
+type Issue = z.core.$ZodIssue;
+
+/** Where to look up lines for issue paths. */
+export interface IssueContext {
+  file: string;
+  doc?: Document;
+  lineCounter?: LineCounter;
+  /** The data that was validated, to say what was found instead. */
+  data?: unknown;
+}
+
+/**
+ * One operator-facing line per problem (an issue naming several unknown keys gives several),
+ * in file order so the operator can walk down the file fixing them.
+ */
+export function formatConfigIssues(issues: readonly Issue[], context: IssueContext): string[] {
+  const lines: Array<{ line: number | undefined; text: string }> = [];
+  for (const issue of issues) {
+    const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys) {
+        const line = nodeLine(findKeyNode(context.doc, path, key), context.lineCounter);
+        lines.push({ line, text: `${whereInFile(context.file, line)}: ${formatKeyPath([...path, key])}: unknown key` });
+      }
+      continue;
+    }
+    const line = nodeLine(findValueNode(context.doc, path), context.lineCounter);
+    lines.push({ line, text: `${whereInFile(context.file, line)}: ${formatKeyPath(path)}: ${describeIssue(issue, valueAt(context.data, path))}` });
+  }
+  // Array.prototype.sort is stable, so issues without a line keep zod's order, at the end.
+  return lines.sort((a, b) => (a.line ?? Infinity) - (b.line ?? Infinity)).map((l) => l.text);
+}
+
+function describeIssue(issue: Issue, found: unknown): string {
+  switch (issue.code) {
+    case 'invalid_type': {
+      if (found === null || found === undefined) return `has no value; give it ${article(issue.expected)} or remove the key to use the default`;
+      return `expected ${article(issue.expected)}, found ${kindOf(found)}`;
+    }
+    case 'too_small': {
+      const min = Number(issue.minimum);
+      if (issue.origin === 'number' || issue.origin === 'int' || issue.origin === 'bigint') {
+        if (min === 0 && !issue.inclusive) return 'expected a positive number';
+        return `expected a number ${issue.inclusive ? '>=' : '>'} ${min}`;
+      }
+      if (issue.origin === 'string') return min <= 1 ? 'must not be empty' : `expected at least ${min} characters`;
+      if (issue.origin === 'array' || issue.origin === 'set') return `expected at least ${min} entries`;
+      return issue.message;
+    }
+    case 'too_big': {
+      const max = Number(issue.maximum);
+      if (issue.origin === 'number' || issue.origin === 'int' || issue.origin === 'bigint') return `expected a number ${issue.inclusive ? '<=' : '<'} ${max}`;
+      if (issue.origin === 'string') return `expected at most ${max} characters`;
+      if (issue.origin === 'array' || issue.origin === 'set') return `expected at most ${max} entries`;
+      return issue.message;
+    }
+    case 'invalid_value':
+      return `expected one of: ${issue.values.map((v) => String(v)).join(', ')}`;
+    case 'invalid_format':
+      if (issue.format === 'url') return 'expected a URL such as https://example.com/';
+      // Custom regex messages in the schema are already written for operators.
+      return issue.message.startsWith('Invalid') ? `has the wrong format (${issue.format})` : issue.message;
+    case 'invalid_key': {
+      const inner = issue.issues[0];
+      return `invalid key: ${inner && !inner.message.startsWith('Invalid') ? inner.message : 'not allowed here'}`;
+    }
+    default:
+      return issue.message;
+  }
+}
+
+function article(expected: string): string {
+  switch (expected) {
+    case 'number':
+      return 'a number';
+    case 'int':
+      return 'a whole number';
+    case 'string':
+      return 'text';
+    case 'boolean':
+      return 'true or false';
+    case 'array':
+      return 'a list';
+    case 'object':
+    case 'record':
+      return 'a mapping (key: value pairs)';
+    default:
+      return expected;
+  }
+}
+
+function kindOf(value: unknown): string {
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'string') return 'text';
+  if (typeof value === 'number') return Number.isInteger(value) ? 'a whole number' : 'a fractional number';
+  if (typeof value === 'boolean') return 'true/false';
+  if (typeof value === 'object') return 'a mapping';
+  return typeof value;
+}
+
+function valueAt(data: unknown, path: readonly (string | number)[]): unknown {
+  let current = data;
+  for (const segment of path) {
+    if (current === null || typeof current !== 'object') return undefined;
+    current = (current as Record<string | number, unknown>)[segment];
+  }
+  return current;
+}
+
+function findValueNode(doc: Document | undefined, path: readonly (string | number)[]): Node | undefined {
+  if (!doc) return undefined;
+  for (let depth = path.length; depth >= 0; depth--) {
+    // Fall back to the nearest ancestor that exists, so a bad list item still gets a line.
+    const node = depth === 0 ? doc.contents : doc.getIn(path.slice(0, depth), true);
+    if (node && typeof node === 'object' && 'range' in node) return node as Node;
+  }
+  return undefined;
+}
+
+function findKeyNode(doc: Document | undefined, mapPath: readonly (string | number)[], key: string): Node | undefined {
+  if (!doc) return undefined;
+  const map = mapPath.length === 0 ? doc.contents : doc.getIn(mapPath, true);
+  if (!isMap(map)) return undefined;
+  for (const pair of map.items) {
+    if (isPair(pair) && isScalar(pair.key) && String(pair.key.value) === key) return pair.key;
+  }
+  return undefined;
+}

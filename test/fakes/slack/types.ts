@@ -1,0 +1,145 @@
+/**
+ * Shapes shared by the fake Slack's modules: its options, what it stores (messages, views,
+ * reactions, ephemerals, response_url posts) and what it records (Web API calls, acks,
+ * validation failures). Stored objects use Slack's own snake_case field names, so a test can
+ * compare them with what the app sent or what Slack would return.
+ */
+
+/** A workspace member the fake knows (for users.info, chat.postEphemeral, payload `user` objects). */
+export interface FakeUser {
+  id: string;
+  name: string;
+  isBot?: boolean;
+}
+
+/** Options for {@link FakeSlack.start}. Every field has a realistic default. */
+export interface FakeSlackOptions {
+  /** Bot token (`xoxb-…`) the app must present to bot methods. */
+  botToken?: string;
+  /** App-level token (`xapp-…`) the Socket Mode client must present to `apps.connections.open`. */
+  appToken?: string;
+  /** The bot's user id, returned by auth.test as `user_id` and mentioned as `<@…>`. */
+  botUserId?: string;
+  /** The bot id (`B…`) stamped on the bot's messages. */
+  botId?: string;
+  teamId?: string;
+  /** Workspace domain used in `team.domain` and auth.test's `url`. */
+  teamDomain?: string;
+  appId?: string;
+  /** Known users; users seen in a test helper (mention, click, …) are added automatically. */
+  users?: FakeUser[];
+  /** How long an envelope helper waits for the app's ack before rejecting (default 2000 ms). */
+  ackTimeoutMs?: number;
+  /** Lifetime of a trigger_id (Slack: 3 s; default 3000 ms). */
+  triggerTtlMs?: number;
+}
+
+/** The resolved configuration (options with defaults applied). */
+export interface FakeSlackConfig {
+  botToken: string;
+  appToken: string;
+  botUserId: string;
+  botId: string;
+  teamId: string;
+  teamDomain: string;
+  appId: string;
+  ackTimeoutMs: number;
+  triggerTtlMs: number;
+}
+
+/** A loose JSON object, as arguments and payloads arrive. */
+export type JsonObject = Record<string, unknown>;
+
+/** A message in a channel's history, as conversations.replies would return it. */
+export interface SlackMessage {
+  type: 'message';
+  ts: string;
+  /** Not part of Slack's message object; kept so a test can tell where it lives. */
+  channel: string;
+  text: string;
+  user?: string;
+  bot_id?: string;
+  app_id?: string;
+  subtype?: string;
+  team?: string;
+  blocks?: JsonObject[];
+  thread_ts?: string;
+  reply_count?: number;
+  reply_users?: string[];
+  latest_reply?: string;
+  edited?: { user: string; ts: string };
+  metadata?: unknown;
+  [key: string]: unknown;
+}
+
+/** A message only one user can see (chat.postEphemeral, or a response_url reply). */
+export interface EphemeralMessage {
+  channel: string;
+  user: string;
+  text: string;
+  blocks?: JsonObject[];
+  thread_ts?: string;
+  /** The `message_ts` Slack returns for it. */
+  ts: string;
+  /** `chat.postEphemeral` or `response_url`. */
+  via: 'chat.postEphemeral' | 'response_url';
+}
+
+/** One reaction on a message, shaped like Slack's `reactions` array entries. */
+export interface Reaction {
+  name: string;
+  users: string[];
+  count: number;
+}
+
+/** A modal the app opened (views.open or views.push), in its current state. */
+export interface OpenedView {
+  id: string;
+  /** The user the view was opened for (from the trigger). */
+  user: string;
+  /** The view object as Slack returns it (`id`, `hash`, `blocks` with ids filled in, …). */
+  view: JsonObject;
+  /** Open until the app closes it (empty ack on submit, `clear`, …). */
+  state: 'open' | 'closed';
+  /** Set when another view was pushed on top of this one. */
+  rootViewId: string;
+}
+
+/** One Web API call as the fake saw it. */
+export interface RecordedCall {
+  method: string;
+  /** Decoded arguments; JSON-valued ones (`blocks`, `view`, …) are parsed. `token` is not included. */
+  args: JsonObject;
+  /** The token presented (Authorization header, else the `token` form field). */
+  token: string | undefined;
+  /** HTTP status of the answer (200, or 429 when rate limited). */
+  status: number;
+  /** The JSON body answered. */
+  response: JsonObject;
+}
+
+/** A POST to a response_url the fake handed out. */
+export interface ResponseUrlPost {
+  url: string;
+  body: JsonObject;
+  /** HTTP status answered (200, 400 invalid payload, 404 unknown or used up). */
+  status: number;
+  /** What it did: replaced or deleted the original, posted in channel, posted ephemeral, or nothing. */
+  effect: 'replaced' | 'deleted' | 'in_channel' | 'ephemeral' | 'rejected';
+}
+
+/** Something the app sent that real Slack would reject, and what Slack would answer. */
+export interface ValidationFailure {
+  /** Web API method, `response_url`, or `ack:<payload type>`. */
+  method: string;
+  error: string;
+  messages: string[];
+  args: JsonObject;
+}
+
+/** The app's ack of an envelope. */
+export interface Ack {
+  envelope_id: string;
+  /** `{}` for a bare `ack()`, `{ text }` for `ack('text')`, the response object otherwise. */
+  payload: JsonObject;
+}

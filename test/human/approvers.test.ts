@@ -1,0 +1,64 @@
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { checkDecider } from '../../src/human/approvers.ts';
+import type { Approval } from '../../src/human/types.ts';
+
+function approval(level: 'approve' | 'confirm'): Approval {
+  return {
+    version: 1, id: 'apr_1', callId: 'toolu_1', sessionKey: 's', tool: 'k8s__delete_namespace', toolDescription: 'd',
+    level, levelReason: 'declared', fingerprint: 'f', inputJson: '{}', requester: 'U1', channel: 'C1', thread: '1.0',
+    confirmPhrase: level === 'confirm' ? 'prod' : null, state: 'pending', createdAt: '2025-01-01T00:00:00.000Z',
+    deadline: '2025-01-01T00:05:00.000Z', decider: null, decidedAt: null, reason: null, outcome: null, finishedAt: null, displayRef: null,
+  };
+}
+
+/*
+ * Who may decide: the requester and anyone matching human.approvers, nobody else. With
+ * confirm_requires_second_person, a confirm call needs a second person to approve it; the
+ * requester may still deny. A refusal explains itself, because the clicker sees it.
+ */
+describe('checkDecider', () => {
+  const base = { approvers: ['U9', 'UOPS*', '!UOPSBOT'], confirmRequiresSecondPerson: false };
+
+  test('the requester may approve and deny their own call', () => {
+    for (const decision of ['approve', 'deny'] as const) {
+      assert.deepEqual(checkDecider({ ...base, approval: approval('approve'), decider: 'U1', decision }), { ok: true });
+      assert.deepEqual(checkDecider({ ...base, approval: approval('confirm'), decider: 'U1', decision }), { ok: true });
+    }
+  });
+
+  test('anyone matching an approver pattern may decide', () => {
+    assert.deepEqual(checkDecider({ ...base, approval: approval('approve'), decider: 'U9', decision: 'approve' }), { ok: true });
+    assert.deepEqual(checkDecider({ ...base, approval: approval('confirm'), decider: 'UOPS42', decision: 'deny' }), { ok: true });
+  });
+
+  test('anyone else is refused with a message naming who may decide', () => {
+    for (const decider of ['U2', 'UOPSBOT', '']) {
+      assert.deepEqual(checkDecider({ ...base, approval: approval('approve'), decider, decision: 'approve' }), {
+        ok: false,
+        message: 'Only the requester <@U1> or an approver listed in human.approvers can decide this.',
+      });
+    }
+  });
+
+  test('an empty approvers list leaves only the requester', () => {
+    assert.equal(checkDecider({ approval: approval('approve'), decider: 'U9', decision: 'approve', approvers: [], confirmRequiresSecondPerson: false }).ok, false);
+    assert.equal(checkDecider({ approval: approval('approve'), decider: 'U1', decision: 'approve', approvers: [], confirmRequiresSecondPerson: false }).ok, true);
+  });
+
+  test('with a second person required, the requester cannot approve their own confirm call, even as an approver', () => {
+    const verdict = checkDecider({ approval: approval('confirm'), decider: 'U1', decision: 'approve', approvers: ['U1', 'U9'], confirmRequiresSecondPerson: true });
+    assert.equal(verdict.ok, false);
+    assert.match(verdict.ok ? '' : verdict.message, /someone other than the requester.*confirm_requires_second_person/);
+  });
+
+  test('with a second person required, the requester may still deny, and another approver may approve', () => {
+    const second = { ...base, confirmRequiresSecondPerson: true };
+    assert.deepEqual(checkDecider({ ...second, approval: approval('confirm'), decider: 'U1', decision: 'deny' }), { ok: true });
+    assert.deepEqual(checkDecider({ ...second, approval: approval('confirm'), decider: 'U9', decision: 'approve' }), { ok: true });
+  });
+
+  test('the second-person rule applies to confirm only', () => {
+    assert.deepEqual(checkDecider({ ...base, confirmRequiresSecondPerson: true, approval: approval('approve'), decider: 'U1', decision: 'approve' }), { ok: true });
+  });
+});
