@@ -19,8 +19,9 @@ export async function importSkillModule(modulePath: string, timeoutMs = SKILL_IM
   registerMithaiResolver();
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
+    // Not unref'd: if a module's top-level await never settles, this timer is what keeps the
+    // process alive long enough to report it instead of exiting mid-load.
     timer = setTimeout(() => reject(new SkillError(modulePath, `did not finish loading within ${timeoutMs / 1000} s; check its top-level code`)), timeoutMs);
-    timer.unref();
   });
   try {
     const mod: unknown = await Promise.race([import(skillModuleUrl(pathToFileURL(modulePath))), timeout]);

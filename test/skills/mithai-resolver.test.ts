@@ -4,6 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { SkillError } from '../../src/errors.ts';
 import { importSkillModule } from '../../src/skills/import-skill-module.ts';
 import { registerMithaiResolver } from '../../src/skills/register-mithai-resolver.ts';
 import { jsonSchemaFromZod } from '../../src/skills/zod-json-schema.ts';
@@ -32,6 +33,17 @@ describe('the mithai resolver', () => {
     });
     const mod = await importSkillModule(join(root, 'tools.ts'));
     assert.equal(mod.out, 'HI U7');
+  });
+
+  test('reports a module whose top-level code never finishes instead of hanging', async (t) => {
+    const root = tempDir(t);
+    writeFiles(root, { 'tools.js': 'await new Promise(() => {});\nexport const TOOLS = [];\n' });
+    await assert.rejects(importSkillModule(join(root, 'tools.js'), 50), (err: unknown) => {
+      assert.ok(err instanceof SkillError);
+      assert.equal(err.skillPath, join(root, 'tools.js'));
+      assert.match(err.message, /did not finish loading within 0.05 s/);
+      return true;
+    });
   });
 
   test('can be registered any number of times', async (t) => {

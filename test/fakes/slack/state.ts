@@ -89,6 +89,7 @@ export class SlackState {
     return this.#channels.get(channel) ?? [];
   }
 
+  /** The stored (live) message with this ts in a channel. */
   findMessage(channel: string, ts: string): SlackMessage | undefined {
     return this.channel(channel).find((m) => m.ts === ts);
   }
@@ -114,6 +115,7 @@ export class SlackState {
     return message;
   }
 
+  /** Remove a message from a channel's history (response_url `delete_original`). */
   deleteMessage(channel: string, ts: string): void {
     const list = this.channel(channel);
     const i = list.findIndex((m) => m.ts === ts);
@@ -132,6 +134,7 @@ export class SlackState {
     return this.channel(channel).filter((m) => m.ts === root || m.thread_ts === root);
   }
 
+  /** Reactions on a message, as Slack lists them. */
   reactions(channel: string, ts: string): Reaction[] {
     const byName = this.#reactions.get(`${channel}/${ts}`) ?? new Map<string, string[]>();
     return [...byName].map(([name, users]) => ({ name, users: [...users], count: users.length }));
@@ -205,6 +208,7 @@ export class SlackState {
     return limit.retryAfterSeconds;
   }
 
+  /** Record a Web API call and notify subscribers. */
   recordCall(call: RecordedCall): void {
     this.calls.push(call);
     for (const listener of [...this.#callListeners]) listener(call);
