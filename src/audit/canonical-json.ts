@@ -43,6 +43,12 @@ function encode(value: unknown, ancestors: Set<object>): string | undefined {
     if (Array.isArray(object)) {
       return `[${object.map((item) => encode(item, ancestors) ?? 'null').join(',')}]`;
     }
+    const proto = Object.getPrototypeOf(object) as unknown;
+    if (proto !== Object.prototype && proto !== null) {
+      // A Map, Set or class instance would encode as {} and make different values share a
+      // fingerprint (an approver would approve "{}"). Refuse rather than guess.
+      throw new InternalError(`canonicalJson cannot encode a ${(object as { constructor?: { name?: string } }).constructor?.name ?? 'non-plain object'}; tool inputs must be plain JSON data`);
+    }
     const parts: string[] = [];
     for (const key of Object.keys(object).sort()) {
       const encoded = encode((object as Record<string, unknown>)[key], ancestors);

@@ -6,6 +6,7 @@ import { openDatabase } from '../state/database.ts';
 import { ApprovalStore } from '../state/approval-store.ts';
 import type { ApprovalState } from '../human/types.ts';
 import { ConfigError } from '../errors.ts';
+import { Redactor } from '../security/redactor.ts';
 import type { ExitCode } from './main.ts';
 import { loadFromOptions, withConfigOption } from './options.ts';
 
@@ -21,7 +22,10 @@ export function registerApprovals(program: Command, exit: ExitCode): void {
       if (options.state && !ALL_STATES.includes(options.state as ApprovalState)) {
         throw new ConfigError(`--state "${options.state}" is not one of ${ALL_STATES.join(', ')}`);
       }
-      const { config } = loadFromOptions(options);
+      const loaded = loadFromOptions(options);
+      const { config } = loaded;
+      // Deny reasons and error outcomes are free text from people and tools: redact on the way out.
+      const redactor = new Redactor(loaded.secrets);
       const db = openDatabase(config.state.path);
       try {
         const rows = new ApprovalStore(db)
@@ -31,7 +35,7 @@ export function registerApprovals(program: Command, exit: ExitCode): void {
           if (options.json) {
             // inputJson stays out: the input may hold values that should not leave the database.
             const { inputJson: _omit, ...rest } = a;
-            process.stdout.write(`${JSON.stringify(rest)}\n`);
+            process.stdout.write(`${redactor.redact(JSON.stringify(rest))}\n`);
           } else {
             process.stdout.write(`${a.createdAt}  ${a.id}  ${a.state.padEnd(9)}  ${a.level.padEnd(7)}  ${a.tool}  requester=${a.requester}${a.decider ? ` decider=${a.decider}` : ''}\n`);
           }

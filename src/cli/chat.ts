@@ -5,6 +5,7 @@
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { userInfo } from 'node:os';
+import { Writable } from 'node:stream';
 import type { Command } from 'commander';
 import { createRuntime } from '../engine/create-runtime.ts';
 import { LineReader } from '../adapters/terminal/line-reader.ts';
@@ -35,23 +36,35 @@ export function registerChat(program: Command, exit: ExitCode): void {
 
 async function chat(options: ChatOptions): Promise<number> {
   const loaded = loadFromOptions(options);
-  const logFile = loaded.config.logging.file ?? join(dirname(loaded.config.state.path), 'logs', 'chat.log');
+  // Logs must not mix with the conversation on stdout. With logging.file set, the logger
+  // writes there itself; otherwise chat keeps its own log file under the state folder.
   let logDestination: NodeJS.WritableStream = process.stderr;
   if (!options.logStderr) {
-    mkdirSync(dirname(logFile), { recursive: true, mode: 0o700 });
-    logDestination = createWriteStream(logFile, { flags: 'a', mode: 0o600 });
+    if (loaded.config.logging.file) {
+      logDestination = new Writable({ write: (_chunk, _encoding, done) => done() });
+    } else {
+      const logFile = join(dirname(loaded.config.state.path), 'logs', 'chat.log');
+      mkdirSync(dirname(logFile), { recursive: true, mode: 0o700 });
+      logDestination = createWriteStream(logFile, { flags: 'a', mode: 0o600 });
+    }
   }
   const runtime = await createRuntime(loaded, { logDestination });
   const reconciled = runtime.gate.reconcileOnBoot();
   const user = options.user ?? process.env.USER ?? userInfo().username;
   const interactive = Boolean(process.stdin.isTTY);
-  const lines = new LineReader(process.stdin, interactive ? process.stdout : undefined, interactive);
+  const stop = new AbortController();
+  const onSignal = (): void => {
+    stop.abort();
+    lines.close();
+  };
+  const lines = new LineReader(process.stdin, interactive ? process.stdout : undefined, interactive, onSignal);
   const adapter = new TerminalAdapter({
     lines,
     output: process.stdout,
     user,
     botName: loaded.config.bot.name,
     decisions: runtime.gate,
+    interactive,
     redact: (t) => runtime.redactor.redact(t),
   });
   for (const a of [...reconciled.expired, ...reconciled.cancelled, ...reconciled.unknown]) {
@@ -60,11 +73,6 @@ async function chat(options: ChatOptions): Promise<number> {
   const thread = options.session ?? `chat-${new Date().toISOString()}`;
   if (interactive) process.stdout.write(`mithai chat as ${user} (session ${thread}). Type /quit to leave.\n`);
 
-  const stop = new AbortController();
-  const onSignal = (): void => {
-    stop.abort();
-    lines.close();
-  };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {

@@ -67,7 +67,7 @@ export function findLiteralSecrets(doc: Document, lineCounter?: LineCounter): Se
     if (keyName !== undefined && SECRET_KEY_NAME.test(keyName) && holdsLiteral(text)) {
       findings.push({ path: keyPath, line, reason: 'holds a literal value, but keys named like a secret must be a ${NAME} reference' });
     }
-  });
+  }, { followAliases: true });
   return findings;
 }
 

@@ -22,15 +22,24 @@ export interface YamlScalarVisit {
 
 /**
  * Call `visit` for every scalar in `doc` (keys and values), depth first, in document order.
- * Aliases are not followed: the anchored node is visited once, where it is defined, so a
- * visitor that edits values in place edits each node exactly once.
+ * By default aliases are not followed: the anchored node is visited once, where it is defined,
+ * so a visitor that edits values in place edits each node exactly once. With `followAliases`
+ * an alias is visited again under the key path where it is used (the secret lint needs this:
+ * `password: *anchor` must be judged as a password).
  */
-export function walkYamlScalars(doc: Document, visit: (entry: YamlScalarVisit) => void): void {
-  walkNode(doc.contents, [], visit);
+export function walkYamlScalars(doc: Document, visit: (entry: YamlScalarVisit) => void, options: { followAliases?: boolean } = {}): void {
+  walkNode(doc.contents, [], visit, options.followAliases ? doc : undefined, 0);
 }
 
-function walkNode(node: unknown, path: KeyPathSegment[], visit: (entry: YamlScalarVisit) => void): void {
-  if (node === null || node === undefined || isAlias(node)) return;
+/** Deeper alias chains than this are not followed (YAML allows alias bombs). */
+const MAX_ALIAS_DEPTH = 20;
+
+function walkNode(node: unknown, path: KeyPathSegment[], visit: (entry: YamlScalarVisit) => void, aliasDoc: Document | undefined, depth: number): void {
+  if (node === null || node === undefined) return;
+  if (isAlias(node)) {
+    if (aliasDoc && depth < MAX_ALIAS_DEPTH) walkNode(node.resolve(aliasDoc), path, visit, aliasDoc, depth + 1);
+    return;
+  }
   if (isScalar(node)) {
     visit({ node, path, isKey: false });
     return;
@@ -41,13 +50,13 @@ function walkNode(node: unknown, path: KeyPathSegment[], visit: (entry: YamlScal
       const segment = keySegment(pair.key);
       const childPath = [...path, segment];
       if (isScalar(pair.key)) visit({ node: pair.key, path: childPath, isKey: true });
-      else walkNode(pair.key, childPath, visit);
-      walkNode(pair.value, childPath, visit);
+      else walkNode(pair.key, childPath, visit, aliasDoc, depth);
+      walkNode(pair.value, childPath, visit, aliasDoc, depth);
     }
     return;
   }
   if (isSeq(node)) {
-    node.items.forEach((item, index) => walkNode(item, [...path, index], visit));
+    node.items.forEach((item, index) => walkNode(item, [...path, index], visit, aliasDoc, depth));
   }
 }
 

@@ -11,6 +11,7 @@ import { Redactor } from '../security/redactor.ts';
 import { createLogger } from '../audit/logger.ts';
 import { AuditLog } from '../audit/audit-log.ts';
 import { openDatabase } from '../state/database.ts';
+import { acquireProcessLock } from '../state/process-lock.ts';
 import { SessionStore } from '../state/session-store.ts';
 import { ApprovalStore } from '../state/approval-store.ts';
 import { SkillStateStore } from '../state/skill-state-store.ts';
@@ -74,7 +75,16 @@ export async function createRuntime(loaded: LoadedConfig, options: RuntimeOption
   const overrideErrors = validateOverrides(config.human.overrides, registry.tools().map((t) => ({ name: t.name, declared: t.declared })));
   if (overrideErrors.length > 0) throw new ConfigError(`${loaded.path}: ${overrideErrors.join('; ')}`);
 
-  const db = openDatabase(config.state.path);
+  // One serving process per project: a second one would reconcile (cancel) this one's
+  // approvals and interleave its audit appends.
+  const lock = acquireProcessLock(config.state.path);
+  let db: Database;
+  try {
+    db = openDatabase(config.state.path);
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
   const sessions = new SessionStore(db);
   const approvals = new ApprovalStore(db);
   const skillState = new SkillStateStore(db);
@@ -94,7 +104,14 @@ export async function createRuntime(loaded: LoadedConfig, options: RuntimeOption
     const value = config.skills.config[skill];
     return value && typeof value === 'object' ? (value as Record<string, unknown>) : {};
   };
-  await registry.runStartups((skill) => ({ config: skillConfig(skill.name), state: skillState.forSkill(skill.name), memory, logger: logger.child({ skill: skill.name }) }));
+  const startupErrors = await registry.runStartups((skill) => ({ config: skillConfig(skill.name), state: skillState.forSkill(skill.name), memory, logger: logger.child({ skill: skill.name }) }));
+  if (startupErrors.length > 0) {
+    // A skill whose startup failed must not offer half-initialised tools.
+    gate.close();
+    db.close();
+    lock.release();
+    throw new ConfigError(`${startupErrors.length} skill(s) failed to start:\n${startupErrors.map((e) => `  ${e.skillPath}: ${e.message}`).join('\n')}`, { code: 'skill_startup_failed' });
+  }
 
   const router = new ToolCallRouter({
     registry,
@@ -146,6 +163,7 @@ export async function createRuntime(loaded: LoadedConfig, options: RuntimeOption
       closed = true;
       gate.close();
       db.close();
+      lock.release();
     },
   };
 }

@@ -115,7 +115,7 @@ export class ToolCallRouter {
     }
     const outcome = await this.#invoke(tool, input, turn, call.id, adapter, scope);
     try {
-      this.#deps.audit.append({ ...base, event: 'outcome', decision: 'auto', status: outcome.status === 'succeeded' ? 'succeeded' : 'failed', reason: outcome.status === 'succeeded' ? null : outcome.error });
+      this.#deps.audit.append({ ...base, event: 'outcome', decision: 'auto', status: outcomeStatus(outcome), reason: outcome.status === 'succeeded' ? null : outcome.error });
     } catch (err) {
       log.error({ err: errorMessage(err) }, 'audit append of the outcome failed after the tool ran');
     }
@@ -185,7 +185,8 @@ export class ToolCallRouter {
     const outcome = await this.#invoke(tool, input, turn, call.id, adapter, scope);
     let finished: Approval | undefined;
     try {
-      finished = gate.finish(approval.id, outcome.status === 'succeeded' ? 'succeeded' : 'failed', outcome.status === 'succeeded' ? 'succeeded' : outcome.error);
+      // The row is internal state, but `mithai approvals list` prints it: store it redacted.
+      finished = gate.finish(approval.id, outcomeStatus(outcome), this.#deps.redact(outcome.status === 'succeeded' ? 'succeeded' : outcome.error));
     } catch (err) {
       log.error({ err: errorMessage(err), approval_id: approval.id }, 'could not record the outcome of an approved call');
     }
@@ -194,9 +195,9 @@ export class ToolCallRouter {
   }
 
   async #invoke(tool: LoadedTool, input: unknown, turn: Turn, callId: string, adapter: Adapter, scope: CallScope): Promise<ToolOutcome> {
-    adapter.showActivity?.(turn, { tool: tool.name, phase: 'started' });
+    this.#activity(adapter, turn, { tool: tool.name, phase: 'started' });
     const outcome = await this.#deps.registry.invoke(tool, input, { ...this.#deps.contextFor(tool, turn, callId), signal: scope.signal });
-    adapter.showActivity?.(turn, { tool: tool.name, phase: outcome.status === 'succeeded' ? 'succeeded' : 'failed', detail: outcome.status === 'succeeded' ? undefined : outcome.error });
+    this.#activity(adapter, turn, { tool: tool.name, phase: outcome.status === 'succeeded' ? 'succeeded' : 'failed', detail: outcome.status === 'succeeded' ? undefined : this.#deps.redact(outcome.error) });
     this.#deps.logger.info({ tool: tool.name, call_id: callId, status: outcome.status }, 'tool finished');
     return outcome;
   }
@@ -213,21 +214,34 @@ export class ToolCallRouter {
   }
 
   #fromOutcome(tool: LoadedTool, call: ToolUseBlock, outcome: ToolOutcome, scope: CallScope, decider?: string | null): RoutedCall {
+    // An error from a tool that reads outside content can carry that content too (an HTTP
+    // error body): it is wrapped and taints the session exactly like a successful result.
+    const untrusted = tool.untrustedOutput ? { source: tool.name, nonce: scope.nonce } : undefined;
     if (outcome.status !== 'succeeded') {
-      const prefix = outcome.status === 'invalid_input' ? `Invalid input for ${tool.name}; the tool did not run.` : `${tool.name} failed.`;
-      return this.#error(call, `${prefix} ${outcome.error}`);
+      let text: string;
+      if (outcome.status === 'invalid_input') text = `Invalid input for ${tool.name}; the tool did not run. ${outcome.error}`;
+      else if (outcome.mayStillRun) text = `${tool.name} ${outcome.error}; it may still be running, so its effect is unknown. Do not call it again before checking whether it took effect.`;
+      else text = `${tool.name} failed. ${outcome.error}`;
+      return this.#error(call, text, untrusted);
     }
     const note = decider ? `(approved by ${decider}) ` : '';
-    const text = renderToolResult(outcome.output, {
-      redact: this.#deps.redact,
-      maxChars: this.#deps.maxResultChars,
-      untrusted: tool.untrustedOutput ? { source: tool.name, nonce: scope.nonce } : undefined,
-    });
+    const text = renderToolResult(outcome.output, { redact: this.#deps.redact, maxChars: this.#deps.maxResultChars, untrusted });
     return { result: { type: 'tool_result', tool_use_id: call.id, content: note + text }, tainted: tool.untrustedOutput };
   }
 
-  #error(call: ToolUseBlock, text: string): RoutedCall {
-    return { result: { type: 'tool_result', tool_use_id: call.id, content: this.#deps.redact(text), is_error: true }, tainted: false };
+  /** An is_error result: redacted and truncated like any result (and wrapped when untrusted). */
+  #error(call: ToolUseBlock, text: string, untrusted?: { source: string; nonce: string }): RoutedCall {
+    const content = renderToolResult(text, { redact: this.#deps.redact, maxChars: this.#deps.maxResultChars, untrusted });
+    return { result: { type: 'tool_result', tool_use_id: call.id, content, is_error: true }, tainted: untrusted !== undefined };
+  }
+
+  /** Progress display is cosmetic: an adapter that throws here must not stop a claimed call. */
+  #activity(adapter: Adapter, turn: Turn, activity: Parameters<NonNullable<Adapter['showActivity']>>[1]): void {
+    try {
+      adapter.showActivity?.(turn, activity);
+    } catch (err) {
+      this.#deps.logger.warn({ err: errorMessage(err), tool: activity.tool }, 'could not show tool activity');
+    }
   }
 
   async #show(adapter: Adapter, approval: Approval, log: Logger): Promise<void> {
@@ -253,4 +267,10 @@ export class ToolCallRouter {
       reason: null,
     };
   }
+}
+
+/** The audit/approval status of a finished invocation. */
+function outcomeStatus(outcome: ToolOutcome): 'succeeded' | 'failed' | 'unknown' {
+  if (outcome.status === 'succeeded') return 'succeeded';
+  return outcome.status === 'failed' && outcome.mayStillRun ? 'unknown' : 'failed';
 }

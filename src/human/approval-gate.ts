@@ -380,11 +380,13 @@ export class ApprovalGate {
 
   /**
    * Record how an executing call ended (row + audit `outcome`, in one transaction).
+   * `unknown` is for a call that was abandoned (timed out, cancelled) while its handler may
+   * still be running: nobody can say whether its effect happened.
    * @returns The finished approval, or undefined when it was not executing.
    * @throws AuditError when the outcome cannot be audited (the row stays `executing`, and
    *   the next boot marks it `unknown`).
    */
-  finish(id: string, status: 'succeeded' | 'failed', outcome: string): Approval | undefined {
+  finish(id: string, status: 'succeeded' | 'failed' | 'unknown', outcome: string): Approval | undefined {
     const fields = { outcome, finishedAt: iso(this.#clock.now()) };
     const row = this.#change(id, 'executing', status, fields, { event: 'outcome', decision: 'approved', status, reason: outcome });
     if (row === undefined) {

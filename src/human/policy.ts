@@ -155,7 +155,13 @@ export function validateOverrides(
       continue;
     }
     const declared = byName.get(name);
-    if (declared === undefined || declared === 'dynamic') continue;
+    if (declared === undefined) continue;
+    if (declared === 'dynamic') {
+      // On a dynamic tool an override is a floor under resolveHuman's answer; 'auto' would be
+      // a no-op that reads like "this tool runs unattended", so it is refused.
+      if (level === 'auto') problems.push(`human.overrides.${name}: cannot lower a 'dynamic' tool to 'auto'; overrides may only raise a tool's level`);
+      continue;
+    }
     if (LEVEL_ORDER[level] < LEVEL_ORDER[declared]) {
       problems.push(
         `human.overrides.${name}: cannot lower a declared '${declared}' to '${level}'; overrides may only raise a tool's declared level`,

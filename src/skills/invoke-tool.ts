@@ -10,7 +10,7 @@ import { wasValidatedBy } from './input-validator.ts';
 /** How a call ended. `invalid_input` means `handle` never ran. */
 export type ToolOutcome =
   | { status: 'succeeded'; output: string }
-  | { status: 'failed'; error: string }
+  | { status: 'failed'; error: string; /** True when the handler was abandoned (time limit, cancellation) and may still be running. */ mayStillRun?: boolean }
   | { status: 'invalid_input'; error: string };
 
 /** The context a caller passes: a {@link ToolContext} whose `signal` (turn cancellation) is optional. */
@@ -50,11 +50,11 @@ export async function invokeTool(tool: LoadedTool, input: unknown, ctx: InvokeCo
     const message = `timed out after ${formatSeconds(limitMs)} s`;
     // Resolve before aborting, so a handler that rejects on abort cannot win the race with a
     // less useful "This operation was aborted".
-    stop({ status: 'failed', error: message });
+    stop({ status: 'failed', error: message, mayStillRun: true });
     controller.abort(new TimeoutError(message));
   }, limitMs);
   const onCallerAbort = (): void => {
-    stop({ status: 'failed', error: `cancelled before it finished${reasonSuffix(caller?.reason)}` });
+    stop({ status: 'failed', error: `cancelled before it finished${reasonSuffix(caller?.reason)}`, mayStillRun: true });
     controller.abort(caller?.reason);
   };
   caller?.addEventListener('abort', onCallerAbort, { once: true });

@@ -40,3 +40,12 @@ describe('canonicalJson', () => {
     assert.equal(canonicalJson([shared, shared]), '[{"x":1},{"x":1}]');
   });
 });
+
+test('refuses Maps, Sets and class instances, which would otherwise all encode as {}', () => {
+  class Target { host = 'db-1'; }
+  assert.throws(() => canonicalJson({ hosts: new Set(['web-1']) }), /cannot encode a Set/);
+  assert.throws(() => canonicalJson({ m: new Map() }), /cannot encode a Map/);
+  assert.throws(() => canonicalJson([new Target()]), /cannot encode a Target/);
+  assert.equal(canonicalJson({ when: new Date(0) }), '{"when":"1970-01-01T00:00:00.000Z"}', 'toJSON still applies');
+  assert.equal(canonicalJson(Object.assign(Object.create(null), { a: 1 })), '{"a":1}');
+});

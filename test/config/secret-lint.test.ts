@@ -119,3 +119,21 @@ describe('secret-named keys', () => {
     assert.match(lines[2]!, /line 7: llm\.anthropic\.api_key/);
   });
 });
+
+test('a literal secret reached through a YAML alias is refused under the key that uses it', async () => {
+  const { loadConfig } = await import('../../src/config/load-config.ts');
+  const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const dir = mkdtempSync(join(tmpdir(), 'mithai-alias-'));
+  try {
+    writeFileSync(join(dir, 'config.yaml'), 'skills:\n  config:\n    notes: { text: &k "hunter2-prod-db-password" }\n    db: { password: *k }\n');
+    assert.throws(() => loadConfig(join(dir, 'config.yaml'), { env: {} }), (err: Error) => {
+      assert.match(err.message, /skills\.config\.db\.password/);
+      assert.ok(!err.message.includes('hunter2'));
+      return true;
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

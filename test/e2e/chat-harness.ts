@@ -87,7 +87,10 @@ export interface CliResult {
 }
 
 /** Run the real `mithai` CLI with args, feeding `stdin` and closing it. */
-export function runCli(args: string[], options: { cwd?: string; stdin?: string; env?: Record<string, string | undefined>; effectsDir?: string } = {}): Promise<CliResult> {
+export function runCli(
+  args: string[],
+  options: { cwd?: string; stdin?: string; env?: Record<string, string | undefined>; effectsDir?: string; holdStdinUntil?: RegExp; thenWrite?: string } = {},
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const env: Record<string, string | undefined> = { ...process.env, ...options.env, MITHAI_TEST_EFFECTS_DIR: options.effectsDir ?? options.cwd };
     // The developer's shell must not steer the child: these would override our test config.
@@ -97,15 +100,29 @@ export function runCli(args: string[], options: { cwd?: string; stdin?: string; 
     const child = spawn(process.execPath, [BIN, ...args], { cwd: options.cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    let held = Boolean(options.holdStdinUntil);
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+      // Keep stdin open (a person still at the keyboard) until the output shows what we wait for.
+      if (held && options.holdStdinUntil!.test(stdout)) {
+        held = false;
+        child.stdin.end(options.thenWrite ?? '');
+      }
+    });
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(options.stdin ?? '');
+    if (options.holdStdinUntil) child.stdin.write(options.stdin ?? '');
+    else child.stdin.end(options.stdin ?? '');
   });
 }
 
 /** Run `mithai chat` in a project with stdin lines. */
-export function runChat(project: Project, lines: string[], extraArgs: string[] = []): Promise<CliResult> {
-  return runCli(['chat', '--config', project.configPath, ...extraArgs], { cwd: project.dir, stdin: lines.map((l) => `${l}\n`).join('') });
+export function runChat(project: Project, lines: string[], extraArgs: string[] = [], hold?: { until: RegExp; thenWrite: string }): Promise<CliResult> {
+  return runCli(['chat', '--config', project.configPath, ...extraArgs], {
+    cwd: project.dir,
+    stdin: lines.map((l) => `${l}\n`).join(''),
+    holdStdinUntil: hold?.until,
+    thenWrite: hold?.thenWrite,
+  });
 }

@@ -95,7 +95,8 @@ test('a confirm tool refuses the wrong phrase, runs nothing, then runs once with
 
 test('an approval with no answer expires, nothing runs, and the model is told it expired rather than denied', async (t) => {
   const { fake, project } = await setup(t, [reply(toolUse('ops__restart', { service: 'web' })), reply('It expired.')], { timeoutSeconds: 1 });
-  const run = await runChat(project, ['restart web']);
+  // Someone is at the keyboard but never answers: stdin stays open until the reply is printed.
+  const run = await runChat(project, ['restart web'], [], { until: /testbot> It expired\./, thenWrite: '/quit\n' });
   assert.equal(run.code, 0, run.stderr);
   assert.deepEqual(project.effects(), []);
   const [result] = resultsOf(fake.requests[1]);
@@ -161,4 +162,14 @@ test('a missing Anthropic key is a one-line error that says where to put it', as
   assert.equal(run.stderr.trim().split('\n').length, 1, run.stderr);
   assert.match(run.stderr, /ANTHROPIC_API_KEY/);
   assert.match(run.stderr, /\.env/);
+});
+
+test('when piped input ends during an approval, the approval is cancelled at once instead of waiting out the deadline', async (t) => {
+  const { fake, project } = await setup(t, [reply(toolUse('ops__restart', { service: 'web' })), reply('Cancelled.')], { timeoutSeconds: 300 });
+  const run = await runChat(project, ['restart web']);
+  assert.equal(run.code, 0, run.stderr);
+  assert.deepEqual(project.effects(), []);
+  const [result] = resultsOf(fake.requests[1]);
+  assert.match(result!.text, /cancelled before a decision \(input ended before an answer\)/);
+  assert.deepEqual(project.auditRecords().filter((r) => r.event === 'decision').map((r) => r.decision), ['cancelled']);
 });

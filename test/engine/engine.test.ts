@@ -146,3 +146,25 @@ test('a stored tool call that never finished (crash) is answered as interrupted 
   assert.match(String(results[0]!.content), /not retried/);
   assert.deepEqual(h.effects(), []);
 });
+
+test('a failing untrusted tool taints the session too, and its error text is wrapped and truncated', async (t) => {
+  const h = await startEngine(t, [reply(toolUse('t__fetch_fail', {})), reply(toolUse('t__write_note', { text: 'pwned' })), reply('stopped')], { yaml: 'agent: { max_tool_result_chars: 500 }' });
+  h.adapter.onApproval = (a) => h.runtime.gate.decide(a.id, 'U1', 'deny');
+  await h.runtime.engine.handleTurn(h.turn('fetch'), h.adapter);
+  const [failure] = lastResults(h, 1);
+  assert.equal(failure!.isError, true);
+  assert.match(failure!.text, /^<untrusted-[0-9a-f]+ source="t__fetch_fail">/);
+  assert.ok(failure!.text.length < 800, `truncated (${failure!.text.length} chars)`);
+  assert.equal(h.adapter.requested[0]?.levelReason, 'taint');
+  assert.deepEqual(h.effects(), ['fetch_fail']);
+});
+
+test('an approved call that times out is recorded as unknown, and the model is told its effect is unknown', async (t) => {
+  const h = await startEngine(t, [reply(toolUse('t__hang', {})), reply('It may still be running.')]);
+  h.adapter.onApproval = (a) => h.runtime.gate.decide(a.id, 'U1', 'approve');
+  await h.runtime.engine.handleTurn(h.turn('hang'), h.adapter);
+  const [result] = lastResults(h, 1);
+  assert.match(result!.text, /timed out after 0\.2 s; it may still be running, so its effect is unknown/);
+  assert.equal(h.runtime.gate.get(h.adapter.requested[0]!.id)!.state, 'unknown');
+  assert.deepEqual(h.audit().filter((r) => r.event === 'outcome').map((r) => r.status), ['unknown']);
+});

@@ -233,12 +233,18 @@ describe('validateOverrides', () => {
     { name: 'shell__run', declared: 'approve' as const },
   ];
 
-  test('accepts overrides that raise a declared level, any level for undeclared or dynamic tools, and equal levels', () => {
+  test('accepts overrides that raise a declared level, any level for undeclared tools, a raising floor for dynamic tools, and equal levels', () => {
     assert.deepEqual(
-      validateOverrides({ k8s__get_pods: 'approve', k8s__delete_pod: 'auto', k8s__scale: 'auto', shell__run: 'approve', k8s__delete_namespace: 'confirm' }, tools),
+      validateOverrides({ k8s__get_pods: 'approve', k8s__delete_pod: 'auto', k8s__scale: 'approve', shell__run: 'approve', k8s__delete_namespace: 'confirm' }, tools),
       [],
     );
     assert.deepEqual(validateOverrides({}, tools), []);
+  });
+
+  test('refuses an auto override on a dynamic tool, which would read as unattended but change nothing', () => {
+    assert.deepEqual(validateOverrides({ k8s__scale: 'auto' }, tools), [
+      "human.overrides.k8s__scale: cannot lower a 'dynamic' tool to 'auto'; overrides may only raise a tool's level",
+    ]);
   });
 
   test('names an unknown tool and lists the known ones', () => {

@@ -12,8 +12,13 @@ export class LineReader {
   readonly #rl: Interface;
   #ended = false;
 
-  constructor(input: Readable, output?: Writable, terminal = false) {
+  /**
+   * @param onInterrupt Called on Ctrl-C in a terminal (readline swallows the signal otherwise
+   *   and merely pauses the input).
+   */
+  constructor(input: Readable, output?: Writable, terminal = false, onInterrupt?: () => void) {
     this.#rl = createInterface({ input, output, terminal });
+    if (onInterrupt) this.#rl.on('SIGINT', onInterrupt);
     this.#rl.on('line', (line) => {
       const waiter = this.#waiters.shift();
       if (waiter) waiter(line);
@@ -52,6 +57,11 @@ export class LineReader {
       signal?.addEventListener('abort', onAbort, { once: true });
       this.#waiters.push(waiter);
     });
+  }
+
+  /** Drop lines that were typed but not read yet. */
+  discardQueued(): void {
+    this.#lines.length = 0;
   }
 
   /** True once the input has ended and every line was read. */

@@ -14,6 +14,7 @@ import { describeApproval, describeState } from './approval-text.ts';
 export interface TerminalDecisions {
   decide(id: string, decider: string, decision: Decision, options?: { typedPhrase?: string; reason?: string }): DecideResult;
   wait(id: string, signal?: AbortSignal): Promise<WaitOutcome>;
+  cancel(id: string, reason: string): unknown;
 }
 
 export interface TerminalAdapterOptions {
@@ -23,6 +24,8 @@ export interface TerminalAdapterOptions {
   user: string;
   botName: string;
   decisions: TerminalDecisions;
+  /** True on a TTY: type-ahead is discarded before each approval question. */
+  interactive: boolean;
   redact(text: string): string;
 }
 
@@ -65,7 +68,14 @@ export class TerminalAdapter implements Adapter {
 
   async #ask(approval: Approval): Promise<void> {
     const settled = new AbortController();
-    void this.#o.decisions.wait(approval.id).then(() => settled.abort());
+    // wait() only rejects when a cancellation cannot be audited; the engine's own wait reports that.
+    this.#o.decisions.wait(approval.id).then(
+      () => settled.abort(),
+      () => settled.abort(),
+    );
+    // Lines typed while the turn was running were not answers to this request: a "y" typed
+    // ahead must never approve a call its author had not seen yet.
+    if (this.#o.interactive) this.#o.lines.discardQueued();
     const isConfirm = approval.level === 'confirm';
     let question = isConfirm
       ? `Type "${approval.confirmPhrase}" to run it, or "n" to deny: `
@@ -73,7 +83,12 @@ export class TerminalAdapter implements Adapter {
     for (;;) {
       this.#print(question, false);
       const line = await this.#o.lines.next(settled.signal);
-      if (line === null) return; // settled elsewhere, or input ended: the gate's expiry decides
+      if (line === null) {
+        // Input ended (piped stdin ran out): nobody is left to answer, so do not hold the
+        // turn until the deadline. Cancelled, not denied: no person decided.
+        if (this.#o.lines.isDone && !settled.signal.aborted) this.#o.decisions.cancel(approval.id, 'input ended before an answer');
+        return;
+      }
       const answer = line.trim();
       const denial = /^(n|no|deny)(\s+(.*))?$/i.exec(answer);
       let result: DecideResult;
