@@ -90,7 +90,8 @@ export function initProject(root: string, answers: Answers, force: boolean): str
       .replaceAll('{{bot_name}}', answers.bot_name)
       .replaceAll('{{model}}', answers.model)
       .replaceAll('{{respond}}', answers.respond)
-      .replaceAll('{{message_events}}', answers.respond === 'all' ? '      - message.channels\n      - message.groups\n      - message.im' : '');
+      // message.im is always subscribed (DMs always work); `respond: all` adds channel messages.
+      .replaceAll('{{message_events}}', answers.respond === 'all' ? '      - message.channels\n      - message.groups' : '');
   const files: Array<[string, string]> = [
     ['config.yaml', fill(readTemplate('config.yaml'))],
     ['.env.example', readTemplate('env.example')],

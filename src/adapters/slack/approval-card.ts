@@ -1,0 +1,175 @@
+/**
+ * The approval card: one Slack message per gated call, rendered from the approval row alone, so
+ * the same function draws it when it is posted, after every state change, and after a restart.
+ *
+ * Everything that did not come from mithai itself (tool input, description, confirm phrase,
+ * deny reason, error text) is redacted first and then escaped: redacting after escaping could
+ * miss a secret the escaping changed, and truncating before redacting could cut a secret in two
+ * and leak its first half. Button values carry only the approval id; the server looks up
+ * everything else, so a forged value can at most name another approval.
+ */
+import type { Approval, LevelReason } from '../../human/types.ts';
+import { escapeCodeBlock, escapeInline, escapeMrkdwn, slackDate, userMention } from './mrkdwn.ts';
+import { splitMrkdwn } from './reply-chunks.ts';
+
+/** A Block Kit block as sent to Slack (plain JSON). */
+export interface SlackBlock {
+  type: string;
+  block_id?: string;
+  [key: string]: unknown;
+}
+
+/** A message body: fallback text (notifications, screen readers) and blocks. */
+export interface CardMessage {
+  text: string;
+  blocks: SlackBlock[];
+}
+
+/** action_ids of the card's buttons. */
+export const ACTIONS = {
+  approve: 'mithai_approve',
+  deny: 'mithai_deny',
+  confirm: 'mithai_confirm',
+  showInput: 'mithai_show_input',
+} as const;
+
+/** Slack's limit on a section's text. */
+const SECTION_MAX = 3000;
+/** Longest tool description shown on a card. */
+const DESCRIPTION_MAX = 500;
+/** Longest outcome / reason text shown on a card. */
+const DETAIL_MAX = 300;
+
+/** Why a call has its level, in words for the approver. */
+export const LEVEL_REASON_WORDS: Readonly<Record<LevelReason, string>> = {
+  declared: 'the tool declares this level',
+  default: 'the tool declares no level, so it needs approval by default',
+  override: 'raised by human.overrides in config.yaml',
+  dynamic: "the skill's resolveHuman chose this level for this input",
+  taint: 'untrusted content entered this conversation, so changes need approval',
+  fail_closed: "the skill's resolveHuman failed, so mithai fell back to approval (fail closed)",
+};
+
+/** The card for an approval in its current state: buttons while pending, none once decided. */
+export function renderCard(approval: Approval, redact: (text: string) => string): CardMessage {
+  const isPending = approval.state === 'pending';
+  const tool = escapeInline(redact(approval.tool));
+  const title = approval.level === 'confirm' ? 'Confirmation needed' : 'Approval needed';
+  const blocks: SlackBlock[] = [
+    section('mithai_status', isPending ? `:lock: *${title}:* \`${tool}\`` : `${statusLine(approval, redact)}\n\`${tool}\``),
+    section('mithai_tool', [
+      `_${escapeMrkdwn(clip(redact(approval.toolDescription).replace(/\s+/g, ' '), DESCRIPTION_MAX)) || 'No description.'}_`,
+      `*Requested by* ${userMention(approval.requester)}`,
+      `*Level* ${approval.level}: ${LEVEL_REASON_WORDS[approval.levelReason]}`,
+      ...(isPending ? [`*Decide by* ${slackDate(approval.deadline)}`] : []),
+    ].join('\n')),
+  ];
+  const input = renderInput(approval.inputJson, redact);
+  blocks.push(section('mithai_input', input.text));
+  if (isPending) {
+    if (approval.level === 'confirm') {
+      const phrase = escapeInline(redact(approval.confirmPhrase ?? ''));
+      blocks.push(section('mithai_phrase', `To run it, click *Confirm…* and type \`${phrase}\` exactly.`));
+    }
+    blocks.push({ type: 'actions', block_id: 'mithai_actions', elements: buttons(approval, input.isTruncated) });
+  }
+  const text = isPending
+    ? `${title}: ${tool} (requested by ${userMention(approval.requester)})`
+    : `${tool}: ${statusLine(approval, redact)}`;
+  return { text, blocks };
+}
+
+/** One line saying where the approval stands, with who and when. */
+export function statusLine(a: Approval, redact: (text: string) => string): string {
+  const by = userMention(a.decider);
+  const at = a.decidedAt ? ` at ${slackDate(a.decidedAt)}` : '';
+  const detail = (text: string | null): string => escapeInline(clip(redact(text ?? ''), DETAIL_MAX));
+  switch (a.state) {
+    case 'pending':
+      return `:hourglass_flowing_sand: Waiting for a decision until ${slackDate(a.deadline)}`;
+    case 'approved':
+    case 'executing':
+      return `:arrow_forward: Approved by ${by}${at} — running…`;
+    case 'succeeded':
+      return `:white_check_mark: Approved by ${by}${at} — succeeded`;
+    case 'failed':
+      return `:x: Approved by ${by}${at} — failed: ${detail(a.outcome) || 'unknown error'}`;
+    case 'denied':
+      return `:no_entry: Denied by ${by}${at} (${a.reason ? detail(a.reason) : 'no reason given'}), not run`;
+    case 'expired':
+      return `:alarm_clock: Expired at ${slackDate(a.decidedAt ?? a.deadline)}, not run`;
+    case 'cancelled':
+      return `:octagonal_sign: Cancelled (${a.reason ? detail(a.reason) : 'no reason given'}), not run`;
+    case 'unknown':
+      // Either the process died while the call ran (boot reconciliation), or the call was
+      // abandoned while its handler may still run (time limit): say which, never re-run it.
+      if (a.outcome === null || /runtime (stopped|restarted)/.test(a.outcome)) {
+        return ':warning: Outcome unknown (runtime restarted while it ran); it will not be re-run';
+      }
+      return `:warning: Approved by ${by}${at} — outcome unknown: ${detail(a.outcome)}; it will not be re-run`;
+  }
+}
+
+/**
+ * The whole (redacted) input as ephemeral messages for one person, each within Slack's limits.
+ * Used by the "Show full input" button when the card had to truncate it.
+ */
+export function fullInputMessages(approval: Approval, redact: (text: string) => string): string[] {
+  const body = escapeCodeBlock(redact(prettyInput(approval.inputJson)));
+  return splitMrkdwn(`Full input of \`${escapeInline(redact(approval.tool))}\`:\n\`\`\`\n${body}\n\`\`\``);
+}
+
+function buttons(approval: Approval, isInputTruncated: boolean): SlackBlock[] {
+  const button = (action: string, label: string, style?: 'primary' | 'danger'): SlackBlock => ({
+    type: 'button',
+    action_id: action,
+    text: { type: 'plain_text', text: label },
+    value: approval.id,
+    ...(style ? { style } : {}),
+  });
+  const list = approval.level === 'confirm'
+    ? [button(ACTIONS.confirm, 'Confirm…', 'primary'), button(ACTIONS.deny, 'Deny', 'danger')]
+    : [button(ACTIONS.approve, 'Approve', 'primary'), button(ACTIONS.deny, 'Deny', 'danger')];
+  if (isInputTruncated) list.push(button(ACTIONS.showInput, 'Show full input'));
+  return list;
+}
+
+/**
+ * The input as a code block that fits one section. When it does not fit, the longest prefix
+ * that does is shown (cut at a line end when one is near), with a note saying how much is missing.
+ */
+function renderInput(inputJson: string, redact: (text: string) => string): { text: string; isTruncated: boolean } {
+  const full = redact(prettyInput(inputJson));
+  const wrap = (body: string, note = ''): string => `*Input*\n\`\`\`\n${body}\n\`\`\`${note}`;
+  const whole = wrap(escapeCodeBlock(full));
+  if (whole.length <= SECTION_MAX) return { text: whole, isTruncated: false };
+  const note = (shown: number): string => `\n_Input truncated: ${shown} of ${full.length} characters shown. Use *Show full input* to see all of it._`;
+  const budget = SECTION_MAX - wrap('', note(full.length)).length;
+  // Escaping only ever lengthens text, so the longest fitting prefix is found by bisection.
+  let low = 0;
+  let high = Math.min(full.length, budget);
+  while (low < high) {
+    const mid = Math.ceil((low + high) / 2);
+    if (escapeCodeBlock(full.slice(0, mid)).length <= budget) low = mid;
+    else high = mid - 1;
+  }
+  const lineEnd = full.lastIndexOf('\n', low);
+  const shown = lineEnd > low / 2 ? lineEnd : low;
+  return { text: wrap(escapeCodeBlock(full.slice(0, shown)), note(shown)), isTruncated: true };
+}
+
+function prettyInput(inputJson: string): string {
+  try {
+    return JSON.stringify(JSON.parse(inputJson), null, 2);
+  } catch {
+    return inputJson;
+  }
+}
+
+function section(blockId: string, text: string): SlackBlock {
+  return { type: 'section', block_id: blockId, text: { type: 'mrkdwn', text: clip(text, SECTION_MAX) } };
+}
+
+function clip(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}

@@ -1,0 +1,227 @@
+/**
+ * `mithai run` in one call: check the tokens, build the runtime, wire Bolt in Socket Mode to the
+ * engine and the approval gate, settle what a previous process left behind, connect, and serve
+ * until `stop()`. The CLI calls {@link startSlackService}; the end-to-end tests call the same
+ * function in-process against the local Slack and Anthropic fakes.
+ *
+ * @example
+ * const service = await startSlackService(loadConfig('config.yaml'));
+ * process.once('SIGTERM', () => void service.stop('SIGTERM'));
+ *
+ * Shutdown order (each step for a reason):
+ * 1. stop starting turns: new messages get a "send it again" notice instead of half a turn;
+ * 2. cancel pending approvals (`cancelled`, card "Cancelled (shutdown)") and refuse new ones, so
+ *    waiting turns move on instead of holding shutdown for the approval timeout;
+ * 3. let running turns finish and post their replies (up to the grace period, then abort them);
+ * 4. disconnect the Socket Mode client and wait for it (Bolt's stop does not wait);
+ * 5. close the database last, once no task can touch it.
+ */
+import { join } from 'node:path';
+import { webApi } from '@slack/bolt';
+import type { SocketModeReceiver } from '@slack/bolt';
+import type { Clock } from '../../clock.ts';
+import { systemClock } from '../../clock.ts';
+import { displayPath } from '../../config/display-path.ts';
+import type { LoadedConfig } from '../../config/load-config.ts';
+import { requireSecret } from '../../config/require-secret.ts';
+import { createRuntime } from '../../engine/create-runtime.ts';
+import type { Runtime } from '../../engine/create-runtime.ts';
+import { ConfigError, errorMessage } from '../../errors.ts';
+import { EventDedupeStore } from '../../state/event-dedupe-store.ts';
+import { SessionStore } from '../../state/session-store.ts';
+import { registerApprovalActions } from './approval-actions.ts';
+import { boltLogger } from './bolt-logger.ts';
+import { registerInboundListeners } from './inbound-listeners.ts';
+import { SlackAdapter } from './slack-adapter.ts';
+import { buildBoltApp, connectSocket, keepReconnecting, normaliseApiUrl, verifyBotToken } from './slack-connection.ts';
+import type { BotIdentity, RetryPolicy } from './slack-connection.ts';
+import { SlackPoster } from './slack-poster.ts';
+import { TaskTracker } from './task-tracker.ts';
+import { TurnDispatcher } from './turn-dispatcher.ts';
+
+/** Knobs for {@link startSlackService}; production uses the defaults, tests shrink the timings. */
+export interface SlackServiceOptions {
+  /** Where pino logs go (default stdout). */
+  logDestination?: NodeJS.WritableStream;
+  clock?: Clock;
+  /** Socket Mode reconnect delay base and pong timeout (default 5000 ms). */
+  clientPingTimeoutMs?: number;
+  serverPingTimeoutMs?: number;
+  /** Retries of mithai's own Web API calls (default: five retries in five minutes). */
+  webRetry?: RetryPolicy;
+  /** Retries of apps.connections.open while (re)connecting (default: 100, backing off to 30 s). */
+  socketRetry?: RetryPolicy;
+  /** How long shutdown waits for running turns before aborting them (default 45 s). */
+  shutdownGraceMs?: number;
+  /** How often pending approvals past their deadline are swept (default 30 s). */
+  expirySweepMs?: number;
+  /** Turns per user per minute (default 10). */
+  turnsPerMinute?: number;
+}
+
+/** A running Slack service. */
+export interface SlackService {
+  readonly identity: BotIdentity;
+  readonly runtime: Runtime;
+  /** The Socket Mode receiver (its `client` emits connected / reconnecting). */
+  readonly receiver: SocketModeReceiver;
+  /** Shut down cleanly (see the module comment). Idempotent; resolves when done. */
+  stop(reason?: string): Promise<void>;
+}
+
+const SOCKET_RETRY: RetryPolicy = { retries: 100, factor: 1.3, minTimeout: 1000, maxTimeout: 30_000, randomize: true };
+
+/**
+ * Start serving Slack. Resolves once connected.
+ * @throws ConfigError for a missing, malformed or rejected token, an unreachable Slack, or any
+ *   runtime start-up failure (skills, overrides, the Anthropic key); nothing is left running.
+ */
+export async function startSlackService(loaded: LoadedConfig, options: SlackServiceOptions = {}): Promise<SlackService> {
+  const envFile = displayPath(join(loaded.dir, '.env'));
+  const botToken = requireSecret(loaded, 'adapter.slack.bot_token', 'SLACK_BOT_TOKEN');
+  const appToken = requireSecret(loaded, 'adapter.slack.app_token', 'SLACK_APP_TOKEN');
+  checkTokenShape(botToken, 'xoxb-', 'adapter.slack.bot_token', 'the Bot User OAuth Token (xoxb-…)', 'SLACK_BOT_TOKEN', envFile);
+  checkTokenShape(appToken, 'xapp-', 'adapter.slack.app_token', 'an app-level token (xapp-…) with connections:write', 'SLACK_APP_TOKEN', envFile);
+  const apiUrl = normaliseApiUrl(loaded.config.adapter.slack.api_url);
+  const webRetry = options.webRetry ?? webApi.retryPolicies.fiveRetriesInFiveMinutes;
+  const identity = await verifyBotToken(apiUrl, botToken, webRetry, envFile);
+  const runtime = await createRuntime(loaded, { logDestination: options.logDestination, clock: options.clock });
+  try {
+    return await serve({ loaded, options, runtime, identity, apiUrl, botToken, appToken, envFile, webRetry });
+  } catch (err) {
+    runtime.logger.error({ err: errorMessage(err) }, 'slack service failed to start');
+    runtime.close();
+    throw err;
+  }
+}
+
+interface ServeInput {
+  loaded: LoadedConfig;
+  options: SlackServiceOptions;
+  runtime: Runtime;
+  identity: BotIdentity;
+  apiUrl: string;
+  botToken: string;
+  appToken: string;
+  envFile: string;
+  webRetry: RetryPolicy;
+}
+
+async function serve(input: ServeInput): Promise<SlackService> {
+  const { loaded, options, runtime, identity, apiUrl } = input;
+  const { config } = loaded;
+  const slack = config.adapter.slack;
+  const clock = options.clock ?? systemClock;
+  const log = runtime.logger.child({ component: 'slack' });
+  const redact = (text: string): string => runtime.redactor.redact(text);
+  const pingMs = options.clientPingTimeoutMs ?? 5000;
+
+  const { app, receiver } = buildBoltApp({
+    apiUrl,
+    botToken: input.botToken,
+    appToken: input.appToken,
+    identity,
+    logger: boltLogger(runtime.logger.child({ component: 'bolt' })),
+    webRetry: input.webRetry,
+    socketRetry: options.socketRetry ?? SOCKET_RETRY,
+    clientPingTimeoutMs: pingMs,
+    ...(options.serverPingTimeoutMs !== undefined ? { serverPingTimeoutMs: options.serverPingTimeoutMs } : {}),
+  });
+  const poster = new SlackPoster(app.client, runtime.redactor);
+  const tracker = new TaskTracker(log);
+  const adapter = new SlackAdapter({ poster, approvals: runtime.approvals, redact, logger: log });
+  const abort = new AbortController();
+  const dispatcher = new TurnDispatcher({
+    settings: {
+      botUserId: identity.userId,
+      botId: identity.botId,
+      respond: slack.respond,
+      allowedUsers: slack.allowed_users,
+      allowedChannels: slack.allowed_channels,
+      turnsPerMinute: options.turnsPerMinute ?? 10,
+      maxHistoryMessages: config.agent.max_history_messages,
+    },
+    engine: runtime.engine,
+    adapter,
+    poster,
+    dedupe: new EventDedupeStore(runtime.db),
+    sessions: new SessionStore(runtime.db),
+    tracker,
+    clock,
+    logger: log,
+    redact,
+    signal: abort.signal,
+  });
+  registerInboundListeners(app, dispatcher, identity.teamId);
+  registerApprovalActions(app, {
+    gate: runtime.gate,
+    adapter,
+    poster,
+    tracker,
+    approvers: config.human.approvers,
+    confirmRequiresSecondPerson: config.human.confirm_requires_second_person,
+    allowedUsers: slack.allowed_users,
+    clock,
+    logger: log,
+    redact,
+  });
+  app.error(async (err) => {
+    log.error({ err: errorMessage(err) }, 'slack listener failed');
+  });
+
+  // Settle the previous process's approvals before any click can arrive, and redraw their cards.
+  const reconciled = runtime.gate.reconcileOnBoot();
+  await Promise.all([...reconciled.expired, ...reconciled.cancelled, ...reconciled.unknown].map((a) => adapter.showDecision(a)));
+
+  const guard = keepReconnecting(receiver, log, pingMs);
+  try {
+    await connectSocket(app, apiUrl, input.envFile);
+  } catch (err) {
+    guard.stop();
+    await receiver.client.disconnect().catch(() => undefined);
+    throw err;
+  }
+  log.info({ bot_user_id: identity.userId, bot_id: identity.botId, team_id: identity.teamId, team: identity.team }, `connected to Slack as @${identity.name}`);
+
+  // A safety net for expiry timers that could not fire (e.g. an expiry that failed to record).
+  const sweep = setInterval(() => {
+    try {
+      for (const expired of runtime.gate.expireDue()) tracker.run('expired card', () => adapter.showDecision(expired));
+    } catch (err) {
+      log.error({ err: errorMessage(err) }, 'expiry sweep failed');
+    }
+  }, options.expirySweepMs ?? 30_000);
+  sweep.unref();
+
+  let stopping: Promise<void> | undefined;
+  const stop = async (reason: string): Promise<void> => {
+    log.info({ reason }, 'shutting down');
+    dispatcher.stopAccepting();
+    adapter.refuseNewApprovals();
+    clearInterval(sweep);
+    for (const cancelled of runtime.gate.cancelAllPending('shutdown')) tracker.run('cancelled card', () => adapter.showDecision(cancelled));
+    if (!(await tracker.idle(options.shutdownGraceMs ?? 45_000))) {
+      log.warn({ running: tracker.size }, 'turns still running after the shutdown grace period; aborting them');
+      abort.abort();
+      await tracker.idle(5_000);
+    }
+    guard.stop();
+    await receiver.client.disconnect().catch((err: unknown) => log.warn({ err: errorMessage(err) }, 'socket disconnect failed'));
+    await tracker.idle(5_000);
+    await adapter.stop();
+    runtime.close();
+    log.info('stopped');
+  };
+  return {
+    identity,
+    runtime,
+    receiver,
+    stop: (reason = 'stop requested') => (stopping ??= stop(reason)),
+  };
+}
+
+/** A token of the wrong kind in the right place fails here, with the fix, before Slack is asked. */
+function checkTokenShape(token: string, prefix: string, key: string, what: string, envName: string, envFile: string): void {
+  if (token.startsWith(prefix)) return;
+  throw new ConfigError(`${key} does not look like ${what}; check ${envName} in ${envFile}`, { code: 'slack_token_invalid' });
+}

@@ -1,0 +1,134 @@
+/**
+ * The approval card is drawn from the row alone. The rules pinned here: text that did not come
+ * from mithai (tool input, description, phrase, reason, error) can neither leave its code block
+ * nor forge card lines, links, mentions or pings; secrets are redacted before anything is cut;
+ * a card too big for one section says so and offers the full input; buttons carry only the id
+ * and disappear once the approval is decided; every state has its own final words.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ACTIONS, fullInputMessages, renderCard, statusLine } from '../../../src/adapters/slack/approval-card.ts';
+import type { SlackBlock } from '../../../src/adapters/slack/approval-card.ts';
+import { Redactor } from '../../../src/security/redactor.ts';
+import { approval } from './approval-fixture.ts';
+
+const noRedact = (t: string): string => t;
+const text = (blocks: SlackBlock[]): string => blocks.map((b) => (b.text as { text?: string } | undefined)?.text ?? '').join('\n');
+const inputSection = (blocks: SlackBlock[]): string => (blocks.find((b) => b.block_id === 'mithai_input')!.text as { text: string }).text;
+const buttons = (blocks: SlackBlock[]): Array<Record<string, unknown>> =>
+  blocks.flatMap((b) => (b.type === 'actions' ? (b.elements as Array<Record<string, unknown>>) : []));
+
+test('input with ``` and Slack control sequences stays inside its code block and cannot ping or link', () => {
+  const hostile = { note: '```\n*Approved by <@UBOSS>* <!channel> <!here|here> <https://evil.example|click> & done\n```' };
+  const card = renderCard(approval({ inputJson: JSON.stringify(hostile) }), noRedact);
+  const section = inputSection(card.blocks);
+  assert.ok(section.startsWith('*Input*\n```\n'));
+  assert.ok(section.endsWith('\n```'));
+  const inner = section.slice('*Input*\n```\n'.length, -'\n```'.length);
+  assert.doesNotMatch(inner, /``/, 'no two backticks in a row inside the block');
+  assert.doesNotMatch(inner, /[<>]/, 'no raw angle brackets: no mention, ping or link can form');
+  assert.match(inner, /&lt;!channel&gt;/);
+  assert.match(inner, /&amp; done/);
+  assert.doesNotMatch(JSON.stringify(card), /<!channel>|<!here|<@UBOSS>|<https:/);
+});
+
+test('description, requester, confirm phrase and deny reason are escaped and cannot forge a line of the card', () => {
+  const pending = renderCard(approval({
+    level: 'confirm',
+    confirmPhrase: 'orders` <!channel>\n*Approved*',
+    toolDescription: 'Deletes <!everyone> stuff\n*Approved by <@UX>*',
+    requester: 'not-a-slack-id <!here>',
+  }), noRedact);
+  const all = text(pending.blocks);
+  assert.doesNotMatch(all, /<!channel>|<!everyone>|<!here>|<@UX>/);
+  assert.match(all, /type `orders`\u200b &lt;!channel&gt; \*Approved\*` exactly/, 'the phrase stays on one line inside its code span');
+  assert.match(all, /\*Requested by\* not-a-slack-id &lt;!here&gt;/);
+  const denied = renderCard(approval({ state: 'denied', decider: 'UBOB000001', decidedAt: '2025-01-01T00:01:00.000Z', reason: 'no\n:white_check_mark: Approved by <@UX>' }), noRedact);
+  const status = (denied.blocks[0]!.text as { text: string }).text.split('\n')[0]!;
+  assert.match(status, /^:no_entry: Denied by <@UBOB000001> at <!date\^1735689660\^\{date_short_pretty\} \{time\}\|2025-01-01T00:01:00\.000Z> \(no :white_check_mark: Approved by &lt;@UX&gt;\), not run$/);
+});
+
+test('a pending approve card has Approve (primary) and Deny (danger) buttons that carry only the approval id', () => {
+  const card = renderCard(approval(), noRedact);
+  assert.deepEqual(buttons(card.blocks).map((b) => [b.action_id, b.style, b.value]), [
+    [ACTIONS.approve, 'primary', 'apr_0123456789ab'],
+    [ACTIONS.deny, 'danger', 'apr_0123456789ab'],
+  ]);
+  assert.match(text(card.blocks), /\*Decide by\* <!date\^1735689900\^\{date_short_pretty\} \{time\}\|2025-01-01T00:05:00\.000Z>/);
+  assert.match(text(card.blocks), /\*Level\* approve: the tool declares this level/);
+  assert.match(card.text, /Approval needed: ops__restart \(requested by <@UALICE0001>\)/);
+});
+
+test('a confirm card has a Confirm… button and names the phrase', () => {
+  const card = renderCard(approval({ level: 'confirm', confirmPhrase: 'orders' }), noRedact);
+  assert.deepEqual(buttons(card.blocks).map((b) => b.action_id), [ACTIONS.confirm, ACTIONS.deny]);
+  assert.match(text(card.blocks), /click \*Confirm…\* and type `orders` exactly/);
+});
+
+test('every level reason is explained in words', () => {
+  const words = (['declared', 'default', 'override', 'dynamic', 'taint', 'fail_closed'] as const).map((levelReason) => text(renderCard(approval({ levelReason }), noRedact).blocks));
+  assert.match(words[1]!, /declares no level/);
+  assert.match(words[2]!, /human\.overrides/);
+  assert.match(words[3]!, /resolveHuman chose/);
+  assert.match(words[4]!, /untrusted content/);
+  assert.match(words[5]!, /fail closed/);
+});
+
+test('an input too big for one section is truncated with a note and a Show full input button; every section fits', () => {
+  const big = { lines: Array.from({ length: 400 }, (_, i) => `entry ${i} <&>`) };
+  const card = renderCard(approval({ inputJson: JSON.stringify(big) }), noRedact);
+  for (const block of card.blocks) {
+    const t = (block.text as { text?: string } | undefined)?.text;
+    if (t !== undefined) assert.ok(t.length <= 3000, `section ${block.block_id} has ${t.length} characters`);
+  }
+  const section = inputSection(card.blocks);
+  assert.match(section, /```\n_Input truncated: \d+ of \d+ characters shown\. Use \*Show full input\* to see all of it\._$/);
+  assert.equal((section.match(/```/g) ?? []).length, 2, 'the code block is closed before the note');
+  assert.deepEqual(buttons(card.blocks).map((b) => b.action_id), [ACTIONS.approve, ACTIONS.deny, ACTIONS.showInput]);
+
+  const full = fullInputMessages(approval({ inputJson: JSON.stringify(big) }), noRedact);
+  assert.ok(full.length >= 2);
+  for (const message of full) {
+    assert.ok(message.length <= 3900);
+    assert.equal((message.match(/```/g) ?? []).length % 2, 0);
+  }
+  assert.ok(full.join('').includes('entry 399 &lt;&amp;&gt;'));
+});
+
+test('secrets are redacted before the input is truncated, so no half of a secret survives the cut', () => {
+  const secret = 'hunter2-very-secret-value';
+  const redactor = new Redactor([secret]);
+  // Whatever the alignment, the cut falls inside some occurrence of the secret.
+  for (let pad = 0; pad < secret.length + 1; pad += 1) {
+    const inputJson = JSON.stringify({ a: 'p'.repeat(pad) + `${secret} `.repeat(400) });
+    const card = renderCard(approval({ inputJson }), (t) => redactor.redact(t));
+    assert.match(inputSection(card.blocks), /Input truncated/);
+    assert.doesNotMatch(JSON.stringify(card), /hunt|ery-sec|cret-va|t-value/, `padding ${pad}`);
+  }
+  for (const message of fullInputMessages(approval({ inputJson: JSON.stringify({ b: secret }) }), (t) => redactor.redact(t))) {
+    assert.doesNotMatch(message, /hunter2/);
+    assert.match(message, /\[REDACTED\]/);
+  }
+});
+
+test('decided cards have no buttons and say who decided what, and when', () => {
+  const at = { decider: 'UBOB000001', decidedAt: '2025-01-01T00:01:00.000Z' };
+  const cases: Array<[Parameters<typeof approval>[0], RegExp]> = [
+    [{ state: 'approved', ...at }, /Approved by <@UBOB000001> at <!date[^>]+> — running…/],
+    [{ state: 'executing', ...at }, /— running…/],
+    [{ state: 'succeeded', ...at, outcome: 'succeeded' }, /Approved by <@UBOB000001> at <!date[^>]+> — succeeded/],
+    [{ state: 'failed', ...at, outcome: 'boom <!channel>' }, /— failed: boom &lt;!channel&gt;/],
+    [{ state: 'denied', ...at }, /Denied by <@UBOB000001> at <!date[^>]+> \(no reason given\), not run/],
+    [{ state: 'expired', decidedAt: '2025-01-01T00:05:00.000Z' }, /Expired at <!date\^1735689900[^>]+>, not run/],
+    [{ state: 'cancelled', reason: 'shutdown' }, /Cancelled \(shutdown\), not run/],
+    [{ state: 'unknown', ...at, outcome: 'runtime stopped while the call was running; outcome unknown; it will not be re-run' }, /Outcome unknown \(runtime restarted while it ran\); it will not be re-run/],
+    [{ state: 'unknown', ...at, outcome: 'timed out after 60 s' }, /Approved by <@UBOB000001> at <!date[^>]+> — outcome unknown: timed out after 60 s; it will not be re-run/],
+  ];
+  for (const [fields, pattern] of cases) {
+    const card = renderCard(approval(fields), noRedact);
+    assert.equal(buttons(card.blocks).length, 0, `${fields?.state} has no buttons`);
+    assert.match(text(card.blocks), pattern);
+    assert.match(statusLine(approval(fields), noRedact), pattern);
+    assert.doesNotMatch(text(card.blocks), /Decide by/);
+  }
+});

@@ -1,0 +1,39 @@
+/**
+ * The confirm and deny modals: private_metadata is the approval id alone; what the approver
+ * typed is read back tolerantly (zero-width spaces copied off the card removed, reasons
+ * trimmed and capped), and untrusted text in the modal is escaped like on the card.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { INPUTS, MODALS, REASON_MAX, confirmModal, denyModal, typedPhrase, typedReason } from '../../../src/adapters/slack/approval-modals.ts';
+import { approval } from './approval-fixture.ts';
+
+const values = (block: string, action: string, value: string | null) => ({ [block]: { [action]: { value } } });
+
+test('the confirm modal carries only the approval id and shows the phrase, escaped', () => {
+  const view = confirmModal(approval({ level: 'confirm', confirmPhrase: 'orders <!channel>' }), (t) => t);
+  assert.equal(view.callback_id, MODALS.confirm);
+  assert.equal(view.private_metadata, 'apr_0123456789ab');
+  assert.ok(view.title.text.length <= 24 && view.submit.text.length <= 24);
+  const intro = JSON.stringify(view.blocks[0]);
+  assert.match(intro, /Type `orders &lt;!channel&gt;` exactly/);
+  assert.equal(view.blocks[1]!.block_id, INPUTS.phrase.block);
+});
+
+test('the deny modal has one optional, length-capped reason input', () => {
+  const view = denyModal(approval(), (t) => t);
+  assert.equal(view.callback_id, MODALS.deny);
+  assert.equal(view.private_metadata, 'apr_0123456789ab');
+  const input = view.blocks[1]!;
+  assert.equal(input.optional, true);
+  assert.equal((input.element as { max_length: number }).max_length, REASON_MAX);
+});
+
+test('typed values are read back: phrase without zero-width spaces, reason trimmed or absent', () => {
+  assert.equal(typedPhrase(values(INPUTS.phrase.block, INPUTS.phrase.action, 'ord\u200bers')), 'orders');
+  assert.equal(typedPhrase({}), '');
+  assert.equal(typedReason(values(INPUTS.reason.block, INPUTS.reason.action, '  not now  ')), 'not now');
+  assert.equal(typedReason(values(INPUTS.reason.block, INPUTS.reason.action, '   ')), undefined);
+  assert.equal(typedReason(values(INPUTS.reason.block, INPUTS.reason.action, null)), undefined);
+  assert.equal(typedReason(values(INPUTS.reason.block, INPUTS.reason.action, 'r'.repeat(5000)))!.length, REASON_MAX);
+});

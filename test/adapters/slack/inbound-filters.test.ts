@@ -1,0 +1,79 @@
+/**
+ * The inbound filter chain, step by step: which messages become turns, with what text, in
+ * which thread. Fail closed: an unidentifiable sender is dropped, bots pass only when listed by
+ * exact id, the bot's own messages never pass.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  compareTs, dateOfTs, dedupeKeys, isAllowed, isConversational, isFromPersonOrAllowedBot, matchesRespondMode, threadTsOf, turnText,
+} from '../../../src/adapters/slack/inbound-filters.ts';
+import type { InboundMessage } from '../../../src/adapters/slack/inbound-filters.ts';
+
+const BOT_USER = 'UBOT000001';
+const BOT_ID = 'BBOT000001';
+const msg = (fields: Partial<InboundMessage> = {}): InboundMessage => ({
+  kind: 'app_mention', team: 'T1', channel: 'C1', user: 'UALICE0001', text: `<@${BOT_USER}> hi`, ts: '1700000000.000100', ...fields,
+});
+
+test('the bot mention is stripped, other mentions kept, Slack escapes decoded', () => {
+  assert.equal(turnText(`<@${BOT_USER}> restart api`, BOT_USER), 'restart api');
+  assert.equal(turnText(`hey <@${BOT_USER}|mithai>, ask <@UBOB000001> &lt;now&gt; &amp; later`, BOT_USER), 'hey , ask <@UBOB000001> <now> & later');
+  assert.equal(turnText(`<@${BOT_USER}>`, BOT_USER), '');
+});
+
+test('a reply goes in the parent thread when there is one, else under the message itself', () => {
+  assert.equal(threadTsOf({ ts: '2.000000', threadTs: '1.000000' }), '1.000000');
+  assert.equal(threadTsOf({ ts: '2.000000' }), '2.000000');
+});
+
+test('housekeeping subtypes and messages without a place are dropped', () => {
+  assert.equal(isConversational(msg()).ok, true);
+  assert.equal(isConversational(msg({ subtype: 'thread_broadcast' })).ok, true);
+  assert.equal(isConversational(msg({ subtype: 'message_changed' })).ok, false);
+  assert.equal(isConversational(msg({ subtype: 'channel_join' })).ok, false);
+  assert.equal(isConversational(msg({ ts: '' })).ok, false);
+});
+
+test('own messages are always dropped; other bots only pass when listed by exact id', () => {
+  const check = (m: InboundMessage, allowed: string[]) => isFromPersonOrAllowedBot(m, BOT_USER, BOT_ID, allowed).ok;
+  assert.equal(check(msg({ user: BOT_USER }), ['*']), false);
+  assert.equal(check(msg({ user: undefined, botId: BOT_ID }), [BOT_ID]), false);
+  assert.equal(check(msg({ user: 'UOTHER', botId: 'BOTHER' }), []), false);
+  assert.equal(check(msg({ user: 'UOTHER', botId: 'BOTHER' }), ['*']), false, 'a wildcard does not let a bot in');
+  assert.equal(check(msg({ user: 'UOTHER', botId: 'BOTHER' }), ['BOTHER']), true);
+  assert.equal(check(msg({ user: undefined, subtype: 'bot_message' }), ['*']), false);
+  assert.equal(check(msg({ user: undefined }), []), false, 'no sender: dropped');
+  assert.equal(check(msg(), []), true);
+});
+
+test('respond mode: mentions and DMs always; channel messages only with all, and never a second time for a mention', () => {
+  assert.equal(matchesRespondMode(msg(), 'mentions', BOT_USER).ok, true);
+  assert.equal(matchesRespondMode(msg({ kind: 'message', channelType: 'im', text: 'hi' }), 'mentions', BOT_USER).ok, true);
+  assert.equal(matchesRespondMode(msg({ kind: 'message', channelType: 'channel', text: 'hi' }), 'mentions', BOT_USER).ok, false);
+  assert.equal(matchesRespondMode(msg({ kind: 'message', channelType: 'channel', text: 'hi' }), 'all', BOT_USER).ok, true);
+  const both = matchesRespondMode(msg({ kind: 'message', channelType: 'channel', text: `<@${BOT_USER}> hi` }), 'all', BOT_USER);
+  assert.deepEqual(both, { ok: false, reason: 'handled as app_mention' });
+});
+
+test('allowlists: users by pattern, channels by pattern, DMs by user only', () => {
+  assert.equal(isAllowed(msg(), [], []).ok, true, 'empty lists allow everyone');
+  assert.equal(isAllowed(msg(), ['UALICE*'], ['C*']).ok, true);
+  assert.equal(isAllowed(msg({ user: 'UMALLORY01' }), ['*', '!UMALLORY01'], []).ok, false);
+  assert.equal(isAllowed(msg({ channel: 'C2' }), [], ['C1']).ok, false);
+  assert.equal(isAllowed(msg({ channel: 'D9', channelType: 'im' }), [], ['C1']).ok, true);
+  assert.equal(isAllowed(msg({ user: 'UBOTUSER', botId: 'BFRIEND' }), ['UALICE0001', 'BFRIEND'], []).ok, true);
+});
+
+test('dedupe keys: the event id, and the message identity that survives re-delivery as another event', () => {
+  assert.deepEqual(dedupeKeys(msg({ eventId: 'Ev1' })), ['event:Ev1', 'msg:T1:C1:1700000000.000100']);
+  assert.deepEqual(dedupeKeys(msg()), ['msg:T1:C1:1700000000.000100']);
+});
+
+test('Slack timestamps compare exactly and turn into dates', () => {
+  assert.ok(compareTs('1700000000.000100', '1700000000.000099') > 0);
+  assert.ok(compareTs('1700000000.9', '1700000001.0') < 0);
+  assert.equal(compareTs('5.000001', '5.000001'), 0);
+  assert.equal(dateOfTs('1700000000.000100')?.toISOString(), '2023-11-14T22:13:20.000Z');
+  assert.equal(dateOfTs('nonsense'), undefined);
+});

@@ -1,0 +1,132 @@
+/**
+ * Start, stop, crash and reconnect. The rules: a wrong or missing token stops `mithai run` at
+ * once with one line naming the key and the fix (exit ≠ 0); a clean shutdown cancels pending
+ * approvals (card "Cancelled (shutdown)"), lets turns post their reply, disconnects and exits 0;
+ * after a crash, the next start settles what was left and redraws those cards (a call that was
+ * running is "outcome unknown" and never re-run); a dropped connection, or a reconnect Slack
+ * refuses for a while, does not stop the service for good.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { PassThrough } from 'node:stream';
+import { FAKE_API_KEY } from '../fakes/anthropic/fake-anthropic.ts';
+import { reply, toolUse } from '../fakes/anthropic/script.ts';
+import { loadConfig } from '../../src/config/load-config.ts';
+import { startSlackService } from '../../src/adapters/slack/slack-service.ts';
+import type { CliProject } from './slack-harness.ts';
+import { ALICE, CHANNEL, buttonIds, cardText, lastUserText, makeCliProject, startSlackHarness, textReplies, waitFor, waitForCard } from './slack-harness.ts';
+
+const told = (req: Parameters<typeof lastUserText>[0]) => reply(`Told: ${lastUserText(req)}`);
+
+test('mithai run with a wrong bot token exits non-zero with one line naming the key and the fix', async (t) => {
+  const project = await makeCliProject(t, { env: { SLACK_BOT_TOKEN: 'xoxb-wrong-token-0000' } });
+  const run = project.run();
+  assert.equal(await run.exited, 1);
+  assert.equal(run.stderr(), 'mithai: Slack rejected adapter.slack.bot_token (invalid_auth); check SLACK_BOT_TOKEN in .env\n');
+  assert.doesNotMatch(run.stdout() + run.stderr(), /xoxb-wrong-token/);
+  assert.equal(project.slack.connectionsOpened, 0, 'it never connected');
+});
+
+test('mithai run with no app token exits non-zero saying which key and variable to set', async (t) => {
+  const project = await makeCliProject(t, { env: { SLACK_APP_TOKEN: '' } });
+  const run = project.run();
+  assert.equal(await run.exited, 1);
+  assert.match(run.stderr(), /^mithai: config\.yaml: adapter\.slack\.app_token is not set; put SLACK_APP_TOKEN=\.\.\. in \.env/);
+  assert.equal(run.stderr().trim().split('\n').length, 1);
+});
+
+test('a wrong app token is refused at start with a clear error and nothing left running', async (t) => {
+  await assert.rejects(
+    startSlackHarness(t, { env: { SLACK_APP_TOKEN: 'xapp-1-wrong' } }),
+    /^ConfigError: Slack rejected adapter\.slack\.app_token \(invalid_auth\); check SLACK_APP_TOKEN in .*\.env$/,
+  );
+});
+
+test('a clean shutdown cancels a pending approval, updates its card, lets the turn reply, and disconnects', async (t) => {
+  const h = await startSlackHarness(t, { script: [reply(toolUse('ops__restart', { service: 'api' })), told] });
+  const sent = await h.slack.mention({ user: ALICE, channel: CHANNEL, text: 'restart api' });
+  const card = await waitForCard(h.slack, CHANNEL, sent.ts);
+  await h.service.stop('test');
+  const final = h.slack.message(CHANNEL, card.ts);
+  assert.match(cardText(final), /Cancelled \(shutdown\), not run/);
+  assert.deepEqual(buttonIds(final), []);
+  assert.match(textReplies(h.slack, CHANNEL, sent.ts).join('\n'), /Told: ops__restart was cancelled before a decision \(shutdown\)/);
+  assert.deepEqual(h.effects(), []);
+  assert.deepEqual(h.audit().filter((r) => r.event === 'decision').map((r) => [r.decision, r.reason]), [['cancelled', 'shutdown']]);
+  await waitFor('the socket to close', () => h.slack.openConnections === 0, 1000);
+  await h.service.stop('again');
+});
+
+test('mithai run stops on SIGTERM: the pending card is cancelled and the process exits 0', async (t) => {
+  const project = await makeCliProject(t, { script: [reply(toolUse('ops__restart', { service: 'api' })), told] });
+  const run = project.run();
+  await project.slack.waitForConnections(1, 15_000);
+  const sent = await project.slack.mention({ user: ALICE, channel: CHANNEL, text: 'restart api' });
+  const card = await waitForCard(project.slack, CHANNEL, sent.ts, 1, 5000);
+  run.child.kill('SIGTERM');
+  assert.equal(await run.exited, 0, run.stderr());
+  assert.equal(run.stderr(), '');
+  assert.match(cardText(project.slack.message(CHANNEL, card.ts)), /Cancelled \(shutdown\)/);
+  assert.match(textReplies(project.slack, CHANNEL, sent.ts).join('\n'), /cancelled before a decision/);
+  assert.match(run.stdout(), /connected to Slack as @mithai/, 'the bot identity is logged');
+  assert.deepEqual(project.effects(), []);
+});
+
+test('after a crash, the next start cancels the waiting approval, marks the running one unknown, and redraws both cards', async (t) => {
+  const project = await makeCliProject(t, {
+    script: [reply(toolUse('ops__restart', { service: 'api' })), reply(toolUse('ops__slow', {}))],
+  });
+  const run = project.run();
+  await project.slack.waitForConnections(1, 15_000);
+  const waiting = await project.slack.mention({ user: ALICE, channel: CHANNEL, text: 'restart api' });
+  const waitingCard = await waitForCard(project.slack, CHANNEL, waiting.ts, 1, 5000);
+  const slow = await project.slack.mention({ user: ALICE, channel: CHANNEL, text: 'do the slow thing' });
+  const slowCard = await waitForCard(project.slack, CHANNEL, slow.ts, 1, 5000);
+  await project.slack.clickButton({ user: ALICE, channel: CHANNEL, messageTs: slowCard.ts, actionId: 'mithai_approve' });
+  await waitFor('the slow tool to start', () => project.effects().includes('slow started'), 5000);
+  run.child.kill('SIGKILL');
+  await run.exited;
+
+  const service = await restartInProcess(project);
+  try {
+    const cancelled = cardText(project.slack.message(CHANNEL, waitingCard.ts));
+    assert.match(cancelled, /Cancelled \(runtime restarted before a decision\), not run/);
+    assert.deepEqual(buttonIds(project.slack.message(CHANNEL, waitingCard.ts)), []);
+    assert.match(cardText(project.slack.message(CHANNEL, slowCard.ts)), /Outcome unknown \(runtime restarted while it ran\); it will not be re-run/);
+    assert.deepEqual(project.effects(), ['slow started'], 'nothing re-ran after the restart');
+  } finally {
+    await service.stop('test');
+  }
+});
+
+test('the service reconnects after Slack drops the connection and keeps serving', async (t) => {
+  const h = await startSlackHarness(t, { script: [reply('still here')] });
+  h.slack.disconnect('refresh_requested');
+  await h.slack.waitForConnections(2, 3000);
+  const sent = await h.slack.mention({ user: ALICE, channel: CHANNEL, text: 'are you there?' });
+  await waitFor('the reply', () => textReplies(h.slack, CHANNEL, sent.ts).length === 1);
+});
+
+test('a reconnect that Slack refuses for a while is retried until it succeeds', async (t) => {
+  const h = await startSlackHarness(t, { script: [reply('back again')] });
+  const { appToken } = h.slack.config;
+  h.slack.config.appToken = 'xapp-1-rotated-meanwhile';
+  h.slack.disconnect('refresh_requested');
+  await waitFor('a failed reconnect', () => (h.logs().match(/Socket Mode reconnect failed/g) ?? []).length >= 2, 5000);
+  assert.equal(h.slack.openConnections, 0);
+  h.slack.config.appToken = appToken;
+  await h.slack.waitForConnections(2, 5000);
+  const sent = await h.slack.mention({ user: ALICE, channel: CHANNEL, text: 'hello again' });
+  await waitFor('the reply', () => textReplies(h.slack, CHANNEL, sent.ts).length === 1);
+});
+
+/** Start the service in this process on a CLI project's files (after its process died). */
+async function restartInProcess(project: CliProject) {
+  const env = { SLACK_BOT_TOKEN: project.slack.config.botToken, SLACK_APP_TOKEN: project.slack.config.appToken, ANTHROPIC_API_KEY: FAKE_API_KEY };
+  return startSlackService(loadConfig(project.configPath, { env }), {
+    logDestination: new PassThrough().resume(),
+    clientPingTimeoutMs: 200,
+    webRetry: { retries: 0 },
+    socketRetry: { retries: 0 },
+  });
+}
