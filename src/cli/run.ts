@@ -3,8 +3,13 @@
  * exit 0. A second signal during shutdown exits at once (130). Start-up failures (a missing or
  * rejected token, Slack unreachable, a broken skill) are one line on stderr and exit 1.
  *
- * Unhandled promise rejections are logged rather than left to crash the process: the Socket
- * Mode client is known to leave some behind around reconnects (reference/node-ecosystem.md §3e).
+ * An unhandled promise rejection means some part of the process is in a state nobody planned
+ * for: it is logged, the service is stopped (best effort, so approvals are cancelled and cards
+ * redrawn), and the process exits 1 for the supervisor to restart it.
+ *
+ * Once the service has stopped, the process exits explicitly (`process.exit`), as a backstop:
+ * a stray socket or timer (e.g. from a Socket Mode reconnect, reference/node-ecosystem.md §3e)
+ * can never keep a zombie process alive that holds no lock and serves nothing.
  */
 import type { Command } from 'commander';
 import { startSlackService } from '../adapters/slack/slack-service.ts';
@@ -31,38 +36,54 @@ async function run(options: RunOptions): Promise<number> {
   const loaded = loadFromOptions(options);
   const redactor = new Redactor(loaded.secrets);
   let service: SlackService | undefined;
+  let fail: ((reason: string) => void) | undefined;
+  let failedEarly = false;
   const onRejection = (reason: unknown): void => {
     const stack = reason instanceof Error ? reason.stack : undefined;
-    if (service) service.runtime.logger.error({ err: errorMessage(reason), stack }, 'unhandled promise rejection');
+    if (service) service.runtime.logger.error({ err: errorMessage(reason), stack }, 'unhandled promise rejection; stopping');
     else process.stderr.write(`mithai: unhandled promise rejection: ${redactor.redact(errorMessage(reason))}\n`);
+    if (fail) fail('unhandled promise rejection');
+    else failedEarly = true;
   };
   process.on('unhandledRejection', onRejection);
   try {
     service = await startSlackService(loaded);
-    return await untilStopped(service);
-  } finally {
+  } catch (err) {
     process.removeListener('unhandledRejection', onRejection);
+    throw err;
   }
+  const stopped = untilStopped(service, (trigger) => (fail = trigger));
+  if (failedEarly) fail?.('unhandled promise rejection during start-up');
+  const code = await stopped;
+  // Backstop (see the module comment): nothing may outlive the service.
+  process.exit(code);
 }
 
-/** Wait for SIGINT/SIGTERM, stop the service, and give the exit code. */
-function untilStopped(service: SlackService): Promise<number> {
+/**
+ * Wait for SIGINT/SIGTERM (exit 0) or a fatal error reported through `onFatal`'s trigger
+ * (exit 1), stop the service, and give the exit code.
+ */
+function untilStopped(service: SlackService, onFatal: (trigger: (reason: string) => void) => void): Promise<number> {
   return new Promise((resolve) => {
-    let signals = 0;
-    const onSignal = (signal: NodeJS.Signals): void => {
-      signals += 1;
-      if (signals > 1) {
-        service.runtime.logger.warn({ signal }, 'second signal during shutdown; exiting now');
+    let requests = 0;
+    let isFatal = false;
+    const stop = (reason: string, code: number): void => {
+      requests += 1;
+      isFatal ||= code !== 0;
+      if (requests > 1) {
+        if (code !== 0) return; // already stopping; a fatal error does not hurry it
+        service.runtime.logger.warn({ signal: reason }, 'second signal during shutdown; exiting now');
         process.exit(130);
       }
-      service.stop(signal).then(
-        () => finish(0),
+      service.stop(reason).then(
+        () => finish(isFatal ? 1 : 0),
         (err: unknown) => {
           process.stderr.write(`mithai: shutdown failed: ${service.runtime.redactor.redact(errorMessage(err))}\n`);
           finish(1);
         },
       );
     };
+    const onSignal = (signal: NodeJS.Signals): void => stop(signal, 0);
     const finish = (code: number): void => {
       process.removeListener('SIGINT', onSignal);
       process.removeListener('SIGTERM', onSignal);
@@ -70,5 +91,6 @@ function untilStopped(service: SlackService): Promise<number> {
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
+    onFatal((reason) => stop(reason, 1));
   });
 }

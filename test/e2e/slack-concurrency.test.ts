@@ -23,7 +23,7 @@ test('the same event delivered twice (a Slack retry) starts one turn', async (t)
   assert.match(h.logs(), /duplicate slack delivery ignored/);
 });
 
-test('one message arriving as app_mention and as a message event (respond: all) starts one turn', async (t) => {
+test('one message arriving as app_mention and as a message event (respond: all) starts one turn (the message event is left to app_mention)', async (t) => {
   const h = await startSlackHarness(t, { slack: ['respond: all'], script: [reply('Once.'), reply('Twice?!')] });
   const sent = await h.slack.mention({ user: ALICE, channel: CHANNEL, text: 'status please' });
   const { config } = h.slack;
@@ -32,6 +32,21 @@ test('one message arriving as app_mention and as a message event (respond: all) 
   await waitFor('the reply', () => textReplies(h.slack, CHANNEL, sent.ts).length === 1);
   await new Promise((r) => setTimeout(r, 150));
   assert.equal(h.model.calls.length, 1);
+  assert.match(h.logs(), /handled as app_mention/);
+});
+
+test('one message delivered again under another event id starts one turn (the team + channel + ts key)', async (t) => {
+  const h = await startSlackHarness(t, { slack: ['respond: all'], script: [reply('Once.'), reply('Twice?!')] });
+  const sent = await h.slack.message({ user: ALICE, channel: CHANNEL, text: 'status please', channelType: 'channel' });
+  const { config } = h.slack;
+  const again = messageEvent(config, { type: 'message', user: ALICE, text: 'status please', ts: sent.ts, channel: CHANNEL, channelType: 'channel' });
+  await h.slack.sendEnvelope('events_api', eventCallback(config, again, 'EvOTHER0002', Math.floor(Number(sent.ts))));
+  await waitFor('the reply', () => textReplies(h.slack, CHANNEL, sent.ts).length === 1);
+  await new Promise((r) => setTimeout(r, 150));
+  assert.equal(h.model.calls.length, 1);
+  assert.deepEqual(textReplies(h.slack, CHANNEL, sent.ts), ['Once.']);
+  const key = `msg:${config.teamId}:${CHANNEL}:${sent.ts}`;
+  assert.ok(h.logs().split('\n').some((l) => l.includes('duplicate slack delivery ignored') && l.includes(`"key":"${key}"`)), 'dropped by the message key');
 });
 
 test('two threads at once get their own replies, never each other’s', async (t) => {

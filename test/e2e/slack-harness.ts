@@ -2,7 +2,9 @@
  * End-to-end harness for the Slack adapter: a temp project (a test skill whose tools record every
  * side effect in effects.log), the local fake Slack workspace and the local fake Messages API,
  * and the Slack service started IN-PROCESS through `startSlackService`, the same code path
- * `mithai run` uses, with small ping timeouts and no retries. Everything is stopped in t.after,
+ * `mithai run` uses, with no Web API retries and short card-update retries. The Socket Mode ping
+ * timeout stays at Slack's 5 s (a small one makes the client drop and reconnect under CPU load);
+ * reconnect tests pass `RECONNECT_FAST` to make reconnects take ~200 ms. Everything is stopped in t.after,
  * the Socket Mode client before the fake (pitfall 8). Logs go to a buffer, never the console.
  */
 import { spawn } from 'node:child_process';
@@ -49,6 +51,9 @@ export default defineSkill({
 `;
 }
 
+/** Service options for tests of reconnects: a 200 ms reconnect delay (pitfall 7). */
+export const RECONNECT_FAST: SlackServiceOptions = { clientPingTimeoutMs: 200 };
+
 /** Options of {@link startSlackHarness}. */
 export interface SlackHarnessOptions {
   script?: ScriptStep[];
@@ -61,6 +66,8 @@ export interface SlackHarnessOptions {
   fake?: FakeSlackOptions;
   /** Override the environment the config is loaded with (e.g. a wrong token). */
   env?: Record<string, string>;
+  /** Put something (e.g. a proxy) between the service and the fake's Web API. */
+  wrapApi?: (apiUrl: string) => Promise<{ apiUrl: string; stop(): Promise<void> }>;
 }
 
 /** A running harness. */
@@ -81,22 +88,25 @@ export async function startSlackHarness(t: { after(fn: () => unknown): void }, o
   const slack = await FakeSlack.start({ users: [{ id: ALICE, name: 'alice' }, { id: BOB, name: 'bob' }], ...options.fake });
   const model = await FakeAnthropic.start(options.script ?? []);
   let service: SlackService | undefined;
+  const wrapped = options.wrapApi ? await options.wrapApi(slack.apiUrl) : undefined;
   t.after(async () => {
     await service?.stop('test finished');
+    await wrapped?.stop();
     await slack.stop();
     await model.stop();
     rmSync(dir, { recursive: true, force: true });
   });
-  const configPath = writeProject(dir, slack.apiUrl, model.url, options);
+  const configPath = writeProject(dir, wrapped?.apiUrl ?? slack.apiUrl, model.url, options);
   const logStream = new PassThrough();
   let logText = '';
   logStream.on('data', (d: Buffer) => (logText += d.toString()));
   const env = { SLACK_BOT_TOKEN: slack.config.botToken, SLACK_APP_TOKEN: slack.config.appToken, ANTHROPIC_API_KEY: FAKE_API_KEY, ...options.env };
   service = await startSlackService(loadConfig(configPath, { env }), {
     logDestination: logStream,
-    clientPingTimeoutMs: 200,
+    clientPingTimeoutMs: 5_000,
     webRetry: { retries: 0 },
     socketRetry: { retries: 0 },
+    cardUpdateRetryMs: [100, 200],
     shutdownGraceMs: 5_000,
     ...options.service,
   });

@@ -14,7 +14,7 @@ import { reply, toolUse } from '../fakes/anthropic/script.ts';
 import { loadConfig } from '../../src/config/load-config.ts';
 import { startSlackService } from '../../src/adapters/slack/slack-service.ts';
 import type { CliProject } from './slack-harness.ts';
-import { ALICE, CHANNEL, buttonIds, cardText, lastUserText, makeCliProject, startSlackHarness, textReplies, waitFor, waitForCard } from './slack-harness.ts';
+import { ALICE, CHANNEL, RECONNECT_FAST, buttonIds, cardText, lastUserText, makeCliProject, startSlackHarness, textReplies, waitFor, waitForCard } from './slack-harness.ts';
 
 const told = (req: Parameters<typeof lastUserText>[0]) => reply(`Told: ${lastUserText(req)}`);
 
@@ -100,7 +100,7 @@ test('after a crash, the next start cancels the waiting approval, marks the runn
 });
 
 test('the service reconnects after Slack drops the connection and keeps serving', async (t) => {
-  const h = await startSlackHarness(t, { script: [reply('still here')] });
+  const h = await startSlackHarness(t, { script: [reply('still here')], service: RECONNECT_FAST });
   h.slack.disconnect('refresh_requested');
   await h.slack.waitForConnections(2, 3000);
   const sent = await h.slack.mention({ user: ALICE, channel: CHANNEL, text: 'are you there?' });
@@ -108,7 +108,7 @@ test('the service reconnects after Slack drops the connection and keeps serving'
 });
 
 test('a reconnect that Slack refuses for a while is retried until it succeeds', async (t) => {
-  const h = await startSlackHarness(t, { script: [reply('back again')] });
+  const h = await startSlackHarness(t, { script: [reply('back again')], service: RECONNECT_FAST });
   const { appToken } = h.slack.config;
   h.slack.config.appToken = 'xapp-1-rotated-meanwhile';
   h.slack.disconnect('refresh_requested');
@@ -125,7 +125,6 @@ async function restartInProcess(project: CliProject) {
   const env = { SLACK_BOT_TOKEN: project.slack.config.botToken, SLACK_APP_TOKEN: project.slack.config.appToken, ANTHROPIC_API_KEY: FAKE_API_KEY };
   return startSlackService(loadConfig(project.configPath, { env }), {
     logDestination: new PassThrough().resume(),
-    clientPingTimeoutMs: 200,
     webRetry: { retries: 0 },
     socketRetry: { retries: 0 },
   });

@@ -5,11 +5,13 @@
  * Everything that did not come from mithai itself (tool input, description, confirm phrase,
  * deny reason, error text) is redacted first and then escaped: redacting after escaping could
  * miss a secret the escaping changed, and truncating before redacting could cut a secret in two
- * and leak its first half. Button values carry only the approval id; the server looks up
+ * and leak its first half. Control, format and bidi characters are then shown as `\uXXXX`
+ * escapes (showInvisible), so hidden or reordered text cannot make a call look like another
+ * one. Button values carry only the approval id; the server looks up
  * everything else, so a forged value can at most name another approval.
  */
 import type { Approval, LevelReason } from '../../human/types.ts';
-import { escapeCodeBlock, escapeInline, escapeMrkdwn, slackDate, userMention } from './mrkdwn.ts';
+import { escapeCodeBlock, escapeInline, escapeMrkdwn, showInvisible, slackDate, userMention } from './mrkdwn.ts';
 import { splitMrkdwn } from './reply-chunks.ts';
 
 /** A Block Kit block as sent to Slack (plain JSON). */
@@ -51,7 +53,8 @@ export const LEVEL_REASON_WORDS: Readonly<Record<LevelReason, string>> = {
 };
 
 /** The card for an approval in its current state: buttons while pending, none once decided. */
-export function renderCard(approval: Approval, redact: (text: string) => string): CardMessage {
+export function renderCard(approval: Approval, redactText: (text: string) => string): CardMessage {
+  const redact = shown(redactText);
   const isPending = approval.state === 'pending';
   const tool = escapeInline(redact(approval.tool));
   const title = approval.level === 'confirm' ? 'Confirmation needed' : 'Approval needed';
@@ -80,7 +83,8 @@ export function renderCard(approval: Approval, redact: (text: string) => string)
 }
 
 /** One line saying where the approval stands, with who and when. */
-export function statusLine(a: Approval, redact: (text: string) => string): string {
+export function statusLine(a: Approval, redactText: (text: string) => string): string {
+  const redact = shown(redactText);
   const by = userMention(a.decider);
   const at = a.decidedAt ? ` at ${slackDate(a.decidedAt)}` : '';
   const detail = (text: string | null): string => escapeInline(clip(redact(text ?? ''), DETAIL_MAX));
@@ -114,9 +118,15 @@ export function statusLine(a: Approval, redact: (text: string) => string): strin
  * The whole (redacted) input as ephemeral messages for one person, each within Slack's limits.
  * Used by the "Show full input" button when the card had to truncate it.
  */
-export function fullInputMessages(approval: Approval, redact: (text: string) => string): string[] {
+export function fullInputMessages(approval: Approval, redactText: (text: string) => string): string[] {
+  const redact = shown(redactText);
   const body = escapeCodeBlock(redact(prettyInput(approval.inputJson)));
   return splitMrkdwn(`Full input of \`${escapeInline(redact(approval.tool))}\`:\n\`\`\`\n${body}\n\`\`\``);
+}
+
+/** Redaction, then invisible characters made visible (idempotent, so applying it twice is harmless). */
+export function shown(redact: (text: string) => string): (text: string) => string {
+  return (text) => showInvisible(redact(text));
 }
 
 function buttons(approval: Approval, isInputTruncated: boolean): SlackBlock[] {

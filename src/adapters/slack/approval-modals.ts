@@ -5,6 +5,7 @@
  */
 import type { Approval } from '../../human/types.ts';
 import type { SlackBlock } from './approval-card.ts';
+import { shown } from './approval-card.ts';
 import { escapeInline, escapeMrkdwn, stripZeroWidth } from './mrkdwn.ts';
 
 /** callback_ids of the modals. */
@@ -31,7 +32,8 @@ export interface ModalSpec {
 }
 
 /** The confirm modal: shows the tool and the phrase, and asks for the phrase. */
-export function confirmModal(approval: Approval, redact: (text: string) => string): ModalSpec {
+export function confirmModal(approval: Approval, redactText: (text: string) => string): ModalSpec {
+  const redact = shown(redactText);
   const tool = escapeInline(redact(approval.tool));
   const phrase = escapeInline(redact(approval.confirmPhrase ?? ''));
   return {
@@ -58,7 +60,8 @@ export function confirmModal(approval: Approval, redact: (text: string) => strin
 }
 
 /** The deny modal: an optional reason the model receives with the denial. */
-export function denyModal(approval: Approval, redact: (text: string) => string): ModalSpec {
+export function denyModal(approval: Approval, redactText: (text: string) => string): ModalSpec {
+  const redact = shown(redactText);
   return {
     type: 'modal',
     callback_id: MODALS.deny,

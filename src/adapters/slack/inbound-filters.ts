@@ -5,7 +5,7 @@
  *
  * Fail closed: a message whose sender cannot be identified is dropped, and a bot is let through
  * only when its id is listed in allowed_users exactly (a wildcard that happens to match a bot id
- * does not count).
+ * does not count) *and* the list as a whole lets that id through (a later `!B…` still excludes it).
  */
 import { matchesAllowlist } from '../../security/allowlist.ts';
 
@@ -44,12 +44,17 @@ export function isConversational(msg: InboundMessage): Verdict {
 /** Drop the bot's own messages always, and other bots unless allowed_users lists them exactly. */
 export function isFromPersonOrAllowedBot(msg: InboundMessage, botUserId: string, botId: string, allowedUsers: readonly string[]): Verdict {
   if (msg.user === botUserId || (msg.botId !== undefined && msg.botId === botId)) return drop('own message');
-  const isBot = msg.botId !== undefined || msg.subtype === 'bot_message';
-  if (isBot) {
-    const listed = [msg.botId, msg.user].some((id) => id !== undefined && allowedUsers.includes(id));
-    return listed ? PASS : drop('message from a bot');
-  }
+  if (isBotMessage(msg)) return isListedBot(msg, allowedUsers) ? PASS : drop('message from a bot');
   return msg.user ? PASS : drop('no sender');
+}
+
+function isBotMessage(msg: InboundMessage): boolean {
+  return msg.botId !== undefined || msg.subtype === 'bot_message';
+}
+
+/** A bot is let in only by an exact entry for its id that no later rule (e.g. `!B…`) overrides. */
+function isListedBot(msg: InboundMessage, allowedUsers: readonly string[]): boolean {
+  return [msg.botId, msg.user].some((id) => id !== undefined && allowedUsers.includes(id) && matchesAllowlist(id, allowedUsers));
 }
 
 /**
@@ -69,8 +74,8 @@ export function matchesRespondMode(msg: InboundMessage, respond: 'mentions' | 'a
 export function isAllowed(msg: InboundMessage, allowedUsers: readonly string[], allowedChannels: readonly string[]): Verdict {
   const sender = msg.user ?? msg.botId;
   if (sender === undefined) return drop('no sender');
-  const isListedBot = msg.botId !== undefined && allowedUsers.includes(msg.botId);
-  if (!isListedBot && !matchesAllowlist(sender, allowedUsers)) return drop('user not in allowed_users');
+  const isSenderAllowed = isBotMessage(msg) ? isListedBot(msg, allowedUsers) : matchesAllowlist(sender, allowedUsers);
+  if (!isSenderAllowed) return drop('user not in allowed_users');
   if (msg.channelType !== 'im' && !matchesAllowlist(msg.channel, allowedChannels)) return drop('channel not in allowed_channels');
   return PASS;
 }

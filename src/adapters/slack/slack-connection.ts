@@ -6,13 +6,11 @@
  * - the Socket Mode receiver is built here, with its own client options object (the Socket
  *   Mode client mutates the object it gets) and an explicit retry policy for each client;
  * - `clientOptions.headers` is never set (it would replace the app token's Authorization);
- * - a reconnect that fails "unrecoverably" no longer ends reconnecting for good (see
- *   {@link keepReconnecting});
+ * - reconnecting and stopping are guarded in reconnect-guard.ts;
  * - start-up failures become one-line ConfigErrors that name the key and the fix.
  */
 import { App, SocketModeReceiver, webApi } from '@slack/bolt';
 import type { Logger as BoltLogger } from '@slack/bolt';
-import type { Logger } from 'pino';
 import { ConfigError, errorMessage } from '../../errors.ts';
 import { nullBoltLogger } from './bolt-logger.ts';
 
@@ -35,8 +33,6 @@ export interface BoltAppSettings {
   appToken: string;
   identity: BotIdentity;
   logger: BoltLogger;
-  /** Web API calls made by mithai (replies, cards, reactions). */
-  webRetry: RetryPolicy;
   /** apps.connections.open during (re)connects; generous by default so reconnects survive outages. */
   socketRetry: RetryPolicy;
   /** Base of the reconnect delay and the pong timeout (Socket Mode client default 5000 ms). */
@@ -49,20 +45,40 @@ export function normaliseApiUrl(url: string): string {
   return url.endsWith('/') ? url : `${url}/`;
 }
 
+/** Every Web API request mithai makes gives up after this long (the client default is never). */
+export const REQUEST_TIMEOUT_MS = 10_000;
+
 /**
- * Check the bot token with auth.test and return the bot's identity.
+ * Options of a bot-token Web API client mithai uses: a request timeout, and a 429 rejected at
+ * once instead of pausing every call of the client (pitfall 6); callers that need a retry after
+ * a 429 do it themselves, honouring Retry-After up to a cap.
+ */
+export function webClientOptions(apiUrl: string, retry: RetryPolicy): webApi.WebClientOptions {
+  return { slackApiUrl: apiUrl, retryConfig: { ...retry }, rejectRateLimitedCalls: true, timeout: REQUEST_TIMEOUT_MS, logger: nullBoltLogger };
+}
+
+/**
+ * Check the bot token with auth.test and return the bot's identity. Gives up after
+ * `deadlineMs` (default 30 s) when Slack cannot be reached, instead of retrying for minutes.
  * @throws ConfigError naming `adapter.slack.bot_token` and the fix (never the token itself).
  */
-export async function verifyBotToken(apiUrl: string, botToken: string, retry: RetryPolicy, envFile: string): Promise<BotIdentity> {
-  const client = new webApi.WebClient(botToken, { slackApiUrl: apiUrl, retryConfig: retry, logger: nullBoltLogger });
+export async function verifyBotToken(apiUrl: string, botToken: string, retry: RetryPolicy, envFile: string, deadlineMs = 30_000): Promise<BotIdentity> {
+  const client = new webApi.WebClient(botToken, webClientOptions(apiUrl, retry));
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${Math.round(deadlineMs / 1000)} s`)), deadlineMs);
+    timer.unref();
+  });
   try {
-    const result = await client.auth.test();
+    const result = await Promise.race([client.auth.test(), deadline]);
     if (!result.user_id || !result.bot_id || !result.team_id) {
       throw new ConfigError(`adapter.slack.bot_token is not a bot token (auth.test returned no bot id); use the xoxb-… Bot User OAuth Token in SLACK_BOT_TOKEN in ${envFile}`, { code: 'slack_token_invalid' });
     }
     return { userId: result.user_id, botId: result.bot_id, teamId: result.team_id, team: result.team ?? result.team_id, name: result.user ?? 'mithai' };
   } catch (err) {
     throw startError(err, 'adapter.slack.bot_token', 'SLACK_BOT_TOKEN', envFile, apiUrl);
+  } finally {
+    clearTimeout(timer);
   }
 }
 
@@ -83,7 +99,7 @@ export function buildBoltApp(s: BoltAppSettings): { app: App; receiver: SocketMo
     botUserId: s.identity.userId,
     receiver,
     logger: s.logger,
-    clientOptions: { slackApiUrl: s.apiUrl, retryConfig: { ...s.webRetry } },
+    clientOptions: { slackApiUrl: s.apiUrl, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true, timeout: REQUEST_TIMEOUT_MS },
   });
   return { app, receiver };
 }
@@ -98,57 +114,6 @@ export async function connectSocket(app: App, apiUrl: string, envFile: string): 
   } catch (err) {
     throw startError(err, 'adapter.slack.app_token', 'SLACK_APP_TOKEN', envFile, apiUrl);
   }
-}
-
-/** What {@link keepReconnecting} returns: call `stop()` before disconnecting on shutdown. */
-export interface ReconnectGuard {
-  stop(): void;
-}
-
-/**
- * The Socket Mode client gives up for good when apps.connections.open fails during a reconnect
- * with a network, HTTP or auth error, and the rejection goes unhandled (pitfalls 9, 10). This
- * wraps the client's `start` (which its reconnect path looks up on the instance) so that, once
- * it has been connected, a failed start is logged and tried again with a growing delay, never
- * left unhandled. The first start still fails normally, so a bad token is reported at start-up.
- */
-export function keepReconnecting(receiver: SocketModeReceiver, log: Logger, baseDelayMs: number, maxDelayMs = 60_000): ReconnectGuard {
-  const client = receiver.client;
-  const start = client.start.bind(client);
-  let hasConnected = false;
-  let isStopped = false;
-  let failures = 0;
-  let timer: NodeJS.Timeout | undefined;
-  client.on('connected', () => {
-    if (hasConnected) log.info('Socket Mode reconnected');
-    hasConnected = true;
-    failures = 0;
-  });
-  client.on('reconnecting', () => log.warn('Socket Mode connection lost; reconnecting'));
-  client.start = async () => {
-    try {
-      return await start();
-    } catch (err) {
-      if (!hasConnected) throw err;
-      if (isStopped) return {} as Awaited<ReturnType<typeof start>>;
-      failures += 1;
-      const delay = Math.min(baseDelayMs * 2 ** Math.min(failures - 1, 10), maxDelayMs);
-      log.error({ err: describeSlackError(err), attempt: failures, retry_in_ms: delay }, 'Socket Mode reconnect failed; trying again');
-      return new Promise((resolve) => {
-        timer = setTimeout(() => {
-          timer = undefined;
-          if (isStopped) return resolve({} as Awaited<ReturnType<typeof start>>);
-          void client.start().then(resolve, () => resolve({} as Awaited<ReturnType<typeof start>>));
-        }, delay);
-      });
-    }
-  };
-  return {
-    stop() {
-      isStopped = true;
-      clearTimeout(timer);
-    },
-  };
 }
 
 /** A Slack client error in words (the platform error code when there is one). */

@@ -5,8 +5,20 @@
  *
  * Link and media unfurling is off on every message: an unfurl makes Slack fetch the URL, and a
  * model steered by injected content could put data into a URL for Slack to deliver.
+ *
+ * Two clients, because a retried call is only harmless when it is idempotent:
+ * - `send` (no automatic retries): chat.postMessage, chat.postEphemeral and views.open create
+ *   something each time, so a post whose answer was lost (a 502 after Slack stored it) must not
+ *   be sent again by the client (duplicate cards, duplicate reply chunks). chat.update goes here
+ *   too: the adapter retries it itself, with a bounded backoff that honours Retry-After.
+ * - `retrying`: reactions and conversations.replies, which may safely be sent again.
+ * Both reject a 429 at once and time out (see `webClientOptions`), so one rate-limited call
+ * never pauses the others. Reactions are cosmetic: fire-and-forget, errors logged.
  */
 import type { webApi } from '@slack/bolt';
+import type { Logger } from 'pino';
+import { errorMessage } from '../../errors.ts';
+import { within } from './timing.ts';
 
 /** The part of the Redactor the poster needs. */
 export interface SlackRedactor {
@@ -26,23 +38,38 @@ export interface RepliesPage {
   nextCursor?: string;
 }
 
-/** Redacting wrapper over the bot's Web API client. Errors from Slack are thrown as they come. */
+/** The Web API clients of a {@link SlackPoster} (see the module comment). */
+export interface PosterClients {
+  /** No automatic retries: posts, ephemerals, modals, updates. */
+  send: webApi.WebClient;
+  /** May retry: reactions, thread reads. */
+  retrying: webApi.WebClient;
+}
+
+/** Redacting wrapper over the bot's Web API clients. Errors from Slack are thrown as they come. */
 export class SlackPoster {
-  readonly #client: webApi.WebClient;
+  readonly #send: webApi.WebClient;
+  readonly #retrying: webApi.WebClient;
   readonly #redactor: SlackRedactor;
+  readonly #logger: Logger;
+  readonly #background = new Set<Promise<void>>();
+  readonly #chains = new Map<string, Promise<void>>();
 
   /**
-   * @param client The bot-token Web API client.
+   * @param clients The bot-token Web API clients.
    * @param redactor The runtime's redactor.
+   * @param logger Where failed fire-and-forget calls (reactions) are logged.
    */
-  constructor(client: webApi.WebClient, redactor: SlackRedactor) {
-    this.#client = client;
+  constructor(clients: PosterClients, redactor: SlackRedactor, logger: Logger) {
+    this.#send = clients.send;
+    this.#retrying = clients.retrying;
     this.#redactor = redactor;
+    this.#logger = logger;
   }
 
   /** Post a message (in a thread when `threadTs` is given). @returns the new message's ts. */
   async post(channel: string, threadTs: string | undefined, body: PostBody): Promise<string> {
-    const result = await this.#client.chat.postMessage({
+    const result = await this.#send.chat.postMessage({
       channel,
       ...(threadTs ? { thread_ts: threadTs } : {}),
       ...this.#body(body),
@@ -55,32 +82,40 @@ export class SlackPoster {
   /** Replace a message's text and blocks. */
   async update(channel: string, ts: string, body: PostBody): Promise<void> {
     // Blocks are always sent, so an update with none removes the old ones (buttons included).
-    await this.#client.chat.update({ channel, ts, ...this.#body({ text: body.text, blocks: body.blocks ?? [] }) });
+    await this.#send.chat.update({ channel, ts, ...this.#body({ text: body.text, blocks: body.blocks ?? [] }) });
   }
 
   /** A message only `user` sees, in the thread when `threadTs` is given. */
   async ephemeral(channel: string, user: string, text: string, threadTs?: string): Promise<void> {
-    await this.#client.chat.postEphemeral({ channel, user, text: this.#redactor.redact(text), ...(threadTs ? { thread_ts: threadTs } : {}) });
+    await this.#send.chat.postEphemeral({ channel, user, text: this.#redactor.redact(text), ...(threadTs ? { thread_ts: threadTs } : {}) });
   }
 
   /** Open a modal with the trigger of the click that asked for it (good once, for 3 s). */
   async openView(triggerId: string, view: object): Promise<void> {
-    await this.#client.views.open({ trigger_id: triggerId, view: this.#redactor.redactDeep(view) as Parameters<webApi.WebClient['views']['open']>[0]['view'] });
+    await this.#send.views.open({ trigger_id: triggerId, view: this.#redactor.redactDeep(view) as Parameters<webApi.WebClient['views']['open']>[0]['view'] });
   }
 
-  /** Add a reaction; an existing one is not an error. */
-  async react(channel: string, ts: string, name: string): Promise<void> {
-    await this.#tolerate(this.#client.reactions.add({ channel, timestamp: ts, name }), 'already_reacted');
+  /**
+   * Add a reaction in the background (never awaited on a turn's path); an existing one is fine.
+   * Reaction calls on one message run in the order they were made.
+   */
+  react(channel: string, ts: string, name: string): void {
+    this.#cosmetic(`${channel}:${ts}`, () => this.#tolerate(this.#retrying.reactions.add({ channel, timestamp: ts, name }), 'already_reacted'), `add the ${name} reaction`);
   }
 
-  /** Remove the bot's reaction; a missing one is not an error. */
-  async unreact(channel: string, ts: string, name: string): Promise<void> {
-    await this.#tolerate(this.#client.reactions.remove({ channel, timestamp: ts, name }), 'no_reaction');
+  /** Remove the bot's reaction, in the background and in order; a missing one is fine. */
+  unreact(channel: string, ts: string, name: string): void {
+    this.#cosmetic(`${channel}:${ts}`, () => this.#tolerate(this.#retrying.reactions.remove({ channel, timestamp: ts, name }), 'no_reaction'), `remove the ${name} reaction`);
+  }
+
+  /** Wait (at most `ms`) for background calls still in flight (shutdown). */
+  async settle(ms: number): Promise<void> {
+    await within(Promise.allSettled([...this.#background]), ms);
   }
 
   /** One page of a thread (read only; nothing is sent, so nothing to redact). */
   async replies(channel: string, ts: string, cursor: string | undefined, limit: number): Promise<RepliesPage> {
-    const page = await this.#client.conversations.replies({ channel, ts, limit, ...(cursor ? { cursor } : {}) });
+    const page = await this.#retrying.conversations.replies({ channel, ts, limit, ...(cursor ? { cursor } : {}) });
     const next = page.response_metadata?.next_cursor;
     return { messages: (page.messages ?? []) as RepliesPage['messages'], ...(page.has_more && next ? { nextCursor: next } : {}) };
   }
@@ -95,6 +130,17 @@ export class SlackPoster {
     return body.blocks ? { text, blocks: this.#redactor.redactDeep([...body.blocks]) } : { text };
   }
 
+  #cosmetic(key: string, call: () => Promise<void>, what: string): void {
+    const previous = this.#chains.get(key) ?? Promise.resolve();
+    const task = previous.then(call).catch((err: unknown) => this.#logger.warn({ err: errorMessage(err) }, `could not ${what}`));
+    this.#chains.set(key, task);
+    this.#background.add(task);
+    void task.finally(() => {
+      this.#background.delete(task);
+      if (this.#chains.get(key) === task) this.#chains.delete(key);
+    });
+  }
+
   async #tolerate(call: Promise<unknown>, code: string): Promise<void> {
     try {
       await call;
@@ -102,4 +148,11 @@ export class SlackPoster {
       if ((err as { data?: { error?: unknown } }).data?.error !== code) throw err;
     }
   }
+}
+
+/** The Retry-After (in ms) of a rate-limited Web API error, or undefined for any other error. */
+export function retryAfterMs(err: unknown): number | undefined {
+  const e = err as { code?: unknown; retryAfter?: unknown } | undefined;
+  if (e?.code !== 'slack_webapi_rate_limited_error' || typeof e.retryAfter !== 'number') return undefined;
+  return Math.max(0, e.retryAfter * 1000);
 }

@@ -13,8 +13,10 @@
  * 2. cancel pending approvals (`cancelled`, card "Cancelled (shutdown)") and refuse new ones, so
  *    waiting turns move on instead of holding shutdown for the approval timeout;
  * 3. let running turns finish and post their replies (up to the grace period, then abort them);
- * 4. disconnect the Socket Mode client and wait for it (Bolt's stop does not wait);
- * 5. close the database last, once no task can touch it.
+ * 4. disconnect the Socket Mode client and wait for it (Bolt's stop does not wait), including a
+ *    reconnect that was in flight (reconnect-guard.ts), so no connection outlives the service;
+ * 5. wait a bounded time for card updates and reactions still in flight;
+ * 6. close the database last, once no task can touch it.
  */
 import { join } from 'node:path';
 import { webApi } from '@slack/bolt';
@@ -32,9 +34,10 @@ import { SessionStore } from '../../state/session-store.ts';
 import { registerApprovalActions } from './approval-actions.ts';
 import { boltLogger } from './bolt-logger.ts';
 import { registerInboundListeners } from './inbound-listeners.ts';
-import { SlackAdapter } from './slack-adapter.ts';
-import { buildBoltApp, connectSocket, keepReconnecting, normaliseApiUrl, verifyBotToken } from './slack-connection.ts';
+import { recentSettledCards, SlackAdapter } from './slack-adapter.ts';
+import { buildBoltApp, connectSocket, normaliseApiUrl, verifyBotToken, webClientOptions } from './slack-connection.ts';
 import type { BotIdentity, RetryPolicy } from './slack-connection.ts';
+import { keepReconnecting } from './reconnect-guard.ts';
 import { SlackPoster } from './slack-poster.ts';
 import { TaskTracker } from './task-tracker.ts';
 import { TurnDispatcher } from './turn-dispatcher.ts';
@@ -47,8 +50,15 @@ export interface SlackServiceOptions {
   /** Socket Mode reconnect delay base and pong timeout (default 5000 ms). */
   clientPingTimeoutMs?: number;
   serverPingTimeoutMs?: number;
-  /** Retries of mithai's own Web API calls (default: five retries in five minutes). */
+  /**
+   * Retries of mithai's idempotent Web API calls (auth.test, reactions, thread reads; default
+   * three within about 10 s). Posts are never retried automatically; card updates retry on their own.
+   */
   webRetry?: RetryPolicy;
+  /** Delays between chat.update attempts of a card (default 1 s, 3 s). */
+  cardUpdateRetryMs?: readonly number[];
+  /** How long start-up waits for auth.test before reporting Slack unreachable (default 30 s). */
+  authTimeoutMs?: number;
   /** Retries of apps.connections.open while (re)connecting (default: 100, backing off to 30 s). */
   socketRetry?: RetryPolicy;
   /** How long shutdown waits for running turns before aborting them (default 45 s). */
@@ -69,6 +79,7 @@ export interface SlackService {
   stop(reason?: string): Promise<void>;
 }
 
+const WEB_RETRY: RetryPolicy = { retries: 3, factor: 2, minTimeout: 1000, maxTimeout: 4000, randomize: true };
 const SOCKET_RETRY: RetryPolicy = { retries: 100, factor: 1.3, minTimeout: 1000, maxTimeout: 30_000, randomize: true };
 
 /**
@@ -83,8 +94,8 @@ export async function startSlackService(loaded: LoadedConfig, options: SlackServ
   checkTokenShape(botToken, 'xoxb-', 'adapter.slack.bot_token', 'the Bot User OAuth Token (xoxb-…)', 'SLACK_BOT_TOKEN', envFile);
   checkTokenShape(appToken, 'xapp-', 'adapter.slack.app_token', 'an app-level token (xapp-…) with connections:write', 'SLACK_APP_TOKEN', envFile);
   const apiUrl = normaliseApiUrl(loaded.config.adapter.slack.api_url);
-  const webRetry = options.webRetry ?? webApi.retryPolicies.fiveRetriesInFiveMinutes;
-  const identity = await verifyBotToken(apiUrl, botToken, webRetry, envFile);
+  const webRetry = options.webRetry ?? WEB_RETRY;
+  const identity = await verifyBotToken(apiUrl, botToken, webRetry, envFile, options.authTimeoutMs);
   const runtime = await createRuntime(loaded, { logDestination: options.logDestination, clock: options.clock });
   try {
     return await serve({ loaded, options, runtime, identity, apiUrl, botToken, appToken, envFile, webRetry });
@@ -122,14 +133,19 @@ async function serve(input: ServeInput): Promise<SlackService> {
     appToken: input.appToken,
     identity,
     logger: boltLogger(runtime.logger.child({ component: 'bolt' })),
-    webRetry: input.webRetry,
     socketRetry: options.socketRetry ?? SOCKET_RETRY,
     clientPingTimeoutMs: pingMs,
     ...(options.serverPingTimeoutMs !== undefined ? { serverPingTimeoutMs: options.serverPingTimeoutMs } : {}),
   });
-  const poster = new SlackPoster(app.client, runtime.redactor);
+  const poster = new SlackPoster({
+    send: new webApi.WebClient(input.botToken, webClientOptions(apiUrl, { retries: 0 })),
+    retrying: new webApi.WebClient(input.botToken, webClientOptions(apiUrl, input.webRetry)),
+  }, runtime.redactor, log);
   const tracker = new TaskTracker(log);
-  const adapter = new SlackAdapter({ poster, approvals: runtime.approvals, redact, logger: log });
+  const adapter = new SlackAdapter({
+    poster, approvals: runtime.approvals, redact, logger: log,
+    ...(options.cardUpdateRetryMs ? { updateRetryMs: options.cardUpdateRetryMs } : {}),
+  });
   const abort = new AbortController();
   const dispatcher = new TurnDispatcher({
     settings: {
@@ -169,16 +185,23 @@ async function serve(input: ServeInput): Promise<SlackService> {
     log.error({ err: errorMessage(err) }, 'slack listener failed');
   });
 
-  // Settle the previous process's approvals before any click can arrive, and redraw their cards.
+  // Settle the previous process's approvals before any click can arrive, and redraw their cards;
+  // then, in the background, redraw recently settled cards whose last update may have been lost.
   const reconciled = runtime.gate.reconcileOnBoot();
-  await Promise.all([...reconciled.expired, ...reconciled.cancelled, ...reconciled.unknown].map((a) => adapter.showDecision(a)));
+  const settledNow = [...reconciled.expired, ...reconciled.cancelled, ...reconciled.unknown];
+  await Promise.all(settledNow.map((a) => adapter.showDecision(a)));
+  const redrawn = new Set(settledNow.map((a) => a.id));
+  const stale = recentSettledCards(runtime.approvals, clock.now()).filter((a) => !redrawn.has(a.id));
+  tracker.run('redraw settled cards', async () => {
+    for (const approval of stale) await adapter.showDecision(approval);
+  });
 
   const guard = keepReconnecting(receiver, log, pingMs);
   try {
     await connectSocket(app, apiUrl, input.envFile);
   } catch (err) {
-    guard.stop();
-    await receiver.client.disconnect().catch(() => undefined);
+    await guard.stop().catch(() => undefined);
+    await tracker.idle(5_000);
     throw err;
   }
   log.info({ bot_user_id: identity.userId, bot_id: identity.botId, team_id: identity.teamId, team: identity.team }, `connected to Slack as @${identity.name}`);
@@ -205,10 +228,10 @@ async function serve(input: ServeInput): Promise<SlackService> {
       abort.abort();
       await tracker.idle(5_000);
     }
-    guard.stop();
-    await receiver.client.disconnect().catch((err: unknown) => log.warn({ err: errorMessage(err) }, 'socket disconnect failed'));
+    await guard.stop().catch((err: unknown) => log.warn({ err: errorMessage(err) }, 'socket disconnect failed'));
     await tracker.idle(5_000);
-    await adapter.stop();
+    await adapter.stop(5_000);
+    await poster.settle(2_000);
     runtime.close();
     log.info('stopped');
   };

@@ -146,7 +146,8 @@ export class TurnDispatcher {
       sentAt: dateOfTs(msg.ts),
       ...(await this.#threadContext(msg, conversation)),
     };
-    await poster.react(msg.channel, msg.ts, 'eyes').catch((err: unknown) => logger.warn({ err: errorMessage(err) }, 'could not add the eyes reaction'));
+    // Reactions are cosmetic and fire-and-forget: a slow or rate-limited one never holds up the turn.
+    poster.react(msg.channel, msg.ts, 'eyes');
     let isAnswered = false;
     try {
       const result = await engine.handleTurn(turn, adapter, this.#o.signal);
@@ -156,8 +157,8 @@ export class TurnDispatcher {
       logger.error({ channel: msg.channel, ts: msg.ts, err: errorMessage(err) }, 'turn failed outside the engine');
       await poster.post(msg.channel, conversation.thread, { text: 'Sorry, something went wrong inside mithai while handling this; the error is in the logs.' });
     } finally {
-      await poster.unreact(msg.channel, msg.ts, 'eyes').catch(() => undefined);
-      await poster.react(msg.channel, msg.ts, isAnswered ? 'white_check_mark' : 'x').catch((err: unknown) => logger.warn({ err: errorMessage(err) }, 'could not add the status reaction'));
+      poster.unreact(msg.channel, msg.ts, 'eyes');
+      poster.react(msg.channel, msg.ts, isAnswered ? 'white_check_mark' : 'x');
     }
   }
 
@@ -170,8 +171,9 @@ export class TurnDispatcher {
     const { sessions, settings, poster, logger, redact } = this.#o;
     if (sessions.load(sessionKey(conversation), settings.maxHistoryMessages).messages.length > 0) return {};
     try {
-      const messages = await readThread((cursor, limit) => poster.replies(msg.channel, conversation.thread, cursor, limit));
-      const context = formatThread(messages, msg.ts, { botUserId: settings.botUserId, botId: settings.botId, allowedUsers: settings.allowedUsers, redact });
+      const thread = await readThread((cursor, limit) => poster.replies(msg.channel, conversation.thread, cursor, limit));
+      const readers = { botUserId: settings.botUserId, botId: settings.botId, allowedUsers: settings.allowedUsers, redact };
+      const context = formatThread(thread.messages, msg.ts, readers, thread.skipped);
       if (context.block === undefined) return {};
       return { context: [context.block], hasUntrustedContext: context.hasUntrusted };
     } catch (err) {

@@ -132,3 +132,25 @@ test('decided cards have no buttons and say who decided what, and when', () => {
     assert.doesNotMatch(text(card.blocks), /Decide by/);
   }
 });
+
+test('bidi overrides, zero-width and other control or format characters are shown as \\u escapes', () => {
+  const sneaky = approval({
+    level: 'confirm',
+    inputJson: JSON.stringify({ service: 'staging\u202E\u2066 - prod', ns: 'a\u200bb', tag: 'x\u{E0041}y' }),
+    toolDescription: 'Restart\u200d a\u2067 service',
+    confirmPhrase: 'prod\u202Eapi',
+  });
+  const card = renderCard(sneaky, noRedact);
+  const all = JSON.stringify(card);
+  assert.doesNotMatch(all, /[\u202A-\u202E\u2066-\u2069\u200C\u200D\u{E0000}-\u{E007F}]/u, 'no invisible character reaches the card');
+  assert.match(inputSection(card.blocks), /"staging\\u202E\\u2066 - prod"/);
+  assert.match(inputSection(card.blocks), /"a\\u200Bb"/);
+  assert.match(inputSection(card.blocks), /"x\\u\{E0041\}y"/);
+  assert.match(text(card.blocks), /Restart\\u200D a\\u2067 service/);
+  assert.match(text(card.blocks), /prod\\u202Eapi/);
+  const lines = fullInputMessages(sneaky, noRedact).join('\n');
+  assert.match(lines, /staging\\u202E\\u2066 - prod/);
+  assert.doesNotMatch(lines, /[\u202E\u2066]/);
+  const multiLine = renderCard(approval({ inputJson: 'not json\n\tindented\u0007' }), noRedact);
+  assert.match(inputSection(multiLine.blocks), /not json\n\tindented\\u0007/, 'newlines and tabs are kept');
+});

@@ -37,3 +37,10 @@ test('typed values are read back: phrase without zero-width spaces, reason trimm
   assert.equal(typedReason(values(INPUTS.reason.block, INPUTS.reason.action, null)), undefined);
   assert.equal(typedReason(values(INPUTS.reason.block, INPUTS.reason.action, 'r'.repeat(5000)))!.length, REASON_MAX);
 });
+
+test('the confirm modal shows invisible characters of the tool and phrase as \\u escapes', () => {
+  const modal = confirmModal(approval({ level: 'confirm', confirmPhrase: 'prod\u202Eapi\u200b' }), (t) => t);
+  const intro = JSON.stringify(modal.blocks[0]);
+  assert.match(intro, /prod\\\\u202Eapi\\\\u200B/);
+  assert.doesNotMatch(intro, /\u202E/);
+});

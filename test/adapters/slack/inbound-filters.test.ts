@@ -42,6 +42,8 @@ test('own messages are always dropped; other bots only pass when listed by exact
   assert.equal(check(msg({ user: 'UOTHER', botId: 'BOTHER' }), []), false);
   assert.equal(check(msg({ user: 'UOTHER', botId: 'BOTHER' }), ['*']), false, 'a wildcard does not let a bot in');
   assert.equal(check(msg({ user: 'UOTHER', botId: 'BOTHER' }), ['BOTHER']), true);
+  assert.equal(check(msg({ user: 'UOTHER', botId: 'BOTHER' }), ['BOTHER', '!BOTHER']), false, 'a later exclusion wins over the exact entry');
+  assert.equal(check(msg({ user: 'UOTHER', botId: 'BOTHER' }), ['BOTHER', '!B*']), false, 'a later wildcard exclusion wins too');
   assert.equal(check(msg({ user: undefined, subtype: 'bot_message' }), ['*']), false);
   assert.equal(check(msg({ user: undefined }), []), false, 'no sender: dropped');
   assert.equal(check(msg(), []), true);
@@ -63,6 +65,8 @@ test('allowlists: users by pattern, channels by pattern, DMs by user only', () =
   assert.equal(isAllowed(msg({ channel: 'C2' }), [], ['C1']).ok, false);
   assert.equal(isAllowed(msg({ channel: 'D9', channelType: 'im' }), [], ['C1']).ok, true);
   assert.equal(isAllowed(msg({ user: 'UBOTUSER', botId: 'BFRIEND' }), ['UALICE0001', 'BFRIEND'], []).ok, true);
+  assert.equal(isAllowed(msg({ user: 'UBOTUSER', botId: 'BFRIEND' }), ['UALICE0001', 'BFRIEND', '!BFRIEND'], []).ok, false, 'excluded later');
+  assert.equal(isAllowed(msg({ user: 'UBOTUSER', botId: 'BOTHER' }), ['U*'], []).ok, false, 'a bot needs an exact entry, not a wildcard');
 });
 
 test('dedupe keys: the event id, and the message identity that survives re-delivery as another event', () => {

@@ -18,6 +18,7 @@ test('Markdown headings, bold, italics, links, lists and code blocks become mrkd
 
 test('broadcast mentions in replies are neutralised; user mentions stay', () => {
   assert.equal(neutraliseBroadcasts('hi <!channel> <!here|here> <!everyone> <!subteam^S123|@oncall> <@U1>'), 'hi @channel @here @everyone @oncall <@U1>');
+  assert.equal(neutraliseBroadcasts('legacy <!group> and <!GROUP|group>'), 'legacy @group and @group');
   assert.doesNotMatch(markdownToMrkdwn('urgent <!channel> please'), /<!channel>/);
 });
 

@@ -1,8 +1,8 @@
 /**
  * Catching up on a thread. The rules: only messages before the mention; people outside the
  * allowlist, other bots and unknown senders are wrapped as untrusted (and reported, so the
- * session is tainted); the bot's own words are marked as its own; pages are followed; long
- * threads keep their most recent messages within the character cap.
+ * session is tainted); the bot's own words are marked as its own; pages are followed to the end;
+ * long threads keep their parent and their most recent messages within the caps.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -34,25 +34,39 @@ test('a thread of only allowed people is not untrusted; an empty one gives no co
   assert.deepEqual(formatThread([], '2.0', readers), { block: undefined, hasUntrusted: false });
 });
 
-test('over the character cap, the most recent messages are kept and the rest counted', () => {
+test('over the character cap, the parent and the most recent messages are kept and the rest counted', () => {
   const messages = Array.from({ length: 50 }, (_, i) => ({ ts: `1.${String(i).padStart(6, '0')}`, user: 'UALICE', text: `m${i} ${'x'.repeat(1000)}` }));
   const block = formatThread(messages, '2.0', readers).block!;
   assert.ok(block.length <= THREAD_LIMITS.chars + 300);
   assert.match(block, /m49 /);
-  assert.doesNotMatch(block, /m0 /);
-  assert.match(block, /\(\d+ earlier messages left out\.\)/);
+  assert.match(block, /^\[<@UALICE>\]: m0 /m, 'the parent is kept');
+  assert.doesNotMatch(block, /m1 /);
+  const lines = block.split('\n');
+  assert.match(lines[2] ?? '', /^\(\d+ more messages left out here\.\)$/, 'the gap is noted after the parent');
 });
 
-test('pages are followed until the cursor runs out or the message cap is reached', async () => {
+test('pages are followed to the end, keeping the parent and the most recent messages', async () => {
+  const all = Array.from({ length: 300 }, (_, i) => ({ ts: `1700000000.${String(i).padStart(6, '0')}`, user: 'UALICE', text: `msg ${i}` }));
   const cursors: Array<string | undefined> = [];
-  const pages = await readThread(async (cursor, limit) => {
+  const read = await readThread(async (cursor, limit) => {
     cursors.push(cursor);
     const start = cursor === undefined ? 0 : Number(cursor);
-    const messages = Array.from({ length: limit }, (_, i) => ({ ts: `1.${start + i}`, user: 'UALICE', text: 'x' }));
-    return { messages, nextCursor: String(start + limit) };
+    // Like Slack, every page starts with the parent.
+    const page = [...(start > 0 ? [all[0]!] : []), ...all.slice(start, start + limit)];
+    return { messages: page, ...(start + limit < all.length ? { nextCursor: String(start + limit) } : {}) };
   });
-  assert.equal(pages.length, THREAD_LIMITS.messages);
-  assert.deepEqual(cursors, [undefined, '100']);
+  assert.deepEqual(cursors, [undefined, String(THREAD_LIMITS.pageSize)]);
+  assert.equal(read.messages.length, THREAD_LIMITS.messages);
+  assert.equal(read.messages[0]?.text, 'msg 0', 'the parent first');
+  assert.equal(read.messages[1]?.text, `msg ${300 - THREAD_LIMITS.messages + 1}`);
+  assert.equal(read.messages.at(-1)?.text, 'msg 299');
+  assert.equal(read.skipped, 300 - THREAD_LIMITS.messages);
+
+  const block = formatThread(read.messages, '1700000000.000299', readers, read.skipped).block!;
+  assert.match(block, /msg 298$/, 'the message just before the mention is last');
+  assert.match(block, /^\[<@UALICE>\]: msg 0\n\(100 more messages left out here\.\)\n\[<@UALICE>\]: msg 101$/m);
+  assert.doesNotMatch(block, /msg 299/, 'the mention itself is left out');
+
   const short = await readThread(async () => ({ messages: [{ ts: '1.1', text: 'only' }] }));
-  assert.equal(short.length, 1);
+  assert.deepEqual(short, { messages: [{ ts: '1.1', text: 'only' }], skipped: 0 });
 });
