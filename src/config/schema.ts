@@ -64,6 +64,8 @@ export const configSchema = z.strictObject({
       max_tool_result_chars: numberFrom(z.number().int().positive()).default(16000),
       max_history_messages: numberFrom(z.number().int().positive()).default(100),
       tool_timeout_seconds: numberFrom(z.number().positive()).default(60),
+      max_tool_calls_per_turn: numberFrom(z.number().int().positive()).default(50),
+      max_tokens_per_turn: numberFrom(z.number().int().positive()).default(1_000_000),
     })
     .prefault({}),
   skills: z

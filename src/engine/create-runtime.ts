@@ -140,6 +140,8 @@ export async function createRuntime(loaded: LoadedConfig, options: RuntimeOption
     router,
     logger: logger.child({ component: 'engine' }),
     maxIterations: config.agent.max_iterations,
+    maxToolCallsPerTurn: config.agent.max_tool_calls_per_turn,
+    maxTokensPerTurn: config.agent.max_tokens_per_turn,
     maxTokens: config.llm.max_tokens,
     maxHistoryMessages: config.agent.max_history_messages,
     systemPrompt: () => buildSystemPrompt({ botName: config.bot.name, persona: config.bot.persona, skills: registry.skills(), memory: redactor.redact(memory.readMemorySync()) }),

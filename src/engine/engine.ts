@@ -28,6 +28,10 @@ export interface EngineOptions {
   router: ToolCallRouter;
   logger: Logger;
   maxIterations: number;
+  /** Tool calls one turn may make; calls past it are answered "not run" and the turn ends. */
+  maxToolCallsPerTurn: number;
+  /** Input + output tokens one turn may spend across its model calls. */
+  maxTokensPerTurn: number;
   maxTokens: number;
   maxHistoryMessages: number;
   /** The system prompt parts, rebuilt per turn (MEMORY.md may change between turns). */
@@ -39,7 +43,7 @@ export interface EngineOptions {
 /** What a turn ended with, for callers and tests. */
 export interface TurnResult {
   reply: string;
-  status: 'answered' | 'iteration_limit' | 'model_error' | 'internal_error' | 'refused';
+  status: 'answered' | 'iteration_limit' | 'tool_call_limit' | 'token_limit' | 'model_error' | 'internal_error' | 'refused';
 }
 
 export class Engine {
@@ -97,6 +101,9 @@ export class Engine {
     const nonce = newNonce();
     let cutRecoveries = 0;
     let lastText = '';
+    let toolCalls = 0;
+    let tokens = 0;
+    let hitToolLimit = false;
 
     for (let iteration = 0; iteration < this.#o.maxIterations; iteration++) {
       if (signal?.aborted) return { reply: 'This turn was cancelled before it finished.', status: 'internal_error' };
@@ -104,6 +111,7 @@ export class Engine {
         { system: this.#o.systemPrompt(), messages: history, tools: this.#o.registry.modelTools(), maxTokens: this.#o.maxTokens },
         signal,
       );
+      tokens += response.usage.inputTokens + response.usage.outputTokens;
       const content = response.content.map((b) => (b.type === 'text' ? { ...b, text: stripToolMarkup(b.text) } : b)).filter((b) => b.type !== 'text' || b.text !== '');
       const text = content.filter((b): b is TextBlock => b.type === 'text').map((b) => b.text).join('\n\n').trim();
       if (text) lastText = text;
@@ -132,6 +140,13 @@ export class Engine {
       } else {
         results = [];
         for (const use of uses) {
+          if (toolCalls >= this.#o.maxToolCallsPerTurn) {
+            // Past the budget nothing runs; every tool_use still gets its result so history stays valid.
+            results.push({ type: 'tool_result', tool_use_id: use.id, is_error: true, content: `Not run: this turn reached its limit of ${this.#o.maxToolCallsPerTurn} tool calls (agent.max_tool_calls_per_turn).` });
+            hitToolLimit = true;
+            continue;
+          }
+          toolCalls++;
           const routed = await router.route(use, turn, adapter, { sessionKey: key, tainted, nonce, signal });
           results.push(routed.result);
           if (routed.tainted && !tainted) {
@@ -144,6 +159,14 @@ export class Engine {
       const resultMessage: Message = { role: 'user', content: results };
       sessions.append(key, [resultMessage]);
       history.push(resultMessage);
+      if (hitToolLimit) {
+        log.warn({ tool_calls: toolCalls }, 'turn stopped at its tool-call limit');
+        return { reply: `${lastText ? `${lastText}\n\n` : ''}I stopped: this turn reached its limit of ${this.#o.maxToolCallsPerTurn} tool calls (agent.max_tool_calls_per_turn). Ask me to continue if there is more to do.`, status: 'tool_call_limit' };
+      }
+      if (tokens >= this.#o.maxTokensPerTurn) {
+        log.warn({ tokens }, 'turn stopped at its token budget');
+        return { reply: `${lastText ? `${lastText}\n\n` : ''}I stopped: this turn used ${tokens} tokens, over its budget of ${this.#o.maxTokensPerTurn} (agent.max_tokens_per_turn).`, status: 'token_limit' };
+      }
       if (cutRecoveries > MAX_CUT_RECOVERIES) {
         return { reply: `${lastText ? `${lastText}\n\n` : ''}I stopped: my answers kept getting cut off at the token limit (llm.max_tokens = ${this.#o.maxTokens}).`, status: 'iteration_limit' };
       }

@@ -168,3 +168,22 @@ test('an approved call that times out is recorded as unknown, and the model is t
   assert.equal(h.runtime.gate.get(h.adapter.requested[0]!.id)!.state, 'unknown');
   assert.deepEqual(h.audit().filter((r) => r.event === 'outcome').map((r) => r.status), ['unknown']);
 });
+
+test('calls past agent.max_tool_calls_per_turn are answered "not run" and the turn stops with a message', async (t) => {
+  const h = await startEngine(t, [reply(toolUse('t__write_note', { text: 'a' }), toolUse('t__write_note', { text: 'b' }), toolUse('t__write_note', { text: 'c' }))], { yaml: 'agent: { max_tool_calls_per_turn: 2 }' });
+  const result = await h.runtime.engine.handleTurn(h.turn('three notes'), h.adapter);
+  assert.equal(result.status, 'tool_call_limit');
+  assert.match(result.reply, /agent\.max_tool_calls_per_turn/);
+  assert.deepEqual(h.effects(), ['note a', 'note b']);
+  // The history stays valid: the next turn is accepted by the fake (it rejects unanswered tool_use).
+  h.fake.push(reply('ok'));
+  assert.equal((await h.runtime.engine.handleTurn(h.turn('next'), h.adapter)).reply, 'ok');
+});
+
+test('a turn stops once its model calls spend agent.max_tokens_per_turn', async (t) => {
+  const h = await startEngine(t, [reply(toolUse('t__big', {})), reply(toolUse('t__big', {})), reply('never reached')], { yaml: 'agent: { max_tokens_per_turn: 1 }' });
+  const result = await h.runtime.engine.handleTurn(h.turn('spend'), h.adapter);
+  assert.equal(result.status, 'token_limit');
+  assert.match(result.reply, /agent\.max_tokens_per_turn/);
+  assert.equal(h.fake.requests.length, 1, 'no model call after the budget was spent');
+});
