@@ -12,6 +12,7 @@ import { openDatabase } from '../src/state/database.ts';
 import { ApprovalStore } from '../src/state/approval-store.ts';
 import { ApprovalGate } from '../src/human/approval-gate.ts';
 import { systemClock } from '../src/clock.ts';
+import { benchSlackClick } from './slack-click.ts';
 
 interface Result {
   name: string;
@@ -61,6 +62,7 @@ try {
   const text = `${'log line with sk-ant-bench-secret-0123456789 and xoxb-1234-abcd '.repeat(200)}`;
   const redactions = Array.from({ length: 200 }, () => time(() => redactor.redact(text)));
   results.push({ name: 'redact 13 KB p95', value: percentile(redactions, 95), unit: 'ms', target: 20 });
+  results.push(...(await benchSlackClick()));
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

@@ -18,6 +18,7 @@
  * 5. wait a bounded time for card updates and reactions still in flight;
  * 6. close the database last, once no task can touch it.
  */
+import { setMaxListeners } from 'node:events';
 import { join } from 'node:path';
 import { webApi } from '@slack/bolt';
 import type { SocketModeReceiver } from '@slack/bolt';
@@ -147,6 +148,9 @@ async function serve(input: ServeInput): Promise<SlackService> {
     ...(options.cardUpdateRetryMs ? { updateRetryMs: options.cardUpdateRetryMs } : {}),
   });
   const abort = new AbortController();
+  // Every running turn listens on this one signal (model calls, approval waits, tools): with
+  // many turns at once that is legitimately more than Node's default of 10 listeners.
+  setMaxListeners(0, abort.signal);
   const dispatcher = new TurnDispatcher({
     settings: {
       botUserId: identity.userId,
