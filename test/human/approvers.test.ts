@@ -2,14 +2,13 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { checkDecider } from '../../src/human/approvers.ts';
 import type { Approval } from '../../src/human/types.ts';
+import { approval as approvalFixture } from '../fixtures/approval.ts';
 
 function approval(level: 'approve' | 'confirm'): Approval {
-  return {
-    version: 1, id: 'apr_1', callId: 'toolu_1', sessionKey: 's', tool: 'k8s__delete_namespace', toolDescription: 'd',
-    level, levelReason: 'declared', fingerprint: 'f', inputJson: '{}', requester: 'U1', channel: 'C1', thread: '1.0',
-    confirmPhrase: level === 'confirm' ? 'prod' : null, state: 'pending', createdAt: '2025-01-01T00:00:00.000Z',
-    deadline: '2025-01-01T00:05:00.000Z', decider: null, decidedAt: null, reason: null, outcome: null, finishedAt: null, displayRef: null,
-  };
+  return approvalFixture({
+    id: 'apr_1', sessionKey: 's', tool: 'k8s__delete_namespace', toolDescription: 'd', level, fingerprint: 'f',
+    inputJson: '{}', requester: 'U1', thread: '1.0', confirmPhrase: level === 'confirm' ? 'prod' : null,
+  });
 }
 
 /*

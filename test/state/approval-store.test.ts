@@ -5,34 +5,19 @@ import type { Approval } from '../../src/human/types.ts';
 import { ApprovalStore } from '../../src/state/approval-store.ts';
 import { openDatabase } from '../../src/state/database.ts';
 import { BACKENDS, openTestDatabase, tempDir } from './open-test-database.ts';
+import { approval as approvalFixture } from '../fixtures/approval.ts';
 
 function approval(overrides: Partial<Approval> = {}): Approval {
-  return {
-    version: 1,
+  return approvalFixture({
     id: 'apr_000000000001',
-    callId: 'toolu_1',
     sessionKey: 'slack:T1:C1:1.0',
     tool: 'k8s__delete_pod',
     toolDescription: 'Delete a pod',
-    level: 'approve',
-    levelReason: 'declared',
-    fingerprint: 'f'.repeat(64),
     inputJson: '{"name":"web-1"}',
     requester: 'U1',
-    channel: 'C1',
     thread: '1.0',
-    confirmPhrase: null,
-    state: 'pending',
-    createdAt: '2025-01-01T00:00:00.000Z',
-    deadline: '2025-01-01T00:05:00.000Z',
-    decider: null,
-    decidedAt: null,
-    reason: null,
-    outcome: null,
-    finishedAt: null,
-    displayRef: null,
     ...overrides,
-  };
+  });
 }
 
 for (const backend of BACKENDS) {

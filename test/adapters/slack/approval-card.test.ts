@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { ACTIONS, fullInputMessages, renderCard, statusLine } from '../../../src/adapters/slack/approval-card.ts';
 import type { SlackBlock } from '../../../src/adapters/slack/approval-card.ts';
 import { Redactor } from '../../../src/security/redactor.ts';
-import { approval } from './approval-fixture.ts';
+import { approval } from '../../fixtures/approval.ts';
 
 const noRedact = (t: string): string => t;
 const text = (blocks: SlackBlock[]): string => blocks.map((b) => (b.text as { text?: string } | undefined)?.text ?? '').join('\n');

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { INPUTS, MODALS, REASON_MAX, confirmModal, denyModal, typedPhrase, typedReason } from '../../../src/adapters/slack/approval-modals.ts';
-import { approval } from './approval-fixture.ts';
+import { approval } from '../../fixtures/approval.ts';
 
 const values = (block: string, action: string, value: string | null) => ({ [block]: { [action]: { value } } });
 
