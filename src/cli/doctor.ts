@@ -103,6 +103,6 @@ async function skillChecks({ config }: LoadedConfig): Promise<Check[]> {
   const registry = new SkillRegistry(skills);
   const out: Check[] = [{ status: skills.length > 0 ? 'ok' : 'warn', text: `skills: ${skills.length} loaded, ${registry.tools().length} tools` }];
   for (const e of errors) out.push({ status: 'FAIL', text: `skill ${e.skillPath}: ${e.message}` });
-  for (const m of validateOverrides(config.human.overrides, registry.tools().map((t) => ({ name: t.name, declared: t.declared })))) out.push({ status: 'FAIL', text: m });
+  for (const m of validateOverrides(config.human.overrides, registry.tools())) out.push({ status: 'FAIL', text: m });
   return out;
 }

@@ -54,7 +54,7 @@ export function registerSkill(program: Command, exit: ExitCode): void {
       if (name && skills.length === 0 && errors.length === 0) throw new ConfigError(`no skill named "${name}" in skills.paths`);
       const problems = [
         ...errors.map((e) => `${e.skillPath}: ${e.message}`),
-        ...(name ? [] : validateOverrides(overrides, registry.tools().map((t) => ({ name: t.name, declared: t.declared })))),
+        ...(name ? [] : validateOverrides(overrides, registry.tools())),
       ];
       for (const s of skills) process.stdout.write(`ok  ${s.name} (${s.tools.length} tools)\n`);
       for (const p of problems) process.stderr.write(`mithai: ${p}\n`);

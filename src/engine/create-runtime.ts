@@ -6,6 +6,7 @@
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { LoadedConfig } from '../config/load-config.ts';
+import { requireSecret } from '../config/require-secret.ts';
 import { ConfigError } from '../errors.ts';
 import { Redactor } from '../security/redactor.ts';
 import { createLogger } from '../audit/logger.ts';
@@ -72,7 +73,7 @@ export async function createRuntime(loaded: LoadedConfig, options: RuntimeOption
     throw new ConfigError(`${skillErrors.length} skill(s) failed to load:\n${skillErrors.map((e) => `  ${e.skillPath}: ${e.message}`).join('\n')}\nRun \`mithai skill validate\` for details.`, { code: 'skill_load_failed' });
   }
   const registry = new SkillRegistry(skills);
-  const overrideErrors = validateOverrides(config.human.overrides, registry.tools().map((t) => ({ name: t.name, declared: t.declared })));
+  const overrideErrors = validateOverrides(config.human.overrides, registry.tools());
   if (overrideErrors.length > 0) throw new ConfigError(`${loaded.path}: ${overrideErrors.join('; ')}`);
 
   // One serving process per project: a second one would reconcile (cancel) this one's
@@ -172,11 +173,9 @@ export async function createRuntime(loaded: LoadedConfig, options: RuntimeOption
 
 function buildModel(loaded: LoadedConfig, logger: Logger): Model {
   const { llm } = loaded.config;
-  if (!llm.anthropic.api_key) {
-    throw new ConfigError(`${loaded.path}: llm.anthropic.api_key is not set; put ANTHROPIC_API_KEY=... in ${join(loaded.dir, '.env')} (and api_key: \${ANTHROPIC_API_KEY} in config.yaml)`, { code: 'missing_secret' });
-  }
+  const apiKey = requireSecret(loaded, 'llm.anthropic.api_key', 'ANTHROPIC_API_KEY');
   return new AnthropicModel({
-    apiKey: llm.anthropic.api_key,
+    apiKey,
     baseURL: llm.anthropic.base_url,
     model: llm.model,
     maxRetries: llm.anthropic.max_retries,

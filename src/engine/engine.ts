@@ -34,7 +34,7 @@ export interface EngineOptions {
   maxTokensPerTurn: number;
   maxTokens: number;
   maxHistoryMessages: number;
-  /** The system prompt parts, rebuilt per turn (MEMORY.md may change between turns). */
+  /** The system prompt parts, built once per turn (MEMORY.md may change between turns). */
   systemPrompt(): string[];
   redact(text: string): string;
   now?: () => number;
@@ -99,6 +99,10 @@ export class Engine {
     sessions.append(key, [userMessage]);
     const history = repairHistory([...stored.messages, userMessage]);
     const nonce = newNonce();
+    // Once per turn, not per model call: MEMORY.md is read from disk, and an unchanged prefix
+    // within a turn is what prompt caching needs anyway.
+    const system = this.#o.systemPrompt();
+    const tools = this.#o.registry.modelTools();
     let cutRecoveries = 0;
     let lastText = '';
     let toolCalls = 0;
@@ -108,7 +112,7 @@ export class Engine {
     for (let iteration = 0; iteration < this.#o.maxIterations; iteration++) {
       if (signal?.aborted) return { reply: 'This turn was cancelled before it finished.', status: 'internal_error' };
       const response = await model.complete(
-        { system: this.#o.systemPrompt(), messages: history, tools: this.#o.registry.modelTools(), maxTokens: this.#o.maxTokens },
+        { system, messages: history, tools, maxTokens: this.#o.maxTokens },
         signal,
       );
       tokens += response.usage.inputTokens + response.usage.outputTokens;
