@@ -4,13 +4,13 @@
 import type { Command } from 'commander';
 import { openDatabase } from '../state/database.ts';
 import { ApprovalStore } from '../state/approval-store.ts';
-import type { ApprovalState } from '../human/types.ts';
+import { APPROVAL_STATES, type ApprovalState } from '../human/types.ts';
 import { ConfigError } from '../errors.ts';
 import { Redactor } from '../security/redactor.ts';
 import type { ExitCode } from './main.ts';
 import { loadFromOptions, withConfigOption } from './options.ts';
 
-const ALL_STATES: ApprovalState[] = ['pending', 'approved', 'denied', 'expired', 'cancelled', 'executing', 'succeeded', 'failed', 'unknown'];
+const ALL_STATES = APPROVAL_STATES;
 
 export function registerApprovals(program: Command, exit: ExitCode): void {
   const approvals = program.command('approvals').description('inspect approvals');

@@ -68,12 +68,3 @@ function pushMerged(out: Message[], message: Message): void {
   }
   out.push({ role: message.role, content: blocks(message) });
 }
-
-/** Text of the text blocks of a message, joined. */
-export function textOf(message: Message): string {
-  return blocks(message)
-    .filter((b) => b.type === 'text')
-    .map((b) => (b as { text: string }).text)
-    .join('\n')
-    .trim();
-}

@@ -15,7 +15,7 @@ import type { Logger } from 'pino';
 import type { Level } from '../config/schema.ts';
 import type { AuditSink, AuditEventInput } from '../audit/types.ts';
 import type { ApprovalGate } from '../human/approval-gate.ts';
-import { effectiveLevel, resolveDynamicLevel } from '../human/policy.ts';
+import { effectiveLevel, resolveDynamicLevel, RESOLVE_HUMAN_TIMEOUT_MS } from '../human/policy.ts';
 import { fingerprint } from '../human/fingerprint.ts';
 import type { Approval, LevelReason } from '../human/types.ts';
 import type { ToolResultBlock, ToolUseBlock } from '../llm/types.ts';
@@ -89,7 +89,7 @@ export class ToolCallRouter {
     let dynamicReason: 'dynamic' | 'fail_closed' | undefined;
     if (tool.declared === 'dynamic') {
       const skill = this.#deps.registry.skillOf(tool.name);
-      const ctx: ToolContext = { ...this.#deps.contextFor(tool, turn, callId), signal: AbortSignal.timeout(2000) };
+      const ctx: ToolContext = { ...this.#deps.contextFor(tool, turn, callId), signal: AbortSignal.timeout(RESOLVE_HUMAN_TIMEOUT_MS) };
       const resolved = await resolveDynamicLevel(skill?.resolveHuman, tool.localName, input, ctx);
       if (resolved.failure) log.warn({ failure: resolved.failure }, 'resolveHuman failed; failing closed to approve');
       dynamic = resolved.level;
@@ -158,7 +158,12 @@ export class ToolCallRouter {
     } catch (err) {
       // An approval nobody can see can never be decided: cancel it rather than wait it out.
       log.error({ err: errorMessage(err), approval_id: approval.id }, 'could not show the approval request; cancelling it');
-      gate.cancel(approval.id, 'the approval request could not be shown');
+      try {
+        gate.cancel(approval.id, 'the approval request could not be shown');
+      } catch (cancelErr) {
+        // Still pending until it expires, but nobody can see it and nothing will run it.
+        log.error({ err: errorMessage(cancelErr), approval_id: approval.id }, 'could not cancel the unshown approval');
+      }
       return this.#error(call, `${tool.name} did not run: the approval request could not be shown to anyone.`);
     }
     let waited: Awaited<ReturnType<ApprovalGate['wait']>>;

@@ -24,6 +24,9 @@ export type ApprovalState =
   | 'failed'
   | 'unknown';
 
+/** Every state, in lifecycle order. */
+export const APPROVAL_STATES: readonly ApprovalState[] = ['pending', 'approved', 'denied', 'expired', 'cancelled', 'executing', 'succeeded', 'failed', 'unknown'];
+
 /** States from which nothing further happens. */
 export const FINAL_STATES: ReadonlySet<ApprovalState> = new Set(['denied', 'expired', 'cancelled', 'succeeded', 'failed', 'unknown']);
 

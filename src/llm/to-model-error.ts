@@ -104,7 +104,3 @@ export function toModelError(err: unknown, context: ModelErrorContext = {}): Mod
   return new ModelError(`The model API sent an answer mithai could not read: ${errorMessage(err)}`, { isRetryable, code: 'model_bad_response', cause: err });
 }
 
-/** A plain-words description of a model failure, for people (chat, Slack, `mithai doctor`). */
-export function describeModelError(err: unknown): string {
-  return toModelError(err).message;
-}

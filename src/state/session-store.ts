@@ -41,6 +41,11 @@ export class SessionStore {
     this.#clock = clock;
   }
 
+  /** True when the session has any stored message (cheaper than loading it). */
+  hasMessages(key: string): boolean {
+    return this.#db.prepare<[string], { one: number }>('SELECT 1 AS one FROM session_messages WHERE session_key = ? LIMIT 1').get(key) !== undefined;
+  }
+
   /**
    * Load a session's history. An unknown key is an empty, untainted session.
    *

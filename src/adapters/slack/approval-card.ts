@@ -36,7 +36,8 @@ export const ACTIONS = {
 } as const;
 
 /** Slack's limit on a section's text. */
-const SECTION_MAX = 3000;
+/** Slack's limit for a section's text. */
+export const SECTION_MAX = 3000;
 /** Longest tool description shown on a card. */
 const DESCRIPTION_MAX = 500;
 /** Longest outcome / reason text shown on a card. */
@@ -180,6 +181,7 @@ function section(blockId: string, text: string): SlackBlock {
   return { type: 'section', block_id: blockId, text: { type: 'mrkdwn', text: clip(text, SECTION_MAX) } };
 }
 
-function clip(text: string, max: number): string {
+/** Cut `text` to `max` characters, ending with an ellipsis when cut. */
+export function clip(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }

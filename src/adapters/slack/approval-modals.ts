@@ -5,7 +5,7 @@
  */
 import type { Approval } from '../../human/types.ts';
 import type { SlackBlock } from './approval-card.ts';
-import { shown } from './approval-card.ts';
+import { clip, SECTION_MAX, shown } from './approval-card.ts';
 import { escapeInline, escapeMrkdwn, stripZeroWidth } from './mrkdwn.ts';
 
 /** callback_ids of the modals. */
@@ -47,7 +47,7 @@ export function confirmModal(approval: Approval, redactText: (text: string) => s
       {
         type: 'section',
         block_id: 'mithai_confirm_intro',
-        text: { type: 'mrkdwn', text: clip(`\`${tool}\` will run once you confirm.\nType \`${phrase}\` exactly to confirm.`) },
+        text: { type: 'mrkdwn', text: clip(`\`${tool}\` will run once you confirm.\nType \`${phrase}\` exactly to confirm.`, SECTION_MAX) },
       },
       {
         type: 'input',
@@ -73,7 +73,7 @@ export function denyModal(approval: Approval, redactText: (text: string) => stri
       {
         type: 'section',
         block_id: 'mithai_deny_intro',
-        text: { type: 'mrkdwn', text: clip(`Deny \`${escapeInline(redact(approval.tool))}\`? It will not run. ${escapeMrkdwn('The reason (optional) is shown on the card and told to the model.')}`) },
+        text: { type: 'mrkdwn', text: clip(`Deny \`${escapeInline(redact(approval.tool))}\`? It will not run. ${escapeMrkdwn('The reason (optional) is shown on the card and told to the model.')}`, SECTION_MAX) },
       },
       {
         type: 'input',
@@ -98,8 +98,4 @@ export function typedPhrase(values: ViewStateValues): string {
 export function typedReason(values: ViewStateValues): string | undefined {
   const reason = (values[INPUTS.reason.block]?.[INPUTS.reason.action]?.value ?? '').trim();
   return reason === '' ? undefined : reason.slice(0, REASON_MAX);
-}
-
-function clip(text: string): string {
-  return text.length <= 3000 ? text : `${text.slice(0, 2999)}…`;
 }

@@ -35,22 +35,8 @@ export function escapeInline(text: string): string {
   return escapeMrkdwn(text).replace(/\r?\n|\r/g, ' ').replace(/`/g, `\`${ZWSP}`);
 }
 
-/** Control, format (zero-width, bidi overrides and isolates, tags, …) characters, except \n and \t. */
-const INVISIBLE = /(?![\n\t])[\p{Cc}\p{Cf}]/gu;
-
-/**
- * Text we did not write, with every control and format character (bidi overrides such as
- * U+202E, zero-width characters, …) shown as a visible `\uXXXX` escape, so what an approver
- * reads is what will run: no reordered or hidden text. Newlines and tabs are kept. Apply before
- * the mrkdwn escapes (which add zero-width spaces of their own).
- */
-export function showInvisible(text: string): string {
-  return text.replace(INVISIBLE, (ch) => {
-    const code = ch.codePointAt(0) ?? 0;
-    const hex = code.toString(16).toUpperCase();
-    return code > 0xffff ? `\\u{${hex}}` : `\\u${hex.padStart(4, '0')}`;
-  });
-}
+// Shared with the terminal: every place that shows an approval to a person uses it.
+export { showInvisible } from '../../security/show-invisible.ts';
 
 /** Remove the zero-width spaces escaping may have added (e.g. from a phrase copied off a card). */
 export function stripZeroWidth(text: string): string {

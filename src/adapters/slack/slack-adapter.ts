@@ -15,7 +15,7 @@
  */
 import type { Logger } from 'pino';
 import type { Adapter, Turn } from '../../engine/types.ts';
-import type { Approval, ApprovalState } from '../../human/types.ts';
+import { FINAL_STATES, type Approval, type ApprovalState } from '../../human/types.ts';
 import { errorMessage } from '../../errors.ts';
 import { renderCard } from './approval-card.ts';
 import { markdownToMrkdwn } from './mrkdwn.ts';
@@ -162,7 +162,7 @@ export class SlackAdapter implements Adapter {
 }
 
 /** States an approval does not leave. */
-const SETTLED: readonly ApprovalState[] = ['succeeded', 'failed', 'denied', 'expired', 'cancelled', 'unknown'];
+const SETTLED: readonly ApprovalState[] = [...FINAL_STATES];
 
 /**
  * The approvals whose cards are redrawn at start-up: settled, with a card, and settled (or

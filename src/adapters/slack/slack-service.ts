@@ -159,7 +159,6 @@ async function serve(input: ServeInput): Promise<SlackService> {
       allowedUsers: slack.allowed_users,
       allowedChannels: slack.allowed_channels,
       turnsPerMinute: options.turnsPerMinute ?? 10,
-      maxHistoryMessages: config.agent.max_history_messages,
     },
     engine: runtime.engine,
     adapter,

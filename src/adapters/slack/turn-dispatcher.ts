@@ -39,7 +39,6 @@ export interface DispatchSettings {
   allowedChannels: readonly string[];
   /** Turns per user per minute. */
   turnsPerMinute: number;
-  maxHistoryMessages: number;
 }
 
 /** What a {@link TurnDispatcher} works with. */
@@ -169,7 +168,7 @@ export class TurnDispatcher {
   async #threadContext(msg: InboundMessage, conversation: ConversationRef): Promise<Pick<Turn, 'context' | 'hasUntrustedContext'>> {
     if (msg.threadTs === undefined || msg.threadTs === msg.ts) return {};
     const { sessions, settings, poster, logger, redact } = this.#o;
-    if (sessions.load(sessionKey(conversation), settings.maxHistoryMessages).messages.length > 0) return {};
+    if (sessions.hasMessages(sessionKey(conversation))) return {};
     try {
       const thread = await readThread((cursor, limit) => poster.replies(msg.channel, conversation.thread, cursor, limit));
       const readers = { botUserId: settings.botUserId, botId: settings.botId, allowedUsers: settings.allowedUsers, redact };

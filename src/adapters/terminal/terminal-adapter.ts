@@ -8,6 +8,7 @@ import type { Writable } from 'node:stream';
 import type { Adapter, ToolActivity, Turn } from '../../engine/types.ts';
 import type { Approval, DecideResult, Decision, WaitOutcome } from '../../human/types.ts';
 import type { LineReader } from './line-reader.ts';
+import { errorMessage } from '../../errors.ts';
 import { describeApproval, describeState } from './approval-text.ts';
 
 /** The part of the approval gate the terminal needs. */
@@ -55,7 +56,7 @@ export class TerminalAdapter implements Adapter {
   }
 
   async requestApproval(approval: Approval): Promise<void> {
-    this.#print(describeApproval(approval));
+    this.#print(describeApproval(approval, this.#o.redact));
     // The answer is read in the background: the decision comes back through the gate, and the
     // prompt gives up as soon as the approval settles some other way (expiry, cancellation).
     const prompt = this.#ask(approval).finally(() => this.#prompts.delete(prompt));
@@ -92,21 +93,27 @@ export class TerminalAdapter implements Adapter {
       const answer = line.trim();
       const denial = /^(n|no|deny)(\s+(.*))?$/i.exec(answer);
       let result: DecideResult;
-      if (denial) {
-        result = this.#o.decisions.decide(approval.id, this.#o.user, 'deny', { reason: denial[3]?.trim() || undefined });
-      } else if (isConfirm) {
-        result = this.#o.decisions.decide(approval.id, this.#o.user, 'approve', { typedPhrase: answer });
-      } else if (/^(y|yes)$/i.test(answer)) {
-        result = this.#o.decisions.decide(approval.id, this.#o.user, 'approve');
-      } else {
-        // Anything that is not a clear yes is a no: fail closed.
-        result = this.#o.decisions.decide(approval.id, this.#o.user, 'deny', { reason: `answered "${answer}"` });
+      try {
+        result = this.#decide(approval, answer, denial, isConfirm);
+      } catch (err) {
+        // The decision could not be audited, so it was not taken; say so instead of crashing.
+        this.#print(`  Your answer could not be recorded (${errorMessage(err)}); nothing was decided.`);
+        return;
       }
       if (result.ok) return;
       this.#print(`  ${result.message}`);
       if (result.refusal !== 'wrong_phrase') return;
       question = `That does not match; nothing ran. Type "${approval.confirmPhrase}" or "n" to deny: `;
     }
+  }
+
+  /** One answer line as a decision. Anything that is not a clear yes (or the phrase) is a no. */
+  #decide(approval: Approval, answer: string, denial: RegExpExecArray | null, isConfirm: boolean): DecideResult {
+    const { decisions, user } = this.#o;
+    if (denial) return decisions.decide(approval.id, user, 'deny', { reason: denial[3]?.trim() || undefined });
+    if (isConfirm) return decisions.decide(approval.id, user, 'approve', { typedPhrase: answer });
+    if (/^(y|yes)$/i.test(answer)) return decisions.decide(approval.id, user, 'approve');
+    return decisions.decide(approval.id, user, 'deny', { reason: `answered "${answer}"` });
   }
 
   #print(text: string, newline = true): void {
