@@ -9,6 +9,7 @@ import pino from 'pino';
 import { AuditLog } from '../src/audit/audit-log.ts';
 import { Redactor } from '../src/security/redactor.ts';
 import { openDatabase } from '../src/state/database.ts';
+import { AuditStore } from '../src/state/audit-store.ts';
 import { ApprovalStore } from '../src/state/approval-store.ts';
 import { ApprovalGate } from '../src/human/approval-gate.ts';
 import { systemClock } from '../src/clock.ts';
@@ -36,12 +37,12 @@ const dir = mkdtempSync(join(tmpdir(), 'mithai-bench-'));
 const results: Result[] = [];
 try {
   const redactor = new Redactor(['sk-ant-bench-secret-0123456789']);
-  const audit = AuditLog.open(join(dir, 'approvals.json'), { redactor });
+  const db = openDatabase(join(dir, 'state'));
+  const audit = AuditLog.open(join(dir, 'approvals.json'), { redactor, store: new AuditStore(db) });
   const input = { event: 'decision', approval_id: 'a', call_id: 'c', session: 's', requester: 'U1', decider: 'U1', tool: 't__x', level: 'approve', level_reason: 'declared', decision: 'approved', fingerprint: 'f', input: { cmd: 'restart api' }, status: 'pending', reason: null } as const;
-  const appends = Array.from({ length: 300 }, () => time(() => audit.append(input)));
+  const appends = Array.from({ length: 300 }, () => time(() => { audit.append(input); audit.flush(); }));
   results.push({ name: 'audit append (fsync) p95', value: percentile(appends, 95), unit: 'ms', target: 50 });
 
-  const db = openDatabase(join(dir, 'state'));
   const gate = new ApprovalGate({ store: new ApprovalStore(db), audit, clock: systemClock, timeoutSeconds: 300, approvers: [], confirmRequiresSecondPerson: false, logger: pino({ level: 'silent' }) });
   const decides: number[] = [];
   for (let i = 0; i < 200; i++) {

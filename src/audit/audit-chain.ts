@@ -32,8 +32,9 @@ const HEX64 = /^[0-9a-f]{64}$/;
  * The hash a record must carry: sha256 over the previous hash and the canonical JSON of every
  * field except `hash` itself (so `prev_hash`, `seq` and `time` are covered too).
  */
-export function computeRecordHash(record: Readonly<Record<string, unknown>>): string {
-  const { hash: _ignored, ...rest } = record;
+export function computeRecordHash(record: object): string {
+  // Any object: records are plain JSON data, so reading it as a string-keyed map is exact.
+  const { hash: _ignored, ...rest } = record as Readonly<Record<string, unknown>>;
   const prev = typeof rest.prev_hash === 'string' ? rest.prev_hash : '';
   return createHash('sha256').update(prev).update(canonicalJson(rest)).digest('hex');
 }

@@ -11,6 +11,7 @@ import { createRuntime } from '../engine/create-runtime.ts';
 import { LineReader } from '../adapters/terminal/line-reader.ts';
 import { TerminalAdapter } from '../adapters/terminal/terminal-adapter.ts';
 import type { Turn } from '../engine/types.ts';
+import { sessionKey } from '../engine/session-key.ts';
 import type { ExitCode } from './main.ts';
 import { loadFromOptions, withConfigOption } from './options.ts';
 
@@ -49,7 +50,6 @@ async function chat(options: ChatOptions): Promise<number> {
     }
   }
   const runtime = await createRuntime(loaded, { logDestination });
-  const reconciled = runtime.gate.reconcileOnBoot();
   const user = options.user ?? process.env.USER ?? userInfo().username;
   const interactive = Boolean(process.stdin.isTTY);
   const stop = new AbortController();
@@ -63,15 +63,25 @@ async function chat(options: ChatOptions): Promise<number> {
     output: process.stdout,
     user,
     botName: loaded.config.bot.name,
-    decisions: runtime.gate,
+    decisions: {
+      decide: (id, decider, decision, decideOptions) => runtime.engine.decide(id, decider, decision, { ...decideOptions, via: 'terminal' }),
+      wait: (id, signal) => runtime.waiters.wait(id, signal),
+      cancel: (id, reason) => runtime.gate.cancel(id, reason),
+    },
     interactive,
     redact: (t) => runtime.redactor.redact(t),
   });
-  for (const a of [...reconciled.expired, ...reconciled.cancelled, ...reconciled.unknown]) {
-    await adapter.showDecision(a);
-  }
   const thread = options.session ?? `chat-${new Date().toISOString()}`;
+  const conversation = { platform: 'terminal' as const, team: 'local', channel: 'terminal', thread };
+  runtime.engine.attach(adapter, { signal: stop.signal, platform: 'terminal' });
+  runtime.expiry.start();
   if (interactive) process.stdout.write(`mithai chat as ${user} (session ${thread}). Type /quit to leave.\n`);
+  // A session killed mid-turn carries on: settled approvals are shown, pending ones asked again.
+  const resumed = await runtime.engine.resumeAll({ sessionKey: sessionKey(conversation) });
+  for (const approval of runtime.approvals.listByState(['pending'])) {
+    if (approval.sessionKey === sessionKey(conversation)) await adapter.requestApproval(approval);
+  }
+  for (const id of resumed.turnIds) await runtime.engine.whenFinished(id, stop.signal);
 
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
@@ -84,7 +94,7 @@ async function chat(options: ChatOptions): Promise<number> {
       if (text === '') continue;
       if (text === '/quit' || text === '/exit') break;
       const turn: Turn = {
-        conversation: { platform: 'terminal', team: 'local', channel: 'terminal', thread },
+        conversation,
         user,
         text,
         canAskHuman: !options.unattended,
@@ -95,7 +105,7 @@ async function chat(options: ChatOptions): Promise<number> {
   } finally {
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
-    for (const a of runtime.gate.cancelAllPending('chat ended')) await adapter.showDecision(a);
+    await runtime.engine.drain(5_000);
     await adapter.stop();
     lines.close();
     runtime.close();

@@ -32,6 +32,8 @@ const slackSchema = z
     allowed_users: stringList().default([]),
     allowed_channels: stringList().default([]),
     api_url: z.url().default('https://slack.com/api/'),
+    /** How long `mithai run` lets running tool calls finish on SIGTERM/SIGINT before recording them unknown. */
+    shutdown_grace_seconds: numberFrom(z.number().positive()).default(30),
   })
   .prefault({});
 
@@ -78,6 +80,8 @@ export const configSchema = z.strictObject({
   human: z
     .strictObject({
       timeout_seconds: numberFrom(z.number().positive()).default(300),
+      /** How long after the decision an approved call may still start (e.g. after a restart). */
+      approval_valid_seconds: numberFrom(z.number().positive()).default(900),
       approvers: stringList().default([]),
       confirm_requires_second_person: booleanFrom().default(false),
       overrides: z.record(z.string().regex(/^[a-z0-9_-]+__[A-Za-z0-9_-]+$/, 'expected a tool name like skill__tool'), z.enum(LEVELS)).default({}),

@@ -7,16 +7,23 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { LoadedConfig } from '../config/load-config.ts';
 import { requireSecret } from '../config/require-secret.ts';
-import { ConfigError } from '../errors.ts';
+import { ConfigError, errorMessage } from '../errors.ts';
 import { Redactor } from '../security/redactor.ts';
 import { createLogger } from '../audit/logger.ts';
 import { AuditLog } from '../audit/audit-log.ts';
 import { openDatabase } from '../state/database.ts';
+import { AuditStore } from '../state/audit-store.ts';
 import { acquireProcessLock } from '../state/process-lock.ts';
 import { SessionStore } from '../state/session-store.ts';
 import { ApprovalStore } from '../state/approval-store.ts';
 import { SkillStateStore } from '../state/skill-state-store.ts';
+import { EventDedupeStore } from '../state/event-dedupe-store.ts';
 import { ApprovalGate } from '../human/approval-gate.ts';
+import { ApprovalExpiry } from '../human/approval-expiry.ts';
+import { ApprovalWaiters } from '../human/approval-waiters.ts';
+import { TurnStore } from '../state/turn-store.ts';
+import { createTransactor, type Transact } from '../state/transactor.ts';
+import { TurnRunner } from './turn-runner.ts';
 import { validateOverrides } from '../human/policy.ts';
 import { loadSkills } from '../skills/load-skills.ts';
 import { SkillRegistry } from '../skills/skill-registry.ts';
@@ -45,7 +52,16 @@ export interface Runtime {
   redactor: Redactor;
   db: Database;
   gate: ApprovalGate;
+  /** Deadline timers of pending approvals (started by the serving command). */
+  expiry: ApprovalExpiry;
+  /** In-process waits on approvals (a terminal prompt). */
+  waiters: ApprovalWaiters;
   approvals: ApprovalStore;
+  turns: TurnStore;
+  sessions: SessionStore;
+  audit: AuditLog;
+  /** One write transaction over the state; audit records reach the file after the commit. */
+  transact: Transact;
   registry: SkillRegistry;
   skillErrors: SkillError[];
   engine: Engine;
@@ -86,20 +102,44 @@ export async function createRuntime(loaded: LoadedConfig, options: RuntimeOption
     lock.release();
     throw err;
   }
-  const sessions = new SessionStore(db);
+  const clock = options.clock ?? systemClock;
+  const iso = (): string => new Date(clock.now()).toISOString();
+  const sessions = new SessionStore(db, clock);
   const approvals = new ApprovalStore(db);
+  const turns = new TurnStore(db, iso);
   const skillState = new SkillStateStore(db);
-  const audit = AuditLog.open(join(config.memory.path, 'approvals.json'), { redactor });
+  let audit: AuditLog;
+  try {
+    audit = AuditLog.open(join(config.memory.path, 'approvals.json'), { redactor, store: new AuditStore(db) });
+  } catch (err) {
+    db.close();
+    lock.release();
+    throw err;
+  }
+  const auditLogger = logger.child({ component: 'audit' });
+  // After every commit the audit file catches up with the database; a failure here is logged
+  // and retried by the next flush, and no tool runs until a flush has succeeded.
+  const transact = createTransactor(db, () => {
+    try {
+      audit.flush();
+    } catch (err) {
+      auditLogger.error({ err: errorMessage(err) }, 'audit.flush_failed');
+    }
+  });
   const memory = new MemoryFiles(config.memory.path, redactor);
   const gate = new ApprovalGate({
     store: approvals,
     audit,
-    clock: options.clock ?? systemClock,
+    clock,
+    transact,
     timeoutSeconds: config.human.timeout_seconds,
+    approvedValidSeconds: config.human.approval_valid_seconds,
     approvers: config.human.approvers,
     confirmRequiresSecondPerson: config.human.confirm_requires_second_person,
     logger: logger.child({ component: 'gate' }),
   });
+  const expiry = new ApprovalExpiry({ gate, store: approvals, logger: logger.child({ component: 'gate' }) });
+  const waiters = new ApprovalWaiters(gate);
 
   const skillConfig = (skill: string): Record<string, unknown> => {
     const value = config.skills.config[skill];
@@ -108,21 +148,22 @@ export async function createRuntime(loaded: LoadedConfig, options: RuntimeOption
   const startupErrors = await registry.runStartups((skill) => ({ config: skillConfig(skill.name), state: skillState.forSkill(skill.name), memory, logger: logger.child({ skill: skill.name }) }));
   if (startupErrors.length > 0) {
     // A skill whose startup failed must not offer half-initialised tools.
-    gate.close();
     db.close();
     lock.release();
     throw new ConfigError(`${startupErrors.length} skill(s) failed to start:\n${startupErrors.map((e) => `  ${e.skillPath}: ${e.message}`).join('\n')}`, { code: 'skill_startup_failed' });
   }
 
+  const redact = (t: string): string => redactor.redact(t);
   const router = new ToolCallRouter({
     registry,
     gate,
     audit,
+    transact,
     logger: logger.child({ component: 'tools' }),
     overrides: config.human.overrides,
     maxResultChars: config.agent.max_tool_result_chars,
     timeoutSeconds: config.human.timeout_seconds,
-    redact: (t) => redactor.redact(t),
+    redact,
     contextFor: (tool, turn, callId) => ({
       config: skillConfig(tool.skill),
       state: skillState.forSkill(tool.skill),
@@ -134,11 +175,15 @@ export async function createRuntime(loaded: LoadedConfig, options: RuntimeOption
       callId,
     }),
   });
-  const engine = new Engine({
+  const runner = new TurnRunner({
     model,
+    gate,
+    audit,
     registry,
     sessions,
+    turns,
     router,
+    transact,
     logger: logger.child({ component: 'engine' }),
     maxIterations: config.agent.max_iterations,
     maxToolCallsPerTurn: config.agent.max_tool_calls_per_turn,
@@ -146,7 +191,20 @@ export async function createRuntime(loaded: LoadedConfig, options: RuntimeOption
     maxTokens: config.llm.max_tokens,
     maxHistoryMessages: config.agent.max_history_messages,
     systemPrompt: () => buildSystemPrompt({ botName: config.bot.name, persona: config.bot.persona, skills: registry.skills(), memory: redactor.redact(memory.readMemorySync()) }),
-    redact: (t) => redactor.redact(t),
+    redact,
+    now: () => clock.now(),
+  });
+  const engine = new Engine({
+    runner,
+    turns,
+    sessions,
+    receipts: new EventDedupeStore(db),
+    transact,
+    clock,
+    gate,
+    logger: logger.child({ component: 'engine' }),
+    approvers: config.human.approvers,
+    confirmRequiresSecondPerson: config.human.confirm_requires_second_person,
   });
 
   let closed = false;
@@ -156,7 +214,13 @@ export async function createRuntime(loaded: LoadedConfig, options: RuntimeOption
     redactor,
     db,
     gate,
+    expiry,
+    waiters,
     approvals,
+    turns,
+    sessions,
+    audit,
+    transact,
     registry,
     skillErrors,
     engine,
@@ -164,7 +228,7 @@ export async function createRuntime(loaded: LoadedConfig, options: RuntimeOption
     close() {
       if (closed) return;
       closed = true;
-      gate.close();
+      expiry.stop();
       db.close();
       lock.release();
     },

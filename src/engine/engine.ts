@@ -1,195 +1,386 @@
 /**
- * The agent loop: one turn in, one reply out. Thin by design; each step lives in its own module
- * (history repair, system prompt, tool routing). Every message is persisted as soon as it
- * exists, so a crash mid-turn leaves a history that `repairHistory` can make valid again.
+ * The engine's entry points. Every turn is durable (./turn-runner.ts): accepting a message
+ * writes a row, and whatever moves a turn on — the message itself, a decision from any process
+ * ({@link Engine.decide}, or a row changed by another process and found by
+ * {@link Engine.pollDecisions}), an expiry, a start ({@link Engine.resumeAll}) — re-enters here
+ * by turn or approval id and runs a step from the rows. In-process promises
+ * ({@link Engine.whenFinished}) are conveniences for callers that want to wait; nothing
+ * depends on them.
+ *
+ * Steps of turns on the same conversation run one at a time, in arrival order; other
+ * conversations run in parallel. A turn whose session has an earlier unfinished turn (one
+ * waiting on an approval) is queued behind it, so a tool_use is never followed by anything but
+ * its results.
+ *
+ * @example
+ * engine.attach(adapter, { signal, platform: 'slack' });
+ * await engine.resumeAll();                       // what a previous process left
+ * const id = engine.accept(turn);                 // durable before the event is acked
+ * void engine.run(id);                            // steps until it waits or replies
+ * engine.decide(approvalId, 'U1', 'approve', { via: 'slack' }); // carries the turn on
  */
+import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
-import { ModelError, errorMessage } from '../errors.ts';
-import type { Message, Model, TextBlock, ToolResultBlock, ToolUseBlock } from '../llm/types.ts';
-import type { SkillRegistry } from '../skills/skill-registry.ts';
+import { errorMessage } from '../errors.ts';
+import type { ApprovalGate, DecideOptions } from '../human/approval-gate.ts';
+import { checkDecider } from '../human/approvers.ts';
+import { fingerprint } from '../human/fingerprint.ts';
+import { reconcileApprovals } from '../human/approval-reconciler.ts';
+import { settledRefusal } from '../human/settled-refusal.ts';
+import type { Approval, DecideResult, Decision } from '../human/types.ts';
+import type { TurnStore } from '../state/turn-store.ts';
+import type { EventDedupeStore } from '../state/event-dedupe-store.ts';
 import type { SessionStore } from '../state/session-store.ts';
+import type { Transact } from '../state/transactor.ts';
+import type { Clock } from '../clock.ts';
+import type { ConversationRef } from './types.ts';
 import { newNonce } from '../security/untrusted.ts';
 import { KeyedMutex } from './keyed-mutex.ts';
-import { repairHistory } from './history.ts';
 import { sessionKey } from './session-key.ts';
-import { stripToolMarkup } from './tool-markup.ts';
-import type { ToolCallRouter } from './tool-call-router.ts';
+import { decodeTurn, encodeTurn } from './turn-codec.ts';
+import type { StepResult, TurnResult, TurnRunner } from './turn-runner.ts';
 import type { Adapter, Turn } from './types.ts';
 
-/** How many times a response cut at max_tokens in the middle of a tool call is answered. */
-const MAX_CUT_RECOVERIES = 2;
-/** A message older than this when it arrives is handed to the model with a note of its age. */
-const STALE_AFTER_MS = 10 * 60 * 1000;
+export type { TurnResult, TurnStatus } from './turn-runner.ts';
 
+/** What an {@link Engine} works with. */
 export interface EngineOptions {
-  model: Model;
-  registry: SkillRegistry;
+  runner: TurnRunner;
+  turns: TurnStore;
   sessions: SessionStore;
-  router: ToolCallRouter;
+  /** Receipts of inbound events (Slack event ids), claimed with the turn they start. */
+  receipts: EventDedupeStore;
+  transact: Transact;
+  clock: Clock;
+  gate: ApprovalGate;
   logger: Logger;
-  maxIterations: number;
-  /** Tool calls one turn may make; calls past it are answered "not run" and the turn ends. */
-  maxToolCallsPerTurn: number;
-  /** Input + output tokens one turn may spend across its model calls. */
-  maxTokensPerTurn: number;
-  maxTokens: number;
-  maxHistoryMessages: number;
-  /** The system prompt parts, built once per turn (MEMORY.md may change between turns). */
-  systemPrompt(): string[];
-  redact(text: string): string;
-  now?: () => number;
+  /** `human.approvers` and `human.confirm_requires_second_person`, for {@link Engine.checkDecider}. */
+  approvers: readonly string[];
+  confirmRequiresSecondPerson: boolean;
 }
 
-/** What a turn ended with, for callers and tests. */
-export interface TurnResult {
-  reply: string;
-  status: 'answered' | 'iteration_limit' | 'tool_call_limit' | 'token_limit' | 'model_error' | 'internal_error' | 'refused';
+/** Settings of the adapter an engine serves. */
+export interface AttachOptions {
+  /** Aborted when shutdown gives up waiting (model calls and tools then stop). */
+  signal?: AbortSignal;
+  /** The platform whose turns this process resumes at start and on polls. */
+  platform?: string;
 }
+
+/** What {@link Engine.resumeAll} found and did. */
+export interface ResumeReport {
+  resumed: number;
+  /** The turns carried on, oldest first. */
+  turnIds: string[];
+  expired: Approval[];
+  cancelled: Approval[];
+  unknown: Approval[];
+}
+
+/** How long an inbound receipt stays claimed (Slack retries come within minutes; reconnects replay). */
+const RECEIPT_TTL_MS = 24 * 60 * 60 * 1000;
+
+/** States that a decision or expiry leaves an approval in (changes that move a turn on). */
+const DECIDED = new Set(['approved', 'denied', 'expired', 'cancelled', 'unknown']);
 
 export class Engine {
   readonly #o: EngineOptions;
   readonly #locks = new KeyedMutex();
+  readonly #active = new Map<string, { again: boolean; done: Promise<StepResult> }>();
+  readonly #finished = new Map<string, Set<(result: TurnResult) => void>>();
+  #adapter: Adapter | undefined;
+  #signal: AbortSignal | undefined;
+  #platform: string | undefined;
+  #isStopping = false;
 
   constructor(options: EngineOptions) {
     this.#o = options;
-  }
-
-  /**
-   * Handle one turn and post its reply through the adapter. Turns on the same conversation run
-   * one at a time, in arrival order; other conversations run in parallel. Never throws: every
-   * failure ends in a reply that says what happened.
-   */
-  async handleTurn(turn: Turn, adapter: Adapter, signal?: AbortSignal): Promise<TurnResult> {
-    const key = sessionKey(turn.conversation);
-    return this.#locks.run(key, async () => {
-      const log = this.#o.logger.child({ session: key, user: turn.user });
-      log.info('turn started');
-      let result: TurnResult;
-      try {
-        result = await this.#loop(turn, key, adapter, log, signal);
-      } catch (err) {
-        if (err instanceof ModelError) {
-          log.error({ status: err.status, err: err.message }, 'model call failed');
-          result = { reply: `Sorry, I could not finish: ${err.message}`, status: 'model_error' };
-        } else {
-          log.error({ err: errorMessage(err), stack: err instanceof Error ? err.stack : undefined }, 'turn failed with an internal error');
-          result = { reply: 'Sorry, something went wrong inside mithai while handling this; the error is in the logs.', status: 'internal_error' };
-        }
-      }
-      const reply = this.#o.redact(result.reply);
-      try {
-        await adapter.reply(turn, reply);
-      } catch (err) {
-        log.error({ err: errorMessage(err) }, 'could not post the reply');
-      }
-      log.info({ status: result.status }, 'turn finished');
-      return { ...result, reply };
+    // A decision or expiry in this process carries its turn on at once (the fast path).
+    options.gate.onChange((approval) => {
+      if (approval.turnId !== null && DECIDED.has(approval.state)) this.#kick(approval.turnId);
     });
   }
 
-  async #loop(turn: Turn, key: string, adapter: Adapter, log: Logger, signal?: AbortSignal): Promise<TurnResult> {
-    const { sessions, model, router } = this.#o;
-    const stored = sessions.load(key, this.#o.maxHistoryMessages);
-    let tainted = stored.tainted;
-    if (turn.hasUntrustedContext && !tainted) {
-      sessions.markTainted(key);
-      tainted = true;
-    }
-    const userMessage: Message = { role: 'user', content: [{ type: 'text', text: this.#userText(turn) }] };
-    sessions.append(key, [userMessage]);
-    const history = repairHistory([...stored.messages, userMessage]);
-    const nonce = newNonce();
-    // Once per turn, not per model call: MEMORY.md is read from disk, and an unchanged prefix
-    // within a turn is what prompt caching needs anyway.
-    const system = this.#o.systemPrompt();
-    const tools = this.#o.registry.modelTools();
-    let cutRecoveries = 0;
-    let lastText = '';
-    let toolCalls = 0;
-    let tokens = 0;
-    let hitToolLimit = false;
-
-    for (let iteration = 0; iteration < this.#o.maxIterations; iteration++) {
-      if (signal?.aborted) return { reply: 'This turn was cancelled before it finished.', status: 'internal_error' };
-      const response = await model.complete(
-        { system, messages: history, tools, maxTokens: this.#o.maxTokens },
-        signal,
-      );
-      tokens += response.usage.inputTokens + response.usage.outputTokens;
-      const content = response.content.map((b) => (b.type === 'text' ? { ...b, text: stripToolMarkup(b.text) } : b)).filter((b) => b.type !== 'text' || b.text !== '');
-      const text = content.filter((b): b is TextBlock => b.type === 'text').map((b) => b.text).join('\n\n').trim();
-      if (text) lastText = text;
-      const uses = content.filter((b): b is ToolUseBlock => b.type === 'tool_use');
-      if (content.length > 0) {
-        const assistant: Message = { role: 'assistant', content };
-        sessions.append(key, [assistant]);
-        history.push(assistant);
-      }
-      log.debug({ iteration, stop_reason: response.stopReason, tool_calls: uses.length, usage: response.usage }, 'model responded');
-
-      if (response.stopReason === 'refusal') return { reply: lastText || 'The model declined to answer this request.', status: 'refused' };
-      if (uses.length === 0) return { reply: lastText || 'I have nothing to add.', status: 'answered' };
-
-      let results: ToolResultBlock[];
-      if (response.stopReason === 'max_tokens') {
-        // The last tool_use may carry half-written input: never run anything from a cut response.
-        cutRecoveries++;
-        results = uses.map((u) => ({
-          type: 'tool_result',
-          tool_use_id: u.id,
-          is_error: true,
-          content: 'Not run: your response hit max_tokens before this call was complete. Retry with a shorter call (smaller input) if it is still needed.',
-        }));
-        log.warn({ recoveries: cutRecoveries }, 'response cut at max_tokens with a tool call; answered without running it');
-      } else {
-        results = [];
-        for (const use of uses) {
-          if (toolCalls >= this.#o.maxToolCallsPerTurn) {
-            // Past the budget nothing runs; every tool_use still gets its result so history stays valid.
-            results.push({ type: 'tool_result', tool_use_id: use.id, is_error: true, content: `Not run: this turn reached its limit of ${this.#o.maxToolCallsPerTurn} tool calls (agent.max_tool_calls_per_turn).` });
-            hitToolLimit = true;
-            continue;
-          }
-          toolCalls++;
-          const routed = await router.route(use, turn, adapter, { sessionKey: key, tainted, nonce, signal });
-          results.push(routed.result);
-          if (routed.tainted && !tainted) {
-            // Untrusted content is in the context now: later auto calls need approval.
-            sessions.markTainted(key);
-            tainted = true;
-          }
-        }
-      }
-      const resultMessage: Message = { role: 'user', content: results };
-      sessions.append(key, [resultMessage]);
-      history.push(resultMessage);
-      if (hitToolLimit) {
-        log.warn({ tool_calls: toolCalls }, 'turn stopped at its tool-call limit');
-        return { reply: `${lastText ? `${lastText}\n\n` : ''}I stopped: this turn reached its limit of ${this.#o.maxToolCallsPerTurn} tool calls (agent.max_tool_calls_per_turn). Ask me to continue if there is more to do.`, status: 'tool_call_limit' };
-      }
-      if (tokens >= this.#o.maxTokensPerTurn) {
-        log.warn({ tokens }, 'turn stopped at its token budget');
-        return { reply: `${lastText ? `${lastText}\n\n` : ''}I stopped: this turn used ${tokens} tokens, over its budget of ${this.#o.maxTokensPerTurn} (agent.max_tokens_per_turn).`, status: 'token_limit' };
-      }
-      if (cutRecoveries > MAX_CUT_RECOVERIES) {
-        return { reply: `${lastText ? `${lastText}\n\n` : ''}I stopped: my answers kept getting cut off at the token limit (llm.max_tokens = ${this.#o.maxTokens}).`, status: 'iteration_limit' };
-      }
-    }
-    return {
-      reply: `${lastText ? `${lastText}\n\n` : ''}I stopped after ${this.#o.maxIterations} model calls (agent.max_iterations). Ask me to continue if there is more to do.`,
-      status: 'iteration_limit',
-    };
+  /** Serve turns through `adapter` (one adapter per process). */
+  attach(adapter: Adapter, options: AttachOptions = {}): void {
+    this.#adapter = adapter;
+    this.#signal = options.signal;
+    this.#platform = options.platform;
   }
 
-  #userText(turn: Turn): string {
-    const parts: string[] = [];
-    const now = this.#o.now?.() ?? Date.now();
-    if (turn.sentAt && now - turn.sentAt.getTime() > STALE_AFTER_MS) {
-      const minutes = Math.round((now - turn.sentAt.getTime()) / 60000);
-      parts.push(`[Delivery note: this message was sent ${minutes} minutes ago and is only reaching you now. Check whether it is still relevant before acting.]`);
+  /**
+   * Record an inbound message as a durable turn (synchronous: call it before acknowledging the
+   * event). Nothing runs yet; {@link Engine.run} starts it.
+   *
+   * @param options.receiptKeys The message's identities (event id, channel + ts): claimed in
+   *   the same transaction as the turn, so a redelivery never starts a second turn and a crash
+   *   never leaves a claimed message without its turn.
+   * @returns The turn id, or undefined when a receipt key was claimed before (a duplicate).
+   * @throws StateError when the turn cannot be recorded (then do not acknowledge the event).
+   */
+  accept(turn: Turn, options: { receiptKeys?: readonly string[]; receiptTtlMs?: number } = {}): string | undefined {
+    const id = `trn_${randomBytes(8).toString('hex')}`;
+    const key = sessionKey(turn.conversation);
+    const now = this.#o.clock.now();
+    const duplicate = this.#o.transact(() => {
+      for (const receipt of options.receiptKeys ?? []) {
+        if (!this.#o.receipts.claim(receipt, now, options.receiptTtlMs ?? RECEIPT_TTL_MS)) return receipt;
+      }
+      this.#o.turns.create({ id, sessionKey: key, platform: turn.conversation.platform, turnJson: encodeTurn(turn), nonce: newNonce() });
+      return undefined;
+    });
+    if (duplicate !== undefined) {
+      this.#o.logger.info({ session: key, key: duplicate }, 'turn.duplicate_ignored');
+      return undefined;
     }
-    for (const block of turn.context ?? []) parts.push(block);
-    parts.push(`Message from ${turn.user}:\n${turn.text.trim() || '(empty message)'}`);
-    return parts.join('\n\n');
+    this.#o.logger.info({ turn_id: id, session: key, user: turn.user }, 'turn.accepted');
+    return id;
+  }
+
+  /**
+   * Claim receipt keys of an inbound message that will not start a turn (refused by an
+   * allowlist), so its redeliveries stay quiet. @returns false when one was claimed before.
+   */
+  claimReceipts(receiptKeys: readonly string[], ttlMs = RECEIPT_TTL_MS): boolean {
+    const now = this.#o.clock.now();
+    return this.#o.transact(() => receiptKeys.every((receipt) => this.#o.receipts.claim(receipt, now, ttlMs)));
+  }
+
+  /** Whether a conversation has stored history (a thread mithai has already taken part in). */
+  hasHistory(conversation: ConversationRef): boolean {
+    return this.#o.sessions.hasMessages(sessionKey(conversation));
+  }
+
+  /**
+   * Run the turn as far as it can go now. Resolves when it waits on an approval, is queued
+   * behind an earlier turn, pauses for shutdown, or has replied. Never rejects.
+   */
+  run(turnId: string): Promise<StepResult> {
+    const active = this.#active.get(turnId);
+    if (active) {
+      active.again = true;
+      return active.done;
+    }
+    const entry = { again: false, done: Promise.resolve<StepResult>({ kind: 'paused' }) };
+    entry.done = (async (): Promise<StepResult> => {
+      let result: StepResult;
+      do {
+        entry.again = false;
+        result = await this.#step(turnId);
+      } while (entry.again && !this.#isStopping && result.kind !== 'finished');
+      return result;
+    })().finally(() => this.#active.delete(turnId));
+    this.#active.set(turnId, entry);
+    return entry.done;
+  }
+
+  /**
+   * Accept a turn and run it to its reply, waiting (in this process) through approvals. When
+   * `signal` aborts first it resolves with an empty `internal_error` result; the turn's rows
+   * stay as they are and carry on at the next start.
+   */
+  async handleTurn(turn: Turn, adapter: Adapter, signal?: AbortSignal): Promise<TurnResult> {
+    if (this.#adapter === undefined) this.attach(adapter, signal ? { signal } : {});
+    const id = this.accept(turn)!;
+    const step = await this.run(id);
+    if (step.kind === 'finished') return step.result;
+    return this.whenFinished(id, signal);
+  }
+
+  /**
+   * Resolves with the turn's result once it has replied (in this process), or with an empty
+   * `internal_error` result when `signal` aborts first (the turn itself is untouched).
+   */
+  whenFinished(turnId: string, signal?: AbortSignal): Promise<TurnResult> {
+    const record = this.#o.turns.get(turnId);
+    if (record?.state === 'done') return Promise.resolve({ reply: record.reply ?? '', status: (record.status ?? 'answered') as TurnResult['status'] });
+    return new Promise((resolve) => {
+      let set = this.#finished.get(turnId);
+      if (set === undefined) this.#finished.set(turnId, (set = new Set()));
+      const done = (result: TurnResult): void => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve(result);
+      };
+      const onAbort = (): void => {
+        set.delete(done);
+        resolve({ reply: '', status: 'internal_error' });
+      };
+      set.add(done);
+      if (signal?.aborted) onAbort();
+      else signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  /**
+   * The one decision entry point, whoever delivers it (a click, a modal, a terminal answer, the
+   * CLI through the database). Synchronous and durable when it returns; the turn the approval
+   * belongs to is carried on in the background.
+   * @throws AuditError when the decision cannot be audited (then nothing was decided).
+   */
+  decide(approvalId: string, decider: string, decision: Decision, options: DecideOptions = {}): DecideResult {
+    const approval = this.#o.gate.get(approvalId);
+    // A tripwire: the row's fingerprint must still be the one of its stored input (a row edited
+    // under us cannot be decided).
+    const expected = options.fingerprint ?? (approval === undefined ? undefined : fingerprint(approval.tool, JSON.parse(approval.inputJson)));
+    return this.#o.gate.decide(approvalId, decider, decision, { ...options, ...(expected === undefined ? {} : { fingerprint: expected }) });
+  }
+
+  /** The approval as persisted now. @throws StateError for an unreadable row. */
+  approval(approvalId: string): Approval | undefined {
+    return this.#o.gate.get(approvalId);
+  }
+
+  /**
+   * Why `decider` may not make `decision` on the approval right now (for a form that must not
+   * open when its submission would be refused), or undefined when they may.
+   */
+  checkDecider(approval: Approval, decider: string, decision: Decision): string | undefined {
+    if (approval.state !== 'pending') return settledRefusal(approval).message;
+    if (this.#o.gate.clock.now() >= Date.parse(approval.deadline)) return settledRefusal(approval).message;
+    const verdict = checkDecider({ approval, decider, decision, approvers: this.#o.approvers, confirmRequiresSecondPerson: this.#o.confirmRequiresSecondPerson });
+    return verdict.ok ? undefined : verdict.message;
+  }
+
+  /**
+   * At start, before serving: settle the approvals a previous process left (expired while down,
+   * unknown), tell their threads, and carry on every unfinished turn of this platform.
+   * @throws AuditError when an approval change cannot be audited (start should stop).
+   */
+  async resumeAll(options: { sessionKey?: string } = {}): Promise<ResumeReport> {
+    const adapter = this.#requireAdapter();
+    const reconciled = reconcileApprovals(this.#o.gate, { listByState: (states) => this.#approvalsIn(states) });
+    for (const approval of [...reconciled.expired, ...reconciled.cancelled, ...reconciled.unknown]) {
+      await this.#safely('approval display', () => adapter.showDecision(approval));
+      await this.#safely('restart notice', async () => adapter.notice?.({ channel: approval.channel, thread: approval.thread }, restartNotice(approval)));
+    }
+    const unfinished = options.sessionKey === undefined ? this.#o.turns.listUnfinished(this.#platform) : this.#o.turns.listUnfinishedInSession(options.sessionKey);
+    for (const record of unfinished) {
+      if (record.state === 'running' || record.state === 'replying') {
+        const turn = decodeTurn(record.id, record.turnJson);
+        await this.#safely('restart notice', async () => adapter.notice?.(
+          { channel: turn.conversation.channel, thread: turn.conversation.thread },
+          'mithai restarted while working on this; carrying on from where it stopped (no tool that already ran is run again).',
+        ));
+      }
+      this.#kick(record.id);
+    }
+    if (unfinished.length > 0 || reconciled.expired.length + reconciled.cancelled.length + reconciled.unknown.length > 0) {
+      this.#o.logger.warn({ resumed: unfinished.length, expired: reconciled.expired.length, cancelled: reconciled.cancelled.length, unknown: reconciled.unknown.length }, 'engine.resumed');
+    }
+    return { resumed: unfinished.length, turnIds: unfinished.map((t) => t.id), ...reconciled };
+  }
+
+  /**
+   * Pick up decisions made where this process did not see them (another process, e.g.
+   * `mithai approvals approve`): waiting turns whose approvals were settled are carried on.
+   * Call about once a second. @returns how many turns it moved on.
+   */
+  pollDecisions(): number {
+    if (this.#platform === undefined || this.#isStopping) return 0;
+    const ids = this.#o.turns.listWaitingWithSettledApprovals(this.#platform);
+    for (const id of ids) {
+      // Announce first, so in-process waiters (a terminal prompt) stop asking too.
+      for (const approval of this.#approvalsOfTurn(id)) if (approval.state !== 'pending') this.#o.gate.announce(approval.id);
+      this.#kick(id);
+    }
+    return ids.length;
+  }
+
+  /**
+   * Stop starting model calls and new tool calls; wait up to `graceMs` for running steps (tool
+   * calls in flight finish), then abort what is left via `abort` and wait a little more.
+   * Pending approvals stay pending. @returns true when every step ended within the grace period.
+   */
+  async drain(graceMs: number, abort?: () => void): Promise<boolean> {
+    this.#isStopping = true;
+    const all = (): Promise<unknown> => Promise.allSettled([...this.#active.values()].map((a) => a.done));
+    if (await within(all(), graceMs)) return true;
+    this.#o.logger.warn({ running: this.#active.size }, 'engine.grace_expired');
+    abort?.();
+    await within(all(), 5_000);
+    return false;
+  }
+
+  /** How many turns have a step running in this process. */
+  get running(): number {
+    return this.#active.size;
+  }
+
+  #kick(turnId: string): void {
+    if (this.#adapter === undefined || this.#isStopping) return;
+    void this.run(turnId);
+  }
+
+  async #step(turnId: string): Promise<StepResult> {
+    const adapter = this.#requireAdapter();
+    let key: string;
+    try {
+      const record = this.#o.turns.get(turnId);
+      if (record === undefined) return { kind: 'paused' };
+      key = record.sessionKey;
+    } catch (err) {
+      this.#o.logger.error({ turn_id: turnId, err: errorMessage(err) }, 'turn.unreadable');
+      return { kind: 'paused' };
+    }
+    const result = await this.#locks.run(key, async () => {
+      try {
+        return await this.#o.runner.step(turnId, adapter, this.#signal, () => this.#isStopping);
+      } catch (err) {
+        this.#o.logger.error({ turn_id: turnId, err: errorMessage(err), stack: err instanceof Error ? err.stack : undefined }, 'turn.step_failed');
+        return { kind: 'paused' } as const;
+      }
+    });
+    if (result.kind === 'finished') {
+      const set = this.#finished.get(turnId);
+      this.#finished.delete(turnId);
+      for (const resolve of set ?? []) resolve(result.result);
+      // The next turn queued behind this one in the same conversation may start now.
+      const next = this.#o.turns.listUnfinishedInSession(key)[0];
+      if (next) this.#kick(next.id);
+    }
+    return result;
+  }
+
+  #approvalsIn(states: readonly Approval['state'][]): Approval[] {
+    return this.#o.gate.listByState(states);
+  }
+
+  #approvalsOfTurn(turnId: string): Approval[] {
+    return this.#o.gate.listByTurn(turnId);
+  }
+
+  #requireAdapter(): Adapter {
+    if (this.#adapter === undefined) throw new Error('engine: no adapter attached');
+    return this.#adapter;
+  }
+
+  async #safely(what: string, fn: () => Promise<unknown>): Promise<void> {
+    try {
+      await fn();
+    } catch (err) {
+      this.#o.logger.warn({ err: errorMessage(err), what }, 'adapter.call_failed');
+    }
+  }
+}
+
+/** What a thread is told when a start changed one of its approvals. */
+function restartNotice(approval: Approval): string {
+  switch (approval.state) {
+    case 'expired':
+      return `The approval for \`${approval.tool}\` expired while mithai was down, without a decision; it was not run.`;
+    case 'unknown':
+      return `mithai stopped while \`${approval.tool}\` was running; its outcome is unknown and it will not be re-run. Check it before retrying.`;
+    default:
+      return `The approved call \`${approval.tool}\` was cancelled at restart: ${approval.reason ?? 'it could no longer start'}.`;
+  }
+}
+
+async function within(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  try {
+    return await Promise.race([promise.then(() => true as const), timeout]);
+  } finally {
+    clearTimeout(timer);
   }
 }

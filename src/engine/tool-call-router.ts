@@ -1,15 +1,19 @@
 /**
- * Routes one `tool_use` from the model: find the tool, validate its input, decide its level,
- * run it at once (auto) or through the approval gate, and turn what happened into the
- * tool_result the model reads. Every path ends in exactly one result; a failing tool is an
- * `is_error` result, never a failing turn.
+ * Routes one `tool_use` of a durable turn: find the tool, validate its input, decide its level,
+ * run it at once (auto) or open an approval for it (gated), and, once a gated call is decided
+ * (in this process or any other, now or after a restart), re-check it and run it. Every path
+ * ends in exactly one tool_result; a failing tool is an `is_error` result, never a failing turn.
+ * Over 300 lines: the three dispatch paths share the audit/outcome/result helpers kept here.
  *
  * Ordering is the safety property here:
  * - input is validated before the policy and before any approval, so an approver never sees
  *   (and a handler never gets) input the schema rejects;
- * - the audit record of a decision is on disk before the tool runs; if it cannot be written,
- *   the tool does not run;
- * - a gated call starts only through `gate.claimExecution`, which succeeds once per approval.
+ * - the audit record of a decision is on disk (file flushed) before the tool runs; if it
+ *   cannot be written, the tool does not run;
+ * - a gated call starts only through `gate.claimExecution`, which succeeds once per approval,
+ *   and only after a re-check against what is loaded now (tool, schema, fingerprint, level);
+ * - the "executing" mark of a call commits before its handler starts, so a crash during the
+ *   handler leaves `unknown`, never a second run.
  */
 import type { Logger } from 'pino';
 import type { Level } from '../config/schema.ts';
@@ -17,10 +21,12 @@ import type { AuditSink, AuditEventInput } from '../audit/types.ts';
 import type { ApprovalGate } from '../human/approval-gate.ts';
 import { effectiveLevel, resolveDynamicLevel, RESOLVE_HUMAN_TIMEOUT_MS } from '../human/policy.ts';
 import { fingerprint } from '../human/fingerprint.ts';
+import { APPROVED_TOO_LONG_AGO } from '../human/approval-reconciler.ts';
 import type { Approval, LevelReason } from '../human/types.ts';
 import type { ToolResultBlock, ToolUseBlock } from '../llm/types.ts';
 import type { SkillRegistry, ToolOutcome } from '../skills/skill-registry.ts';
 import type { LoadedTool, ToolContext } from '../skills/types.ts';
+import type { Transact } from '../state/transactor.ts';
 import { errorMessage } from '../errors.ts';
 import type { Adapter, Turn } from './types.ts';
 import { renderToolResult } from './tool-result-text.ts';
@@ -30,6 +36,7 @@ export interface ToolCallRouterDeps {
   registry: SkillRegistry;
   gate: ApprovalGate;
   audit: AuditSink;
+  transact: Transact;
   logger: Logger;
   overrides: Readonly<Record<string, Level>>;
   maxResultChars: number;
@@ -45,6 +52,8 @@ export interface CallScope {
   tainted: boolean;
   /** Per-turn nonce for untrusted wrappers. */
   nonce: string;
+  /** The durable turn the call belongs to. */
+  turnId?: string;
   signal?: AbortSignal;
 }
 
@@ -54,6 +63,24 @@ export interface RoutedCall {
   tainted: boolean;
 }
 
+/** What a call turned out to be before anything ran. */
+export type PreparedCall =
+  | { kind: 'answered'; routed: RoutedCall }
+  | { kind: 'auto'; tool: LoadedTool; input: unknown; reason: LevelReason }
+  | { kind: 'gated'; tool: LoadedTool; input: unknown; level: 'approve' | 'confirm'; reason: LevelReason };
+
+/** Durable steps of a call, committed by the router together with its own records. */
+export interface CallPersistence {
+  /** The call is about to run (committed with the audit record that says so). */
+  markExecuting(): void;
+  /** The call's result is known (committed with the outcome). */
+  answer(routed: RoutedCall): void;
+  /** An approval was opened for the call (committed with the pending row). */
+  markGated(approval: Approval): void;
+}
+
+const LEVEL_RANK: Readonly<Record<Level, number>> = { auto: 0, approve: 1, confirm: 2 };
+
 export class ToolCallRouter {
   readonly #deps: ToolCallRouterDeps;
 
@@ -61,27 +88,225 @@ export class ToolCallRouter {
     this.#deps = deps;
   }
 
-  /** Route one call to its result. Never throws for tool-level problems. */
-  async route(call: ToolUseBlock, turn: Turn, adapter: Adapter, scope: CallScope): Promise<RoutedCall> {
-    const { registry, logger } = this.#deps;
-    const log = logger.child({ tool: call.name, call_id: call.id, session: scope.sessionKey });
+  /** Find, validate and classify one call. Never throws for tool-level problems. */
+  async prepare(call: ToolUseBlock, turn: Turn, scope: CallScope): Promise<PreparedCall> {
+    const { registry } = this.#deps;
+    const log = this.#log(call, scope);
     const tool = registry.get(call.name);
     if (!tool) {
-      log.warn('model called an unknown tool');
+      log.warn('tool.unknown');
       const known = registry.tools().map((t) => t.name).join(', ') || '(none)';
-      return this.#error(call, `Unknown tool "${call.name}"; nothing ran. Available tools: ${known}.`);
+      return { kind: 'answered', routed: this.#error(call, `Unknown tool "${call.name}"; nothing ran. Available tools: ${known}.`) };
     }
     const validation = tool.validate(call.input);
     if (!validation.ok) {
-      log.warn({ error: validation.error }, 'tool input failed validation; not run');
-      return this.#error(call, `Invalid input for ${tool.name}; the tool did not run. ${validation.error}`);
+      log.warn({ error: validation.error }, 'tool.input_rejected');
+      return { kind: 'answered', routed: this.#error(call, `Invalid input for ${tool.name}; the tool did not run. ${validation.error}`) };
     }
     const input = validation.value;
     const { level, reason } = await this.#level(tool, input, turn, call.id, scope, log);
-    log.info({ level, level_reason: reason }, 'tool call policy decided');
+    log.info({ level, level_reason: reason }, 'tool.policy_decided');
+    if (level === 'auto') return { kind: 'auto', tool, input, reason };
+    if (!turn.canAskHuman) {
+      // Unattended turns deny gated calls at once: nobody could answer the approval.
+      const unattended = 'unattended: no human can answer approvals in this conversation';
+      try {
+        this.#deps.transact(() => this.#deps.audit.append({ ...this.#auditBase(tool, call, input, turn, scope, level, reason), event: 'decision', decision: 'denied', status: 'not_run', reason: unattended }));
+      } catch (err) {
+        log.error({ err: errorMessage(err) }, 'audit.append_failed');
+      }
+      return { kind: 'answered', routed: this.#error(call, `${tool.name} needs a human ${level}, but this conversation is unattended, so nobody can answer. The call did not run.`) };
+    }
+    return { kind: 'gated', tool, input, level, reason };
+  }
 
-    if (level === 'auto') return this.#runAuto(tool, call, input, turn, adapter, scope, reason, log);
-    return this.#runGated(tool, call, input, level, reason, turn, adapter, scope, log);
+  /** Run an auto call now, durably marked as executing first. */
+  async runAuto(prepared: Extract<PreparedCall, { kind: 'auto' }>, call: ToolUseBlock, turn: Turn, adapter: Adapter, scope: CallScope, persist: CallPersistence): Promise<RoutedCall> {
+    const { tool, input, reason } = prepared;
+    const log = this.#log(call, scope);
+    const base = this.#auditBase(tool, call, input, turn, scope, 'auto', reason);
+    try {
+      this.#deps.transact(() => {
+        this.#deps.audit.append({ ...base, event: 'decision', decision: 'auto', status: 'executing' });
+        persist.markExecuting();
+      });
+      // The decision record must be in the audit file before the side effect.
+      this.#deps.audit.flush();
+    } catch (err) {
+      log.error({ err: errorMessage(err) }, 'audit.append_failed');
+      const routed = this.#error(call, `${tool.name} did not run: the audit log could not be written. Tell an operator.`);
+      this.#commitQuietly(log, () => {
+        this.#deps.audit.append({ ...base, event: 'outcome', decision: 'auto', status: 'failed', reason: 'not run: the audit log could not be written' });
+        persist.answer(routed);
+      });
+      return routed;
+    }
+    const outcome = await this.#invoke(tool, input, turn, call.id, adapter, scope);
+    const routed = this.#fromOutcome(tool, call, outcome, scope);
+    this.#commitQuietly(log, () => {
+      this.#deps.audit.append({ ...base, event: 'outcome', decision: 'auto', status: outcomeStatus(outcome), reason: outcome.status === 'succeeded' ? null : outcome.error });
+      persist.answer(routed);
+    });
+    return routed;
+  }
+
+  /**
+   * Open an approval for a gated call and show it. The decision comes back later, by approval
+   * id, through the engine. @returns the pending approval, or the result when it could not be
+   * recorded or shown (then nothing runs).
+   */
+  async openGated(prepared: Extract<PreparedCall, { kind: 'gated' }>, call: ToolUseBlock, turn: Turn, adapter: Adapter, scope: CallScope, persist: CallPersistence): Promise<{ approval: Approval } | { routed: RoutedCall }> {
+    const { tool, input, level, reason } = prepared;
+    const log = this.#log(call, scope);
+    let approval: Approval;
+    try {
+      approval = this.#deps.transact(() => {
+        const opened = this.#deps.gate.open({
+          callId: call.id,
+          sessionKey: scope.sessionKey,
+          tool: tool.name,
+          toolDescription: tool.description,
+          level,
+          levelReason: reason,
+          input,
+          requester: turn.user,
+          channel: turn.conversation.channel,
+          thread: turn.conversation.thread,
+          confirmPhrase: level === 'confirm' ? tool.confirmPhrase(input) : null,
+          ...(scope.turnId === undefined ? {} : { turnId: scope.turnId }),
+        });
+        persist.markGated(opened);
+        return opened;
+      });
+    } catch (err) {
+      log.error({ err: errorMessage(err) }, 'approval.open_failed');
+      const routed = this.#error(call, `${tool.name} did not run: the approval request could not be recorded (${errorMessage(err)}).`);
+      this.#commitQuietly(log, () => persist.answer(routed));
+      return { routed };
+    }
+    try {
+      await adapter.requestApproval(approval, turn);
+    } catch (err) {
+      // An approval nobody can see can never be decided: cancel it rather than wait it out.
+      log.error({ err: errorMessage(err), approval_id: approval.id }, 'approval.show_failed');
+      try {
+        const cancelled = this.#deps.gate.cancel(approval.id, 'the approval request could not be shown');
+        if (cancelled) await this.#show(adapter, cancelled, log);
+      } catch (cancelErr) {
+        // Still pending until it expires, but nobody can see it; it expires like any other.
+        log.error({ err: errorMessage(cancelErr), approval_id: approval.id }, 'approval.cancel_failed');
+      }
+    }
+    return { approval };
+  }
+
+  /**
+   * Carry on a gated call whose approval has left `pending`: tell the model why it did not run,
+   * or re-check it against what is loaded now and run it once.
+   */
+  async dispatchDecided(approval: Approval, call: ToolUseBlock, turn: Turn, adapter: Adapter, scope: CallScope, persist: CallPersistence): Promise<RoutedCall> {
+    const log = this.#log(call, scope).child({ approval_id: approval.id });
+    log.info({ state: approval.state, decider: approval.decider }, 'approval.dispatched');
+    if (approval.state !== 'approved') {
+      const routed = this.#error(call, this.#settledText(approval));
+      this.#commitQuietly(log, () => persist.answer(routed));
+      // The decision may have come from elsewhere (an expiry, another process): bring the
+      // display up to date here too (a redraw of the current row; harmless when already shown).
+      await this.#show(adapter, approval, log);
+      return routed;
+    }
+    const recheck = await this.#recheck(approval, call, turn, scope, log);
+    if (!recheck.ok) return this.#refuseApproved(approval, call, adapter, persist, log, recheck.reason);
+    const { tool, input } = recheck;
+    try {
+      this.#deps.audit.flush();
+    } catch (err) {
+      log.error({ err: errorMessage(err) }, 'audit.flush_failed');
+      return this.#refuseApproved(approval, call, adapter, persist, log, 'the audit log could not be written');
+    }
+    const claimed = this.#deps.gate.claimExecution(approval.id, fingerprint(tool.name, input));
+    if (!claimed) {
+      const current = this.#deps.gate.get(approval.id);
+      if (current?.state === 'approved') return this.#refuseApproved(current, call, adapter, persist, log, APPROVED_TOO_LONG_AGO);
+      const routed = this.#error(call, `${tool.name} did not run: its approval could not be claimed (it may already have run).`);
+      this.#commitQuietly(log, () => persist.answer(routed));
+      return routed;
+    }
+    await this.#show(adapter, claimed, log);
+    const outcome = await this.#invoke(tool, input, turn, call.id, adapter, scope);
+    const routed = this.#fromOutcome(tool, call, outcome, scope, claimed.decider);
+    let finished: Approval | undefined;
+    try {
+      // The row is internal state, but `mithai approvals list` prints it: store it redacted.
+      const summary = this.#deps.redact(outcome.status === 'succeeded' ? 'succeeded' : outcome.error);
+      finished = this.#deps.gate.finish(approval.id, outcomeStatus(outcome), summary, () => persist.answer(routed));
+    } catch (err) {
+      log.error({ err: errorMessage(err) }, 'approval.finish_failed');
+    }
+    if (finished === undefined) {
+      // The outcome could not be recorded; the result still reaches the model (it ran), and the
+      // next start marks the row unknown.
+      this.#commitQuietly(log, () => persist.answer(routed));
+    }
+    await this.#show(adapter, finished ?? this.#deps.gate.get(approval.id) ?? claimed, log);
+    return routed;
+  }
+
+  /** Show an approval's current state (cosmetic: a failure is logged). */
+  async show(adapter: Adapter, approval: Approval): Promise<void> {
+    await this.#show(adapter, approval, this.#deps.logger.child({ approval_id: approval.id }));
+  }
+
+  /** The result text for a call whose approval ended without running it (or ran unseen). */
+  #settledText(approval: Approval): string {
+    const tool = approval.tool;
+    switch (approval.state) {
+      case 'denied': {
+        const why = approval.reason ? ` Reason: ${approval.reason}` : ' No reason was given.';
+        return `${tool} was denied by ${approval.decider ?? 'an approver'}; the call did not run.${why} Do not retry the same call unless the user asks.`;
+      }
+      case 'expired': {
+        const seconds = Math.round((Date.parse(approval.deadline) - Date.parse(approval.createdAt)) / 1000);
+        return `${tool} expired without a decision after ${seconds} s; the call did not run. Nobody denied it: ask the user whether to request it again.`;
+      }
+      case 'cancelled':
+        if (approval.decider !== null) return `${tool} was approved by ${approval.decider} but cancelled before it started${approval.reason ? ` (${approval.reason})` : ''}; the call did not run.`;
+        return `${tool} was cancelled before a decision${approval.reason ? ` (${approval.reason})` : ''}; the call did not run.`;
+      case 'unknown':
+        return `${tool} was approved by ${approval.decider ?? 'an approver'} and started, but its outcome is unknown (${approval.outcome ?? 'the runtime stopped while it ran'}). Do not retry it blindly: check whether it took effect first.`;
+      case 'executing':
+        return `${tool} is recorded as running; its outcome is unknown here. Do not retry it blindly.`;
+      default:
+        return `${tool} ran (${approval.state}${approval.outcome ? `: ${approval.outcome}` : ''}), but its output was lost in a restart. Check its effect before relying on it.`;
+    }
+  }
+
+  /** Re-validate an approved call against what is loaded now (tool, schema, fingerprint, level). */
+  async #recheck(approval: Approval, call: ToolUseBlock, turn: Turn, scope: CallScope, log: Logger): Promise<{ ok: true; tool: LoadedTool; input: unknown } | { ok: false; reason: string }> {
+    const tool = this.#deps.registry.get(approval.tool);
+    if (!tool || tool.name !== call.name) return { ok: false, reason: `the tool ${approval.tool} is no longer loaded` };
+    const validation = tool.validate(call.input);
+    if (!validation.ok) return { ok: false, reason: `its input no longer validates against the tool's schema (${validation.error})` };
+    if (fingerprint(tool.name, validation.value) !== approval.fingerprint) return { ok: false, reason: 'its input is not the input that was approved' };
+    const now = await this.#level(tool, validation.value, turn, call.id, scope, log);
+    if (LEVEL_RANK[now.level] > LEVEL_RANK[approval.level]) {
+      return { ok: false, reason: `it now needs ${now.level} (${now.reason}), stricter than the ${approval.level} it was approved with` };
+    }
+    return { ok: true, tool, input: validation.value };
+  }
+
+  async #refuseApproved(approval: Approval, call: ToolUseBlock, adapter: Adapter, persist: CallPersistence, log: Logger, reason: string): Promise<RoutedCall> {
+    log.warn({ reason }, 'approval.recheck_failed');
+    let row: Approval | undefined;
+    try {
+      row = this.#deps.gate.cancelApproved(approval.id, reason);
+    } catch (err) {
+      log.error({ err: errorMessage(err) }, 'approval.cancel_failed');
+    }
+    const routed = this.#error(call, `${approval.tool} was approved but did not run: ${reason}. Ask the user whether to request it again.`);
+    this.#commitQuietly(log, () => persist.answer(routed));
+    if (row) await this.#show(adapter, row, log);
+    return routed;
   }
 
   async #level(tool: LoadedTool, input: unknown, turn: Turn, callId: string, scope: CallScope, log: Logger): Promise<{ level: Level; reason: LevelReason }> {
@@ -91,7 +316,7 @@ export class ToolCallRouter {
       const skill = this.#deps.registry.skillOf(tool.name);
       const ctx: ToolContext = { ...this.#deps.contextFor(tool, turn, callId), signal: AbortSignal.timeout(RESOLVE_HUMAN_TIMEOUT_MS) };
       const resolved = await resolveDynamicLevel(skill?.resolveHuman, tool.localName, input, ctx);
-      if (resolved.failure) log.warn({ failure: resolved.failure }, 'resolveHuman failed; failing closed to approve');
+      if (resolved.failure) log.warn({ failure: resolved.failure }, 'tool.resolve_human_failed');
       dynamic = resolved.level;
       dynamicReason = resolved.reason;
     }
@@ -105,117 +330,12 @@ export class ToolCallRouter {
     });
   }
 
-  async #runAuto(tool: LoadedTool, call: ToolUseBlock, input: unknown, turn: Turn, adapter: Adapter, scope: CallScope, reason: LevelReason, log: Logger): Promise<RoutedCall> {
-    const base = this.#auditBase(tool, call, input, turn, scope, 'auto', reason);
-    try {
-      this.#deps.audit.append({ ...base, event: 'decision', decision: 'auto', status: 'executing' });
-    } catch (err) {
-      log.error({ err: errorMessage(err) }, 'audit append failed; tool not run');
-      return this.#error(call, `${tool.name} did not run: the audit log could not be written. Tell an operator.`);
-    }
-    const outcome = await this.#invoke(tool, input, turn, call.id, adapter, scope);
-    try {
-      this.#deps.audit.append({ ...base, event: 'outcome', decision: 'auto', status: outcomeStatus(outcome), reason: outcome.status === 'succeeded' ? null : outcome.error });
-    } catch (err) {
-      log.error({ err: errorMessage(err) }, 'audit append of the outcome failed after the tool ran');
-    }
-    return this.#fromOutcome(tool, call, outcome, scope);
-  }
-
-  async #runGated(tool: LoadedTool, call: ToolUseBlock, input: unknown, level: 'approve' | 'confirm', reason: LevelReason, turn: Turn, adapter: Adapter, scope: CallScope, log: Logger): Promise<RoutedCall> {
-    const { gate } = this.#deps;
-    if (!turn.canAskHuman) {
-      // Unattended turns deny gated calls at once: nobody could answer the approval.
-      const base = this.#auditBase(tool, call, input, turn, scope, level, reason);
-      try {
-        this.#deps.audit.append({ ...base, event: 'decision', decision: 'denied', status: 'not_run', reason: 'unattended: no human can answer approvals in this conversation' });
-      } catch (err) {
-        log.error({ err: errorMessage(err) }, 'audit append failed for an unattended denial');
-      }
-      return this.#error(call, `${tool.name} needs a human ${level}, but this conversation is unattended, so nobody can answer. The call did not run.`);
-    }
-    let approval: Approval;
-    try {
-      approval = gate.open({
-        callId: call.id,
-        sessionKey: scope.sessionKey,
-        tool: tool.name,
-        toolDescription: tool.description,
-        level,
-        levelReason: reason,
-        input,
-        requester: turn.user,
-        channel: turn.conversation.channel,
-        thread: turn.conversation.thread,
-        confirmPhrase: level === 'confirm' ? tool.confirmPhrase(input) : null,
-      });
-    } catch (err) {
-      log.error({ err: errorMessage(err) }, 'could not record the approval request; tool not run');
-      return this.#error(call, `${tool.name} did not run: the approval request could not be recorded (${errorMessage(err)}).`);
-    }
-    try {
-      await adapter.requestApproval(approval, turn);
-    } catch (err) {
-      // An approval nobody can see can never be decided: cancel it rather than wait it out.
-      log.error({ err: errorMessage(err), approval_id: approval.id }, 'could not show the approval request; cancelling it');
-      try {
-        gate.cancel(approval.id, 'the approval request could not be shown');
-      } catch (cancelErr) {
-        // Still pending until it expires, but nobody can see it and nothing will run it.
-        log.error({ err: errorMessage(cancelErr), approval_id: approval.id }, 'could not cancel the unshown approval');
-      }
-      return this.#error(call, `${tool.name} did not run: the approval request could not be shown to anyone.`);
-    }
-    let waited: Awaited<ReturnType<ApprovalGate['wait']>>;
-    try {
-      waited = await gate.wait(approval.id, scope.signal);
-    } catch (err) {
-      // Cancelling on abort could not be audited; the call must not run either way.
-      log.error({ err: errorMessage(err), approval_id: approval.id }, 'waiting for the approval failed; not run');
-      return this.#error(call, `${tool.name} did not run: ${errorMessage(err)}`);
-    }
-    const current = gate.get(approval.id) ?? approval;
-    log.info({ approval_id: approval.id, outcome: waited, decider: current.decider }, 'approval settled');
-    if (waited !== 'approved') {
-      await this.#show(adapter, current, log);
-      return this.#error(call, this.#notRunText(tool, current, waited));
-    }
-    // Bind the run to the exact call that was approved: same tool, same canonical input.
-    const claimed = gate.claimExecution(approval.id, fingerprint(tool.name, input));
-    if (!claimed) {
-      log.error({ approval_id: approval.id }, 'approved call could not be claimed for execution; not run');
-      return this.#error(call, `${tool.name} did not run: its approval could not be claimed (it may already have run).`);
-    }
-    await this.#show(adapter, claimed, log);
-    const outcome = await this.#invoke(tool, input, turn, call.id, adapter, scope);
-    let finished: Approval | undefined;
-    try {
-      // The row is internal state, but `mithai approvals list` prints it: store it redacted.
-      finished = gate.finish(approval.id, outcomeStatus(outcome), this.#deps.redact(outcome.status === 'succeeded' ? 'succeeded' : outcome.error));
-    } catch (err) {
-      log.error({ err: errorMessage(err), approval_id: approval.id }, 'could not record the outcome of an approved call');
-    }
-    await this.#show(adapter, finished ?? gate.get(approval.id) ?? claimed, log);
-    return this.#fromOutcome(tool, call, outcome, scope, current.decider);
-  }
-
   async #invoke(tool: LoadedTool, input: unknown, turn: Turn, callId: string, adapter: Adapter, scope: CallScope): Promise<ToolOutcome> {
     this.#activity(adapter, turn, { tool: tool.name, phase: 'started' });
     const outcome = await this.#deps.registry.invoke(tool, input, { ...this.#deps.contextFor(tool, turn, callId), signal: scope.signal });
     this.#activity(adapter, turn, { tool: tool.name, phase: outcome.status === 'succeeded' ? 'succeeded' : 'failed', detail: outcome.status === 'succeeded' ? undefined : this.#deps.redact(outcome.error) });
-    this.#deps.logger.info({ tool: tool.name, call_id: callId, status: outcome.status }, 'tool finished');
+    this.#deps.logger.info({ tool: tool.name, call_id: callId, session: scope.sessionKey, status: outcome.status }, 'tool.finished');
     return outcome;
-  }
-
-  #notRunText(tool: LoadedTool, approval: Approval, waited: 'denied' | 'expired' | 'cancelled'): string {
-    if (waited === 'denied') {
-      const why = approval.reason ? ` Reason: ${approval.reason}` : ' No reason was given.';
-      return `${tool.name} was denied by ${approval.decider ?? 'an approver'}; the call did not run.${why} Do not retry the same call unless the user asks.`;
-    }
-    if (waited === 'expired') {
-      return `${tool.name} expired without a decision after ${this.#deps.timeoutSeconds} s; the call did not run. Nobody denied it: ask the user whether to request it again.`;
-    }
-    return `${tool.name} was cancelled before a decision${approval.reason ? ` (${approval.reason})` : ''}; the call did not run.`;
   }
 
   #fromOutcome(tool: LoadedTool, call: ToolUseBlock, outcome: ToolOutcome, scope: CallScope, decider?: string | null): RoutedCall {
@@ -240,12 +360,21 @@ export class ToolCallRouter {
     return { result: { type: 'tool_result', tool_use_id: call.id, content, is_error: true }, tainted: untrusted !== undefined };
   }
 
+  /** Commit `fn`; a failure is logged (the result then reaches the model once, from memory). */
+  #commitQuietly(log: Logger, fn: () => void): void {
+    try {
+      this.#deps.transact(fn);
+    } catch (err) {
+      log.error({ err: errorMessage(err) }, 'turn.persist_failed');
+    }
+  }
+
   /** Progress display is cosmetic: an adapter that throws here must not stop a claimed call. */
   #activity(adapter: Adapter, turn: Turn, activity: Parameters<NonNullable<Adapter['showActivity']>>[1]): void {
     try {
       adapter.showActivity?.(turn, activity);
     } catch (err) {
-      this.#deps.logger.warn({ err: errorMessage(err), tool: activity.tool }, 'could not show tool activity');
+      this.#deps.logger.warn({ err: errorMessage(err), tool: activity.tool }, 'adapter.activity_failed');
     }
   }
 
@@ -253,8 +382,12 @@ export class ToolCallRouter {
     try {
       await adapter.showDecision(approval);
     } catch (err) {
-      log.warn({ err: errorMessage(err), approval_id: approval.id }, 'could not update the approval display');
+      log.warn({ err: errorMessage(err), approval_id: approval.id }, 'approval.display_failed');
     }
+  }
+
+  #log(call: ToolUseBlock, scope: CallScope): Logger {
+    return this.#deps.logger.child({ tool: call.name, call_id: call.id, session: scope.sessionKey, ...(scope.turnId ? { turn_id: scope.turnId } : {}) });
   }
 
   #auditBase(tool: LoadedTool, call: ToolUseBlock, input: unknown, turn: Turn, scope: CallScope, level: Level, reason: LevelReason): Omit<AuditEventInput, 'event' | 'decision' | 'status'> {

@@ -28,6 +28,14 @@ export interface Turn {
   context?: string[];
   /** True when `context` carries untrusted content (taints the session). */
   hasUntrustedContext?: boolean;
+  /** Adapter-private reference to the inbound message (e.g. the Slack message ts), opaque here. */
+  origin?: string;
+}
+
+/** Where a notice goes: a conversation's channel and thread. */
+export interface NoticePlace {
+  channel: string;
+  thread: string;
 }
 
 /** A tool call the engine reports to the adapter as it happens (for progress display). */
@@ -45,12 +53,25 @@ export interface Adapter {
   /** Post the final reply of a turn. */
   reply(turn: Turn, text: string): Promise<void>;
   /**
-   * Show a pending approval to humans. The decision comes back later through
-   * `ApprovalGate.decide`, never through this promise.
+   * Show a pending approval to humans. The decision comes back later, by approval id,
+   * through `Engine.decide` (or from another process through the database), never through
+   * this promise.
    */
   requestApproval(approval: Approval, turn: Turn): Promise<void>;
   /** Show an approval's current (usually final) state: decided, running, outcome. */
   showDecision(approval: Approval): Promise<void>;
   /** Optional progress display. */
   showActivity?(turn: Turn, activity: ToolActivity): void;
+  /**
+   * Optional: enrich a turn just before it starts (e.g. read the thread it was asked in). Runs
+   * once per turn, also when the turn starts after a restart.
+   */
+  prepareTurn?(turn: Turn): Promise<Turn>;
+  /** Optional: a turn ended (answered or not), e.g. to swap a status reaction. */
+  turnFinished?(turn: Turn, status: string): void;
+  /**
+   * Optional: a short plain message in a conversation, when a restart or a decision made
+   * elsewhere changed something there ("expired while mithai was down").
+   */
+  notice?(place: NoticePlace, text: string): Promise<void>;
 }

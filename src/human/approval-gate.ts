@@ -1,41 +1,39 @@
 /**
- * The approval gate: the only way a gated (approve/confirm) call can start.
- * Over 300 lines because every lifecycle transition lives here, each next to its audit write.
- *
- * Lifecycle (see ./types.ts): `open` writes a pending row; `decide`, the expiry timer,
- * `cancel` and `reconcileOnBoot` move it out of pending; `claimExecution` lets exactly one
- * caller start an approved call; `finish` records how it ended.
+ * The approval gate: the only way a gated (approve/confirm) call can start. It moves approval
+ * rows along the lifecycle table (./approval-lifecycle.ts), each move together with its audit
+ * record, and tells listeners after a move has committed. It holds nothing that matters in
+ * memory: waiting (./approval-waiters.ts), deadlines (./approval-expiry.ts) and what a restart
+ * finds (./approval-reconciler.ts) are separate modules built on the rows.
  *
  * Rules every method keeps:
  * - The SQLite row is the truth. Each state change is one conditional UPDATE (first writer
- *   wins), and in-process waiters are only told after the change has committed.
- * - A state change and its audit record commit together: both happen inside one
- *   BEGIN IMMEDIATE transaction, the audit append last, so an append that throws rolls the
- *   change back (a decision that could not be audited was not taken).
+ *   wins), so two processes deciding at once produce one decision and one audit record.
+ * - A state change and its audit record commit together: the record is written in the same
+ *   transaction (an append that throws rolls the change back: a decision that could not be
+ *   audited was not taken). After the outermost commit the audit file is brought up to date.
  * - Nothing past its deadline can be approved; an expired call is never reported as denied.
+ * - An approved call starts only through {@link ApprovalGate.claimExecution}, once, with the
+ *   fingerprint it was approved with, and only inside its validity window.
  *
  * @example
  * const approval = gate.open({ callId, sessionKey, tool, ... });
- * await adapter.requestApproval(approval);
- * if ((await gate.wait(approval.id, signal)) === 'approved') {
- *   const claimed = gate.claimExecution(approval.id, approval.fingerprint);
- *   if (claimed) { const result = await run(); gate.finish(approval.id, 'succeeded', summary(result)); }
- * }
+ * // later, from any process: gate.decide(approval.id, 'U1', 'approve', { via: 'slack' })
+ * const claimed = gate.claimExecution(approval.id, fingerprintNow);
+ * if (claimed) { const result = await run(); gate.finish(approval.id, 'succeeded', 'ok'); }
  */
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.ts';
-import { InternalError, StateError } from '../errors.ts';
+import { InternalError } from '../errors.ts';
 import { canonicalJson } from '../audit/canonical-json.ts';
 import type { AuditSink } from '../audit/types.ts';
 import type { ApprovalStore, TransitionFields } from '../state/approval-store.ts';
 import { checkDecider } from './approvers.ts';
 import { auditRecord } from './audit-record.ts';
-import type { AuditStep } from './audit-record.ts';
-import { ExpiryTimers } from './expiry-timers.ts';
 import { fingerprint } from './fingerprint.ts';
-import { settledRefusal, waitOutcomeOf } from './settled-refusal.ts';
-import type { Approval, ApprovalState, DecideResult, Decision, LevelReason, WaitOutcome } from './types.ts';
+import { transitionOf, type DecisionSource } from './approval-lifecycle.ts';
+import { settledRefusal } from './settled-refusal.ts';
+import type { Approval, ApprovalState, DecideResult, Decision, LevelReason } from './types.ts';
 
 /** Dependencies and settings of an {@link ApprovalGate}. */
 export interface ApprovalGateOptions {
@@ -44,11 +42,21 @@ export interface ApprovalGateOptions {
   clock: Clock;
   /** `human.timeout_seconds`: how long a pending approval waits for a decision. */
   timeoutSeconds: number;
+  /**
+   * `human.approval_valid_seconds`: how long an approved call may still start after the
+   * decision (a restart between decision and start runs it only inside this window).
+   */
+  approvedValidSeconds?: number;
   /** `human.approvers` patterns. */
   approvers: readonly string[];
   /** `human.confirm_requires_second_person`. */
   confirmRequiresSecondPerson: boolean;
   logger: Logger;
+  /**
+   * Runs `fn` in one write transaction and, after the outermost commit, copies new audit
+   * records to the audit file. Defaults to the store's transaction plus `audit.flush()`.
+   */
+  transact?: <T>(fn: () => T) => T;
 }
 
 /** A gated call asking for a decision. */
@@ -68,6 +76,8 @@ export interface ApprovalRequest {
   thread: string;
   /** Phrase a confirm approver must type; required (non-blank) for `confirm`. */
   confirmPhrase: string | null;
+  /** The durable turn the call belongs to. */
+  turnId?: string;
 }
 
 /** Extra facts a decision may carry. */
@@ -78,24 +88,15 @@ export interface DecideOptions {
   reason?: string;
   /** The fingerprint the decider was shown; a mismatch means the call changed. */
   fingerprint?: string;
+  /** Where the decision came from (default `slack`). */
+  via?: DecisionSource;
 }
 
-/** What {@link ApprovalGate.reconcileOnBoot} did. */
-export interface ReconcileResult {
-  /** Pending approvals past their deadline. */
-  expired: Approval[];
-  /** Pending approvals whose turn is gone, and approved calls that never started. */
-  cancelled: Approval[];
-  /** Calls that were executing when the previous process stopped; never re-run. */
-  unknown: Approval[];
-}
+/** Told after every committed change of an approval row (including the new pending row). */
+export type ApprovalListener = (approval: Approval) => void;
 
-/** How long to wait before retrying an expiry that could not be recorded. */
-const EXPIRY_RETRY_MS = 30_000;
-
-const RESTARTED_PENDING = 'runtime restarted before a decision';
-const RESTARTED_APPROVED = 'runtime restarted before the approved call started; it was not run';
-const RESTARTED_EXECUTING = 'runtime stopped while the call was running; outcome unknown; it will not be re-run';
+/** Default validity window of an approved call that has not started yet. */
+export const DEFAULT_APPROVED_VALID_SECONDS = 900;
 
 /** Opens, decides, expires and closes approvals. See the module comment for the rules. */
 export class ApprovalGate {
@@ -103,13 +104,12 @@ export class ApprovalGate {
   readonly #audit: AuditSink;
   readonly #clock: Clock;
   readonly #timeoutMs: number;
+  readonly #validMs: number;
   readonly #approvers: readonly string[];
   readonly #confirmRequiresSecondPerson: boolean;
   readonly #logger: Logger;
-  readonly #timers: ExpiryTimers;
-  readonly #waiters = new Map<string, Set<(outcome: WaitOutcome) => void>>();
-  /** Approvals opened by this instance; boot reconciliation must not touch them. */
-  readonly #opened = new Set<string>();
+  readonly #transact: <T>(fn: () => T) => T;
+  readonly #listeners = new Set<ApprovalListener>();
 
   /** @throws InternalError when timeoutSeconds is not a positive number. */
   constructor(options: ApprovalGateOptions) {
@@ -120,20 +120,62 @@ export class ApprovalGate {
     this.#audit = options.audit;
     this.#clock = options.clock;
     this.#timeoutMs = options.timeoutSeconds * 1000;
+    this.#validMs = (options.approvedValidSeconds ?? DEFAULT_APPROVED_VALID_SECONDS) * 1000;
     this.#approvers = options.approvers;
     this.#confirmRequiresSecondPerson = options.confirmRequiresSecondPerson;
     this.#logger = options.logger;
-    this.#timers = new ExpiryTimers(options.clock);
+    this.#transact =
+      options.transact ??
+      (<T>(fn: () => T): T => {
+        const isOutermost = !this.#store.isInTransaction;
+        const result = this.#store.inTransaction(fn);
+        if (isOutermost) this.#flushQuietly();
+        return result;
+      });
+  }
+
+  /** The clock the gate decides deadlines by. */
+  get clock(): Clock {
+    return this.#clock;
   }
 
   /**
-   * Record a pending approval (row + audit `requested`, in one transaction) and arm its expiry.
+   * Be told after every committed change. Listeners must not throw (a throw is logged).
+   * @returns A function that removes the listener.
+   */
+  onChange(listener: ApprovalListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Approvals in any of the given states, oldest first. */
+  listByState(states: readonly ApprovalState[]): Approval[] {
+    return this.#store.listByState(states);
+  }
+
+  /** Approvals of one durable turn, oldest first. */
+  listByTurn(turnId: string): Approval[] {
+    return this.#store.listByTurn(turnId);
+  }
+
+  /**
+   * Tell listeners about a row as it is now, when it changed somewhere this gate did not see
+   * (another process decided it). @returns the row, or undefined when there is none.
+   */
+  announce(id: string): Approval | undefined {
+    const row = this.#store.get(id);
+    if (row !== undefined) this.#tell(row);
+    return row;
+  }
+
+  /**
+   * Record a pending approval (row + audit `requested`, in one transaction).
    *
    * @returns The pending approval.
    * @throws AuditError when the audit append fails (no row is left behind).
    * @throws StateError when this session already has an approval for the call id.
-   * @throws InternalError for a confirm request without a confirm phrase.
-   * @throws InternalError when the input has no JSON form (a BigInt, a cycle).
+   * @throws InternalError for a confirm request without a confirm phrase, or an input with
+   *   no JSON form (a BigInt, a cycle).
    */
   open(request: ApprovalRequest): Approval {
     // A blank phrase would let an empty modal confirm; refuse to create such an approval.
@@ -165,15 +207,18 @@ export class ApprovalGate {
       outcome: null,
       finishedAt: null,
       displayRef: null,
+      turnId: request.turnId ?? null,
+      displayedState: null,
+      decidedVia: null,
+      validUntil: null,
     };
-    this.#store.inTransaction(() => {
+    this.#transact(() => {
       this.#store.insert(approval);
       this.#audit.append(auditRecord(approval, { event: 'requested', decision: null, status: 'pending', reason: null }));
     });
-    this.#opened.add(approval.id);
-    this.#timers.arm(approval.id, nowMs + this.#timeoutMs, (id) => this.#onDeadline(id));
     const { id, callId, tool, level, levelReason, requester } = approval;
-    this.#logger.info({ approvalId: id, callId, tool, level, levelReason, requester }, 'approval.requested');
+    this.#logger.info({ approval_id: id, call_id: callId, tool, level, level_reason: levelReason, requester }, 'approval.requested');
+    this.#tell(approval);
     return approval;
   }
 
@@ -205,7 +250,7 @@ export class ApprovalGate {
     if (nowMs >= Date.parse(approval.deadline)) {
       // The timer has not fired yet (or fired in another process): expire it now, exactly as
       // the timer would, rather than accept a late decision.
-      const current = this.#expire(approval) ?? this.#store.get(id);
+      const current = this.expire(id) ?? this.#store.get(id);
       return current === undefined ? notFound(id) : settledRefusal(current);
     }
 
@@ -217,11 +262,11 @@ export class ApprovalGate {
       confirmRequiresSecondPerson: this.#confirmRequiresSecondPerson,
     });
     if (!verdict.ok) {
-      this.#logger.warn({ approvalId: id, decider, decision }, 'approval.decision_refused');
+      this.#logger.warn({ approval_id: id, decider, decision }, 'approval.decision_refused');
       return { ok: false, refusal: 'not_permitted', message: verdict.message, approval };
     }
     if (options.fingerprint !== undefined && options.fingerprint !== approval.fingerprint) {
-      this.#logger.warn({ approvalId: id, decider }, 'approval.fingerprint_mismatch');
+      this.#logger.warn({ approval_id: id, decider }, 'approval.fingerprint_mismatched');
       const message = 'This approval is for a different call (its arguments changed); nothing was decided.';
       return { ok: false, refusal: 'not_found', message, approval };
     }
@@ -236,124 +281,81 @@ export class ApprovalGate {
 
     const decidedAt = iso(nowMs);
     const to = decision === 'approve' ? 'approved' : 'denied';
-    const decided = this.#store.inTransaction(() => {
-      // notAfter: the deadline is checked again inside the same UPDATE, not just above.
-      const fields = { decider, decidedAt, ...(options.reason === undefined ? {} : { reason: options.reason }) };
-      const row = this.#store.transition(id, ['pending'], to, fields, { notAfter: decidedAt });
-      if (row === undefined) return undefined;
-      // An approved call has not run yet (status pending); a denied one never will (not_run).
-      const status = to === 'approved' ? 'pending' : 'not_run';
-      this.#audit.append(auditRecord(row, { event: 'decision', decision: to, status, reason: row.reason }));
-      return row;
-    });
+    const fields: TransitionFields = {
+      decider,
+      decidedAt,
+      decidedVia: options.via ?? 'slack',
+      ...(options.reason === undefined ? {} : { reason: options.reason }),
+      ...(to === 'approved' ? { validUntil: iso(nowMs + this.#validMs) } : {}),
+    };
+    // notAfter: the deadline is checked again inside the same UPDATE, not just above.
+    const decided = this.#move(id, 'pending', to, fields, { reason: options.reason ?? null }, decidedAt);
     if (decided === undefined) {
-      // Someone else (another click, another gate, the expiry) changed the row first.
+      // Someone else (another click, another process, the expiry) changed the row first.
       const current = this.#store.get(id);
       return current === undefined ? notFound(id) : settledRefusal(current);
     }
-    this.#settle(decided, to);
-    this.#logger.info({ approvalId: id, tool: decided.tool, decider, decision: to }, 'approval.decided');
+    this.#logger.info({ approval_id: id, tool: decided.tool, decider, decision: to, via: fields.decidedVia }, 'approval.decided');
     return { ok: true, approval: decided };
   }
 
   /**
-   * Wait until the approval leaves `pending`. Resolves at once when it already has.
-   * Aborting `signal` cancels a still-pending approval (state `cancelled`, audited).
-   *
-   * Waiters are told of changes made through this gate instance; a change made elsewhere
-   * (another process) is noticed at the latest when the deadline timer fires.
-   *
-   * @throws StateError (rejects) when there is no such approval; rejects with AuditError
-   *   when an abort's cancellation cannot be audited (the row then stays pending until expiry).
+   * Expire one pending approval whose deadline has passed.
+   * @returns The expired approval, or undefined when it was not pending or not yet due.
+   * @throws AuditError when the expiry cannot be audited (the row stays pending).
    */
-  wait(id: string, signal?: AbortSignal): Promise<WaitOutcome> {
-    return new Promise<WaitOutcome>((resolve, reject) => {
-      const approval = this.#store.get(id);
-      if (approval === undefined) return reject(new StateError(`no approval ${id} to wait for`));
-      const settled = waitOutcomeOf(approval.state);
-      if (settled !== undefined) return resolve(settled);
-      if (this.#clock.now() >= Date.parse(approval.deadline)) {
-        this.#onDeadline(id);
-        return resolve(waitOutcomeOf(this.#store.get(id)?.state ?? 'expired') ?? 'expired');
-      }
-
-      const onAbort = (): void => {
-        try {
-          if (this.cancel(id, 'the turn was cancelled') === undefined) {
-            // Already left pending without this gate hearing of it: answer from the row.
-            this.#settleFromRow(id);
-          }
-        } catch (err) {
-          this.#waiters.get(id)?.delete(waiter);
-          reject(err);
-        }
-      };
-      const waiter = (outcome: WaitOutcome): void => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve(outcome);
-      };
-      let set = this.#waiters.get(id);
-      if (set === undefined) this.#waiters.set(id, (set = new Set()));
-      set.add(waiter);
-      // An approval opened by another gate (or process) still needs its deadline noticed here.
-      if (!this.#timers.has(id)) this.#timers.arm(id, Date.parse(approval.deadline), (due) => this.#onDeadline(due));
-      if (signal?.aborted) onAbort();
-      else signal?.addEventListener('abort', onAbort, { once: true });
-    });
+  expire(id: string): Approval | undefined {
+    const approval = this.#store.get(id);
+    if (approval?.state !== 'pending' || this.#clock.now() < Date.parse(approval.deadline)) return undefined;
+    const seconds = Math.round((Date.parse(approval.deadline) - Date.parse(approval.createdAt)) / 1000);
+    const reason = `no decision within ${seconds} s`;
+    const row = this.#move(id, 'pending', 'expired', { decidedAt: iso(this.#clock.now()), decidedVia: 'system', reason }, { reason, decider: null });
+    if (row !== undefined) this.#logger.info({ approval_id: row.id, tool: row.tool }, 'approval.expired');
+    return row;
   }
 
   /**
    * Expire every pending approval past its deadline (boot, and a periodic safety net).
+   * A row whose expiry cannot be recorded is logged and left for the next sweep.
    * @returns The approvals this call expired.
-   * @throws AuditError when an expiry cannot be audited (that row stays pending).
    */
   expireDue(): Approval[] {
     const nowMs = this.#clock.now();
     const expired: Approval[] = [];
     for (const approval of this.#store.listByState(['pending'])) {
       if (nowMs < Date.parse(approval.deadline)) continue;
-      const row = this.#expire(approval);
-      if (row !== undefined) expired.push(row);
+      try {
+        const row = this.expire(approval.id);
+        if (row !== undefined) expired.push(row);
+      } catch (err) {
+        this.#logger.error({ approval_id: approval.id, err }, 'approval.expire_failed');
+      }
     }
     return expired;
   }
 
   /**
-   * Cancel a pending approval (turn aborted, shutdown).
+   * Cancel a pending approval (its card could not be shown; chat input ended).
    * @returns The cancelled approval, or undefined when it was not pending.
    * @throws AuditError when the cancellation cannot be audited (the row stays pending).
    */
   cancel(id: string, reason: string): Approval | undefined {
-    const row = this.#change(id, 'pending', 'cancelled', { decidedAt: iso(this.#clock.now()), reason }, {
-      event: 'decision',
-      decision: 'cancelled',
-      status: 'not_run',
-      reason,
-      decider: null,
-    });
-    if (row !== undefined) {
-      this.#settle(row, 'cancelled');
-      this.#logger.info({ approvalId: id, tool: row.tool, reason }, 'approval.cancelled');
-    }
+    const row = this.#move(id, 'pending', 'cancelled', { decidedAt: iso(this.#clock.now()), decidedVia: 'system', reason }, { reason, decider: null });
+    if (row !== undefined) this.#logger.info({ approval_id: id, tool: row.tool, reason }, 'approval.cancelled');
     return row;
   }
 
   /**
-   * Cancel every pending approval (shutdown). Best effort: a cancellation that cannot be
-   * audited is logged and skipped; its row stays pending and the next boot settles it.
-   * @returns The approvals cancelled.
+   * Cancel an approved call that must not start after all (its re-check at dispatch failed, or
+   * its validity window passed before it could start). The decider's name stays on the row.
+   * @returns The cancelled approval, or undefined when it was not approved.
+   * @throws AuditError when the cancellation cannot be audited (the row stays approved, and
+   *   still cannot start: the same check refuses it again).
    */
-  cancelAllPending(reason: string): Approval[] {
-    const cancelled: Approval[] = [];
-    for (const approval of this.#store.listByState(['pending'])) {
-      try {
-        const row = this.cancel(approval.id, reason);
-        if (row !== undefined) cancelled.push(row);
-      } catch (err) {
-        this.#logger.error({ approvalId: approval.id, err }, 'approval.cancel_failed');
-      }
-    }
-    return cancelled;
+  cancelApproved(id: string, reason: string): Approval | undefined {
+    const row = this.#move(id, 'approved', 'cancelled', { reason, finishedAt: iso(this.#clock.now()) }, { reason, decider: null });
+    if (row !== undefined) this.#logger.warn({ approval_id: id, tool: row.tool, reason }, 'approval.cancelled');
+    return row;
   }
 
   /**
@@ -362,151 +364,90 @@ export class ApprovalGate {
    *
    * @param expectedFingerprint When given, the claim is refused unless it matches the approval
    *   (the call about to run must be the call that was approved).
-   * @returns The executing approval, or undefined when it is not (or no longer) approved.
+   * @returns The executing approval, or undefined when it is not (or no longer) approved, or
+   *   its validity window has passed.
    */
   claimExecution(id: string, expectedFingerprint?: string): Approval | undefined {
-    if (expectedFingerprint !== undefined) {
-      const current = this.#store.get(id);
-      if (current === undefined || current.fingerprint !== expectedFingerprint) {
-        this.#logger.warn({ approvalId: id }, 'approval.claim_refused_fingerprint');
-        return undefined;
-      }
+    const current = this.#store.get(id);
+    if (current === undefined) return undefined;
+    if (expectedFingerprint !== undefined && current.fingerprint !== expectedFingerprint) {
+      this.#logger.warn({ approval_id: id }, 'approval.claim_refused');
+      return undefined;
     }
-    const row = this.#store.transition(id, ['approved'], 'executing');
-    if (row === undefined) this.#logger.warn({ approvalId: id }, 'approval.claim_refused');
-    else this.#logger.info({ approvalId: id, tool: row.tool }, 'approval.executing');
+    if (current.validUntil !== null && this.#clock.now() >= Date.parse(current.validUntil)) {
+      this.#logger.warn({ approval_id: id, valid_until: current.validUntil }, 'approval.claim_refused');
+      return undefined;
+    }
+    const row = this.#move(id, 'approved', 'executing', {}, { reason: null });
+    if (row === undefined) this.#logger.warn({ approval_id: id }, 'approval.claim_refused');
+    else this.#logger.info({ approval_id: id, tool: row.tool }, 'approval.executing');
     return row;
   }
 
   /**
    * Record how an executing call ended (row + audit `outcome`, in one transaction).
-   * `unknown` is for a call that was abandoned (timed out, cancelled) while its handler may
-   * still be running: nobody can say whether its effect happened.
+   * `unknown` is for a call that was abandoned (timed out, cancelled, the process died) while
+   * its handler may still have been running: nobody can say whether its effect happened.
+   *
+   * @param alsoInTransaction Work committed together with the outcome (the turn's result).
    * @returns The finished approval, or undefined when it was not executing.
    * @throws AuditError when the outcome cannot be audited (the row stays `executing`, and
-   *   the next boot marks it `unknown`).
+   *   the next start marks it `unknown`).
    */
-  finish(id: string, status: 'succeeded' | 'failed' | 'unknown', outcome: string): Approval | undefined {
+  finish(id: string, status: 'succeeded' | 'failed' | 'unknown', outcome: string, alsoInTransaction?: (row: Approval) => void): Approval | undefined {
     const fields = { outcome, finishedAt: iso(this.#clock.now()) };
-    const row = this.#change(id, 'executing', status, fields, { event: 'outcome', decision: 'approved', status, reason: outcome });
-    if (row === undefined) {
-      this.#logger.warn({ approvalId: id, status }, 'approval.finish_refused');
-    } else {
-      this.#opened.delete(id);
-      this.#logger.info({ approvalId: id, tool: row.tool, status }, 'approval.finished');
-    }
+    const row = this.#move(id, 'executing', status, fields, { reason: outcome }, undefined, alsoInTransaction);
+    if (row === undefined) this.#logger.warn({ approval_id: id, status }, 'approval.finish_refused');
+    else this.#logger.info({ approval_id: id, tool: row.tool, status }, 'approval.finished');
     return row;
   }
 
   /**
-   * Settle what a previous process left behind. Call once at boot, before serving.
-   * Pending rows past their deadline expire; other pending rows are cancelled (the turn that
-   * waited for them is gone); approved rows that never started are cancelled, not run;
-   * executing rows become `unknown` and are never re-run. Approvals opened by this instance
-   * are left alone.
-   *
-   * @throws AuditError when a change cannot be audited (boot should stop: that row and the
-   *   ones after it are unchanged and will be retried next boot).
+   * One lifecycle move plus its audit record, committed together: the append runs inside the
+   * transaction, so an append that throws rolls the move back. Listeners hear of it after the
+   * commit. Moves that are not in the lifecycle table are a bug and throw.
    */
-  reconcileOnBoot(): ReconcileResult {
-    const result: ReconcileResult = { expired: [], cancelled: [], unknown: [] };
-    const nowMs = this.#clock.now();
-    for (const approval of this.#store.listByState(['pending', 'approved', 'executing'])) {
-      if (this.#opened.has(approval.id)) continue;
-      if (approval.state === 'pending') {
-        if (nowMs >= Date.parse(approval.deadline)) push(result.expired, this.#expire(approval));
-        else push(result.cancelled, this.cancel(approval.id, RESTARTED_PENDING));
-      } else if (approval.state === 'approved') {
-        // Approved but never claimed: the turn that would have run it is gone. Running it now,
-        // detached from its conversation, is not what anyone approved.
-        const fields = { reason: RESTARTED_APPROVED, finishedAt: iso(nowMs) };
-        const step = { event: 'decision', decision: 'cancelled', status: 'not_run', reason: RESTARTED_APPROVED, decider: null } as const;
-        push(result.cancelled, this.#change(approval.id, 'approved', 'cancelled', fields, step));
-      } else {
-        // The side effect may or may not have happened: say so, and never run it again.
-        const fields = { outcome: RESTARTED_EXECUTING, finishedAt: iso(nowMs) };
-        const step = { event: 'outcome', decision: 'approved', status: 'unknown', reason: RESTARTED_EXECUTING } as const;
-        push(result.unknown, this.#change(approval.id, 'executing', 'unknown', fields, step));
+  #move(
+    id: string,
+    from: ApprovalState,
+    to: ApprovalState,
+    fields: TransitionFields,
+    step: { reason: string | null; decider?: string | null },
+    notAfter?: string,
+    alsoInTransaction?: (row: Approval) => void,
+  ): Approval | undefined {
+    const transition = transitionOf(from, to);
+    if (transition === undefined) throw new InternalError(`approval lifecycle has no move from ${from} to ${to}`);
+    const row = this.#transact(() => {
+      const changed = this.#store.transition(id, [from], to, fields, notAfter === undefined ? {} : { notAfter });
+      if (changed === undefined) return undefined;
+      if (transition.audit !== null) {
+        this.#audit.append(auditRecord(changed, { ...transition.audit, reason: step.reason, ...(step.decider === undefined ? {} : { decider: step.decider }) }));
+      }
+      alsoInTransaction?.(changed);
+      return changed;
+    });
+    if (row !== undefined) this.#tell(row);
+    return row;
+  }
+
+  #tell(approval: Approval): void {
+    for (const listener of this.#listeners) {
+      try {
+        listener(approval);
+      } catch (err) {
+        this.#logger.error({ approval_id: approval.id, err }, 'approval.listener_failed');
       }
     }
-    const ids = (list: Approval[]): string[] => list.map((a) => a.id);
-    if (result.expired.length + result.cancelled.length + result.unknown.length > 0) {
-      this.#logger.warn({ expired: ids(result.expired), cancelled: ids(result.cancelled), unknown: ids(result.unknown) }, 'approval.reconciled');
-    }
-    return result;
   }
 
-  /** Stop all expiry timers. Waiters are not resolved; cancel pending approvals first. */
-  close(): void {
-    this.#timers.clear();
-  }
-
-  /**
-   * One transition plus its audit record, committed together: the append runs inside the
-   * transaction, last, so an append that throws rolls the transition back.
-   */
-  #change(id: string, from: ApprovalState, to: ApprovalState, fields: TransitionFields, step: AuditStep): Approval | undefined {
-    return this.#store.inTransaction(() => {
-      const row = this.#store.transition(id, [from], to, fields);
-      if (row !== undefined) this.#audit.append(auditRecord(row, step));
-      return row;
-    });
-  }
-
-  /** pending → expired + audit; then tell waiters. Undefined when it was no longer pending. */
-  #expire(approval: Approval): Approval | undefined {
-    const seconds = Math.round((Date.parse(approval.deadline) - Date.parse(approval.createdAt)) / 1000);
-    const reason = `no decision within ${seconds} s`;
-    const row = this.#change(approval.id, 'pending', 'expired', { decidedAt: iso(this.#clock.now()), reason }, {
-      event: 'decision',
-      decision: 'expired',
-      status: 'not_run',
-      reason,
-      decider: null,
-    });
-    if (row !== undefined) {
-      this.#settle(row, 'expired');
-      this.#logger.info({ approvalId: row.id, tool: row.tool }, 'approval.expired');
-    }
-    return row;
-  }
-
-  /** The deadline timer fired (or a wait found the deadline passed). Never throws. */
-  #onDeadline(id: string): void {
+  /** After a commit: bring the audit file up to date; a failure is caught up by the next flush. */
+  #flushQuietly(): void {
     try {
-      const approval = this.#store.get(id);
-      if (approval?.state === 'pending') this.#expire(approval);
-      this.#settleFromRow(id);
+      this.#audit.flush();
     } catch (err) {
-      // The expiry could not be written (audit or database failure). The call still cannot
-      // run: no decision can be taken past the deadline. Tell waiters `expired` so the turn
-      // moves on, and try to record the expiry again later (as do expireDue() and the next boot).
-      this.#logger.error({ approvalId: id, err }, 'approval.expire_failed');
-      this.#notify(id, 'expired');
-      this.#timers.arm(id, this.#clock.now() + EXPIRY_RETRY_MS, (due) => this.#onDeadline(due));
+      this.#logger.error({ err }, 'audit.flush_failed');
     }
-  }
-
-  /** Resolve waiters from the row's current state, if it has left pending. */
-  #settleFromRow(id: string): void {
-    const current = this.#store.get(id);
-    const outcome = current === undefined ? 'cancelled' : waitOutcomeOf(current.state);
-    if (outcome !== undefined) this.#notify(id, outcome);
-  }
-
-  /** After a committed change out of pending: stop the timer and tell waiters. */
-  #settle(approval: Approval, outcome: WaitOutcome): void {
-    // Only an approved call still has a future here (claim, finish); forget the rest.
-    if (outcome !== 'approved') this.#opened.delete(approval.id);
-    this.#timers.disarm(approval.id);
-    this.#notify(approval.id, outcome);
-  }
-
-  #notify(id: string, outcome: WaitOutcome): void {
-    const set = this.#waiters.get(id);
-    this.#waiters.delete(id);
-    this.#timers.disarm(id);
-    for (const waiter of set ?? []) waiter(outcome);
   }
 }
 
@@ -516,8 +457,4 @@ function notFound(id: string): DecideResult {
 
 function iso(ms: number): string {
   return new Date(ms).toISOString();
-}
-
-function push(list: Approval[], approval: Approval | undefined): void {
-  if (approval !== undefined) list.push(approval);
 }

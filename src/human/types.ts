@@ -64,6 +64,14 @@ export interface Approval {
   finishedAt: string | null;
   /** Adapter-specific reference to where the approval is shown (e.g. Slack channel + ts), JSON. */
   displayRef: string | null;
+  /** The durable turn this call belongs to (null for approvals opened outside a turn). */
+  turnId: string | null;
+  /** The state the display (card) last showed; differs from `state` until it is redrawn. */
+  displayedState: ApprovalState | null;
+  /** Where the decision came from (`slack`, `terminal`, `cli`, `system`). */
+  decidedVia: string | null;
+  /** ISO time after which an approved call that has not started may no longer start. */
+  validUntil: string | null;
 }
 
 export type Decision = 'approve' | 'deny';

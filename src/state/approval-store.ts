@@ -14,7 +14,7 @@ import type { Database } from './database.ts';
 export const APPROVAL_VERSION = 1;
 
 /** Fields a transition may set besides `state`. */
-export type TransitionFields = Partial<Pick<Approval, 'decider' | 'decidedAt' | 'reason' | 'outcome' | 'finishedAt'>>;
+export type TransitionFields = Partial<Pick<Approval, 'decider' | 'decidedAt' | 'reason' | 'outcome' | 'finishedAt' | 'decidedVia' | 'validUntil'>>;
 
 /** Options of {@link ApprovalStore.transition}. */
 export interface TransitionOptions {
@@ -46,6 +46,10 @@ interface ApprovalRow {
   outcome: string | null;
   finished_at: string | null;
   display_ref: string | null;
+  turn_id: string | null;
+  displayed_state: string | null;
+  decided_via: string | null;
+  valid_until: string | null;
 }
 
 /** Column for each Approval field, in table order. */
@@ -73,6 +77,10 @@ const COLUMNS: ReadonlyArray<readonly [keyof Approval, keyof ApprovalRow]> = [
   ['outcome', 'outcome'],
   ['finishedAt', 'finished_at'],
   ['displayRef', 'display_ref'],
+  ['turnId', 'turn_id'],
+  ['displayedState', 'displayed_state'],
+  ['decidedVia', 'decided_via'],
+  ['validUntil', 'valid_until'],
 ];
 
 /** The only columns a transition may write; anything else in `fields` is ignored. */
@@ -82,6 +90,8 @@ const TRANSITION_COLUMNS: Readonly<Record<keyof TransitionFields, string>> = {
   reason: 'reason',
   outcome: 'outcome',
   finishedAt: 'finished_at',
+  decidedVia: 'decided_via',
+  validUntil: 'valid_until',
 };
 
 const STATES: ReadonlySet<string> = new Set<ApprovalState>([
@@ -185,6 +195,32 @@ export class ApprovalStore {
     return this.#db.prepare('UPDATE approvals SET display_ref = ? WHERE id = ?').run(ref, id).changes === 1;
   }
 
+  /**
+   * Record the state the approval's display (card) now shows.
+   * @returns false when there is no such id.
+   */
+  setDisplayedState(id: string, state: ApprovalState): boolean {
+    return this.#db.prepare('UPDATE approvals SET displayed_state = ? WHERE id = ?').run(state, id).changes === 1;
+  }
+
+  /**
+   * Approvals whose display is behind their state (a card update that failed or was lost to a
+   * crash), oldest first, at most `limit`.
+   */
+  listUndisplayed(limit = 100): Approval[] {
+    return this.#db
+      .prepare<[number], ApprovalRow>(
+        'SELECT * FROM approvals WHERE displayed_state IS NULL OR displayed_state != state ORDER BY created_at, rowid LIMIT ?',
+      )
+      .all(limit)
+      .map(fromRow);
+  }
+
+  /** Approvals of one durable turn, oldest first. */
+  listByTurn(turnId: string): Approval[] {
+    return this.#db.prepare<[string], ApprovalRow>('SELECT * FROM approvals WHERE turn_id = ? ORDER BY created_at, rowid').all(turnId).map(fromRow);
+  }
+
   /** The most recent approval for a model call id, if any. */
   findByCallId(callId: string): Approval | undefined {
     const row = this.#db
@@ -199,7 +235,12 @@ export class ApprovalStore {
    * connection after `fn` has done work outside the database (such as an audit append).
    */
   inTransaction<T>(fn: () => T): T {
-    return this.#db.transaction(fn).immediate();
+    return this.#db.inTransaction ? this.#db.transaction(fn)() : this.#db.transaction(fn).immediate();
+  }
+
+  /** True while a transaction is open on the connection. */
+  get isInTransaction(): boolean {
+    return this.#db.inTransaction;
   }
 }
 
@@ -238,5 +279,9 @@ function fromRow(row: ApprovalRow): Approval {
     outcome: row.outcome,
     finishedAt: row.finished_at,
     displayRef: row.display_ref,
+    turnId: row.turn_id,
+    displayedState: row.displayed_state !== null && STATES.has(row.displayed_state) ? (row.displayed_state as ApprovalState) : null,
+    decidedVia: row.decided_via,
+    validUntil: row.valid_until,
   };
 }

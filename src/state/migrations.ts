@@ -81,4 +81,72 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX event_dedupe_by_time ON event_dedupe (seen_at);
     `,
   },
+  {
+    version: 2,
+    sql: `
+      -- Durable turns. One row per accepted inbound message: the turn's progress lives here,
+      -- not in a promise, so any process can pick it up after a crash or a restart.
+      CREATE TABLE turns (
+        id          TEXT PRIMARY KEY,
+        version     INTEGER NOT NULL,
+        session_key TEXT NOT NULL,
+        platform    TEXT NOT NULL,
+        turn_json   TEXT NOT NULL,
+        state       TEXT NOT NULL,
+        iterations  INTEGER NOT NULL DEFAULT 0,
+        tool_calls  INTEGER NOT NULL DEFAULT 0,
+        tokens      INTEGER NOT NULL DEFAULT 0,
+        cut_recoveries INTEGER NOT NULL DEFAULT 0,
+        nonce       TEXT NOT NULL,
+        status      TEXT,
+        reply       TEXT,
+        created_at  TEXT NOT NULL,
+        updated_at  TEXT NOT NULL
+      );
+      CREATE INDEX turns_by_state ON turns (state);
+      CREATE INDEX turns_by_session ON turns (session_key, created_at);
+
+      -- The tool_use blocks of the assistant message a turn is answering, one row per call,
+      -- in the model's order. A row is answered once its tool_result is known.
+      CREATE TABLE turn_calls (
+        turn_id     TEXT NOT NULL REFERENCES turns(id) ON DELETE CASCADE,
+        position    INTEGER NOT NULL,
+        call_id     TEXT NOT NULL,
+        name        TEXT NOT NULL,
+        input_json  TEXT NOT NULL,
+        state       TEXT NOT NULL,
+        approval_id TEXT,
+        result_json TEXT,
+        tainted     INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (turn_id, position)
+      );
+      CREATE INDEX turn_calls_by_approval ON turn_calls (approval_id);
+
+      ALTER TABLE approvals ADD COLUMN turn_id TEXT;
+      -- The state the approval's display (card) last showed; differs from state until redrawn.
+      ALTER TABLE approvals ADD COLUMN displayed_state TEXT;
+      -- Where the decision came from (slack, terminal, cli), for the card and the audit.
+      ALTER TABLE approvals ADD COLUMN decided_via TEXT;
+      -- When an approved call stops being valid to start (approved but not claimed by then: cancelled).
+      ALTER TABLE approvals ADD COLUMN valid_until TEXT;
+
+      -- A failed turn's messages stay on record but never reach the model again.
+      ALTER TABLE session_messages ADD COLUMN turn_id TEXT;
+      ALTER TABLE session_messages ADD COLUMN excluded INTEGER NOT NULL DEFAULT 0;
+
+      -- The audit chain as the database knows it. Every record is written here in the same
+      -- transaction as the state change it records, then copied to memory/approvals.json.
+      CREATE TABLE audit_head (
+        id          INTEGER PRIMARY KEY CHECK (id = 1),
+        seq         INTEGER NOT NULL,
+        hash        TEXT NOT NULL,
+        flushed_seq INTEGER NOT NULL
+      );
+      CREATE TABLE audit_records (
+        seq  INTEGER PRIMARY KEY,
+        hash TEXT NOT NULL,
+        line TEXT NOT NULL
+      );
+    `,
+  },
 ];

@@ -66,13 +66,13 @@ export class SessionStore {
     let rows: MessageRow[];
     if (limit === undefined) {
       rows = this.#db
-        .prepare<[string], MessageRow>('SELECT id, version, message_json FROM session_messages WHERE session_key = ? ORDER BY id')
+        .prepare<[string], MessageRow>('SELECT id, version, message_json FROM session_messages WHERE session_key = ? AND excluded = 0 ORDER BY id')
         .all(key);
     } else {
       if (!Number.isInteger(limit) || limit < 0) throw new RangeError(`limit must be a non-negative integer, got ${limit}`);
       rows = this.#db
         .prepare<[string, number], MessageRow>(
-          'SELECT id, version, message_json FROM session_messages WHERE session_key = ? ORDER BY id DESC LIMIT ?',
+          'SELECT id, version, message_json FROM session_messages WHERE session_key = ? AND excluded = 0 ORDER BY id DESC LIMIT ?',
         )
         .all(key, limit)
         .reverse();
@@ -89,10 +89,10 @@ export class SessionStore {
    * Append messages to a session (created if new), in one transaction.
    * @throws StateError when a message cannot be serialised.
    */
-  append(key: string, messages: readonly Message[]): void {
+  append(key: string, messages: readonly Message[], turnId?: string): void {
     const now = this.#now();
     const insert = this.#db.prepare(
-      'INSERT INTO session_messages (session_key, version, message_json, created_at) VALUES (?, ?, ?, ?)',
+      'INSERT INTO session_messages (session_key, version, message_json, created_at, turn_id) VALUES (?, ?, ?, ?, ?)',
     );
     this.#db.transaction(() => {
       this.#touch(key, now);
@@ -103,9 +103,28 @@ export class SessionStore {
         } catch (err) {
           throw new StateError(`session ${key}: cannot store a ${message.role} message: ${errorMessage(err)}`, { cause: err });
         }
-        insert.run(key, MESSAGE_VERSION, json, now);
+        insert.run(key, MESSAGE_VERSION, json, now, turnId ?? null);
       }
     })();
+  }
+
+  /**
+   * Keep a failed turn's messages on record but out of every later request, so one message the
+   * API always rejects cannot break its thread for good.
+   * @returns how many messages were excluded.
+   */
+  excludeTurn(turnId: string): number {
+    return this.#db.prepare('UPDATE session_messages SET excluded = 1 WHERE turn_id = ?').run(turnId).changes;
+  }
+
+  /** How many stored messages a session has that still reach the model. */
+  countMessages(key: string): number {
+    return this.#db.prepare<[string], { n: number }>('SELECT COUNT(*) AS n FROM session_messages WHERE session_key = ? AND excluded = 0').get(key)?.n ?? 0;
+  }
+
+  /** True once untrusted content has entered the session. */
+  isTainted(key: string): boolean {
+    return this.#db.prepare<[string], { tainted: number }>('SELECT tainted FROM sessions WHERE key = ?').get(key)?.tainted === 1;
   }
 
   /** Mark a session as tainted by untrusted content. Taint is never cleared. */

@@ -1,11 +1,16 @@
 /**
- * Builders shared by the audit tests: a valid event input and a temp folder per test.
+ * Builders shared by the audit tests: a valid event input, a temp folder per test, and an
+ * audit log over a state database in that folder.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
+import { AuditLog } from '../../src/audit/audit-log.ts';
 import type { AuditEventInput } from '../../src/audit/types.ts';
+import { Redactor } from '../../src/security/redactor.ts';
+import { AuditStore } from '../../src/state/audit-store.ts';
+import { openDatabase, type Database } from '../../src/state/database.ts';
 
 /** A decision event with sensible values; override any field. */
 export function auditEvent(overrides: Partial<AuditEventInput> = {}): AuditEventInput {
@@ -33,4 +38,27 @@ export function tempDir(t: TestContext): string {
   const dir = mkdtempSync(join(tmpdir(), 'mithai-audit-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   return dir;
+}
+
+/** A state database (a file in `dir`, so a second connection sees the same data), closed after the test. */
+export function stateDb(t: TestContext, dir: string): Database {
+  const db = openDatabase(join(dir, 'state'));
+  t.after(() => {
+    if (db.open) db.close();
+  });
+  return db;
+}
+
+/** An audit log at `<dir>/memory/approvals.json` over a fresh connection to `<dir>/state`. */
+export function openLog(t: TestContext, dir: string, options: { redactor?: Redactor; now?: () => Date } = {}): { log: AuditLog; db: Database; store: AuditStore; path: string } {
+  const db = stateDb(t, dir);
+  const store = new AuditStore(db);
+  const path = join(dir, 'memory', 'approvals.json');
+  const log = AuditLog.open(path, { redactor: options.redactor ?? new Redactor(), store, now: options.now });
+  return { log, db, store, path };
+}
+
+/** The file's lines, without the final newline. */
+export function fileLines(path: string): string[] {
+  return readFileSync(path, 'utf8').trimEnd().split('\n');
 }

@@ -1,152 +1,264 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AuditError } from '../../src/errors.ts';
 import { AuditLog } from '../../src/audit/audit-log.ts';
 import { GENESIS_HASH } from '../../src/audit/audit-chain.ts';
 import { verifyAuditLog } from '../../src/audit/verify-audit-log.ts';
+import type { AuditEventInput } from '../../src/audit/types.ts';
 import { Redactor } from '../../src/security/redactor.ts';
-import { auditEvent, tempDir } from './audit-fixtures.ts';
+import { auditEvent, fileLines, openLog, tempDir } from './audit-fixtures.ts';
 
 const fixedNow = (): Date => new Date('2026-01-02T03:04:05.000Z');
 
-function lines(path: string): Array<Record<string, unknown>> {
-  return readFileSync(path, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+function records(path: string): Array<Record<string, unknown>> {
+  return fileLines(path).map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
+const hasCode = (code: string) => (err: unknown): boolean => err instanceof AuditError && err.code === code;
+
 describe('appending', () => {
-  test('writes one JSON line per record, chained from the genesis hash, and verifies', (t) => {
-    const path = join(tempDir(t), 'memory', 'approvals.json');
-    const log = AuditLog.open(path, { redactor: new Redactor(), now: fixedNow });
-    const records = [1, 2, 3, 4, 5].map((n) => log.append(auditEvent({ approval_id: `apr-${n}` })));
-    assert.deepEqual(records.map((r) => r.seq), [1, 2, 3, 4, 5]);
-    assert.equal(records[0]!.prev_hash, GENESIS_HASH);
-    for (let i = 1; i < records.length; i++) assert.equal(records[i]!.prev_hash, records[i - 1]!.hash);
-    assert.equal(records[0]!.time, '2026-01-02T03:04:05.000Z');
-    assert.equal(records[0]!.v, 1);
-    assert.deepEqual(lines(path), records);
+  test('records go to the database at once and reach the file, chained from the genesis hash, on flush', (t) => {
+    const { log, store, path } = openLog(t, tempDir(t), { now: fixedNow });
+    const appended = [1, 2, 3, 4, 5].map((n) => log.append(auditEvent({ approval_id: `apr-${n}` })));
+    assert.deepEqual(appended.map((r) => r.seq), [1, 2, 3, 4, 5]);
+    assert.equal(appended[0]!.prev_hash, GENESIS_HASH);
+    for (let i = 1; i < appended.length; i++) assert.equal(appended[i]!.prev_hash, appended[i - 1]!.hash);
+    assert.equal(appended[0]!.time, '2026-01-02T03:04:05.000Z');
+    assert.equal(appended[0]!.v, 1);
+    assert.deepEqual(store.head(), { seq: 5, hash: appended[4]!.hash, flushedSeq: 0 });
+    assert.equal(statSafe(path), undefined, 'append does not touch the file');
+
+    log.flush();
+    assert.deepEqual(records(path), appended);
+    assert.deepEqual(fileLines(path), [1, 2, 3, 4, 5].map((seq) => store.record(seq)!.line), 'the file holds the exact lines the database stored');
+    assert.equal(store.head()!.flushedSeq, 5);
     assert.deepEqual(verifyAuditLog(path), { ok: true, records: 5 });
   });
 
-  test('creates the folder with mode 0700 and the file with mode 0600', (t) => {
-    const dir = join(tempDir(t), 'memory');
-    AuditLog.open(join(dir, 'approvals.json'), { redactor: new Redactor() });
-    assert.equal(statSync(dir).mode & 0o777, 0o700);
-    assert.equal(statSync(join(dir, 'approvals.json')).mode & 0o777, 0o600);
+  test('the first flush creates the folder with mode 0700 and the file with mode 0600', (t) => {
+    const dir = tempDir(t);
+    const { log, path } = openLog(t, dir);
+    assert.equal(statSync(join(dir, 'memory')).mode & 0o777, 0o700);
+    log.append(auditEvent());
+    log.flush();
+    assert.equal(statSync(path).mode & 0o777, 0o600);
   });
 
-  test('continues seq and prev_hash across a reopen', (t) => {
-    const path = join(tempDir(t), 'approvals.json');
-    const first = AuditLog.open(path, { redactor: new Redactor() });
-    first.append(auditEvent());
-    const last = first.append(auditEvent());
-    const reopened = AuditLog.open(path, { redactor: new Redactor() });
-    const next = reopened.append(auditEvent());
+  test('a second flush with nothing new leaves the file exactly as it was', (t) => {
+    const { log, path } = openLog(t, tempDir(t));
+    log.append(auditEvent());
+    log.flush();
+    const before = readFileSync(path, 'utf8');
+    log.flush();
+    log.flush();
+    assert.equal(readFileSync(path, 'utf8'), before);
+  });
+
+  test('continues seq and prev_hash from the database across a reopen on a new connection', (t) => {
+    const dir = tempDir(t);
+    const first = openLog(t, dir);
+    first.log.append(auditEvent());
+    const last = first.log.append(auditEvent());
+    first.log.flush();
+    first.db.close();
+    const reopened = openLog(t, dir);
+    const next = reopened.log.append(auditEvent());
+    reopened.log.flush();
     assert.equal(next.seq, 3);
     assert.equal(next.prev_hash, last.hash);
-    assert.deepEqual(verifyAuditLog(path), { ok: true, records: 3 });
+    assert.deepEqual(verifyAuditLog(reopened.path), { ok: true, records: 3 });
   });
 
-  test('continues the chain when another writer appended to the same file', (t) => {
-    const path = join(tempDir(t), 'approvals.json');
-    const a = AuditLog.open(path, { redactor: new Redactor() });
-    const b = AuditLog.open(path, { redactor: new Redactor() });
-    a.append(auditEvent());
-    b.append(auditEvent());
-    a.append(auditEvent());
-    assert.deepEqual(verifyAuditLog(path), { ok: true, records: 3 });
+  test('two connections appending in turn continue one chain, whoever flushes', (t) => {
+    const dir = tempDir(t);
+    const a = openLog(t, dir);
+    const b = openLog(t, dir);
+    a.log.append(auditEvent());
+    b.log.append(auditEvent());
+    a.log.flush();
+    a.log.append(auditEvent());
+    b.log.flush();
+    a.log.flush();
+    assert.deepEqual(records(a.path).map((r) => r.seq), [1, 2, 3]);
+    assert.deepEqual(verifyAuditLog(a.path), { ok: true, records: 3 });
   });
 
-  test('refuses to append when the file was truncated while the log was open', (t) => {
-    const path = join(tempDir(t), 'approvals.json');
-    const log = AuditLog.open(path, { redactor: new Redactor() });
-    log.append(auditEvent());
-    log.append(auditEvent());
-    writeFileSync(path, '');
-    assert.throws(() => log.append(auditEvent()), (err: unknown) => err instanceof AuditError && /truncated or replaced/.test(err.message));
+  test('an append inside a transaction that rolls back leaves no record in the database or the file', (t) => {
+    const { log, db, store, path } = openLog(t, tempDir(t));
+    log.append(auditEvent({ approval_id: 'kept' }));
+    log.flush();
+    const before = readFileSync(path, 'utf8');
+    assert.throws(() =>
+      db.transaction(() => {
+        log.append(auditEvent({ approval_id: 'rolled-back' }));
+        throw new Error('the state change failed after its audit record');
+      }).immediate(),
+    /state change failed/);
+    log.flush();
+    assert.equal(store.count(), 1);
+    assert.equal(store.head()!.seq, 1);
+    assert.equal(readFileSync(path, 'utf8'), before);
+    const next = log.append(auditEvent());
+    assert.equal(next.seq, 2, 'the rolled-back seq is reused: it never existed');
   });
 
-  test('redacts secrets in input and reason before writing them', (t) => {
-    const path = join(tempDir(t), 'approvals.json');
-    const log = AuditLog.open(path, { redactor: new Redactor(['db-password-value']) });
+  test('an append inside the caller\'s transaction commits with it', (t) => {
+    const { log, db, store, path } = openLog(t, tempDir(t));
+    const record = db.transaction(() => log.append(auditEvent())).immediate();
+    assert.equal(store.record(1)?.hash, record.hash);
+    log.flush();
+    assert.deepEqual(records(path), [record]);
+  });
+
+  test('redacts secrets in input and reason before recording them', (t) => {
+    const { log, store, path } = openLog(t, tempDir(t), { redactor: new Redactor(['db-password-value']) });
     const record = log.append(auditEvent({ input: { dsn: 'postgres://u:db-password-value@db/x', note: 'db-password-value' }, reason: 'denied: saw xoxb-1-2-abc and db-password-value' }));
-    const text = readFileSync(path, 'utf8');
-    assert.ok(!text.includes('db-password-value'));
-    assert.ok(!text.includes('xoxb-1-2-abc'));
+    log.flush();
+    for (const text of [readFileSync(path, 'utf8'), store.record(1)!.line]) {
+      assert.ok(!text.includes('db-password-value'));
+      assert.ok(!text.includes('xoxb-1-2-abc'));
+    }
     assert.deepEqual(record.input, { dsn: 'postgres://u:[REDACTED]@db/x', note: '[REDACTED]' });
     assert.equal(record.reason, 'denied: saw [REDACTED] and [REDACTED]');
     assert.deepEqual(verifyAuditLog(path), { ok: true, records: 1 });
   });
 
   test('records an input that has no JSON form for a field (undefined) the way the verifier reads it back', (t) => {
-    const path = join(tempDir(t), 'approvals.json');
-    const log = AuditLog.open(path, { redactor: new Redactor() });
+    const { log, path } = openLog(t, tempDir(t));
     log.append(auditEvent({ input: { a: undefined, b: [undefined], when: new Date(0) } }));
     log.append(auditEvent({ input: undefined }));
+    log.flush();
     assert.deepEqual(verifyAuditLog(path), { ok: true, records: 2 });
-    assert.deepEqual(lines(path).map((r) => r.input), [{ b: [null], when: '1970-01-01T00:00:00.000Z' }, null]);
+    assert.deepEqual(records(path).map((r) => r.input), [{ b: [null], when: '1970-01-01T00:00:00.000Z' }, null]);
   });
 });
 
 describe('failing closed', () => {
   test('throws AuditError when the log path is a directory', (t) => {
-    const path = join(tempDir(t), 'approvals.json');
-    mkdirSync(path);
-    assert.throws(() => AuditLog.open(path, { redactor: new Redactor() }), AuditError);
+    const dir = tempDir(t);
+    mkdirSync(join(dir, 'memory', 'approvals.json'), { recursive: true });
+    assert.throws(() => openLog(t, dir), AuditError);
   });
 
-  test('throws AuditError from append when the file can no longer be written', (t) => {
-    const dir = join(tempDir(t), 'memory');
-    const path = join(dir, 'approvals.json');
-    const log = AuditLog.open(path, { redactor: new Redactor() });
+  test('throws AuditError when the folder cannot be created', (t) => {
+    const dir = tempDir(t);
+    writeFileSync(join(dir, 'memory'), 'x');
+    assert.throws(() => openLog(t, dir), AuditError);
+  });
+
+  test('throws AuditError when the input cannot be encoded, and records nothing', (t) => {
+    const { log, store } = openLog(t, tempDir(t));
+    assert.throws(() => log.append(auditEvent({ input: { n: 1n } })), hasCode('audit_encode_failed'));
+    assert.equal(store.count(), 0);
+    assert.equal(store.head(), undefined);
+  });
+
+  test('refuses a system event from a caller', (t) => {
+    const { log, store } = openLog(t, tempDir(t));
+    const input: AuditEventInput = auditEvent({ event: 'audit_gap' });
+    assert.throws(() => log.append(input), hasCode('audit_event_reserved'));
+    assert.equal(store.count(), 0);
+  });
+
+  test('refuses to flush inside an open transaction, whose records could still roll back', (t) => {
+    const { log, db, path } = openLog(t, tempDir(t));
+    assert.throws(() => db.transaction(() => {
+      log.append(auditEvent());
+      log.flush();
+    }).immediate(), hasCode('audit_flush_in_transaction'));
+    assert.equal(statSafe(path), undefined);
+  });
+
+  test('throws AuditError from flush when the file can no longer be written, and keeps the record for later', (t) => {
+    const { log, store, path } = openLog(t, tempDir(t));
+    log.append(auditEvent());
+    log.flush();
     log.append(auditEvent());
     // Replacing the file with a directory fails for every user, root included (unlike chmod).
     rmSync(path);
     mkdirSync(path);
-    assert.throws(() => log.append(auditEvent()), AuditError);
+    assert.throws(() => log.flush(), AuditError);
+    assert.equal(store.head()!.flushedSeq, 1);
+    assert.equal(store.count(), 2);
   });
 
-  test('throws AuditError when the folder cannot be created', (t) => {
-    const blocker = join(tempDir(t), 'not-a-folder');
-    writeFileSync(blocker, 'x');
-    assert.throws(() => AuditLog.open(join(blocker, 'approvals.json'), { redactor: new Redactor() }), AuditError);
-  });
-
-  test('throws AuditError when the input cannot be encoded, and writes nothing', (t) => {
-    const path = join(tempDir(t), 'approvals.json');
-    const log = AuditLog.open(path, { redactor: new Redactor() });
-    assert.throws(() => log.append(auditEvent({ input: { n: 1n } })), AuditError);
-    assert.equal(readFileSync(path, 'utf8'), '');
-  });
-
-  test('refuses to open a log whose last line is not a record, naming the file and line', (t) => {
-    const path = join(tempDir(t), 'approvals.json');
-    const log = AuditLog.open(path, { redactor: new Redactor() });
+  test('flush refuses a file that lost records at its end while mithai was running', (t) => {
+    const { log, path } = openLog(t, tempDir(t));
     log.append(auditEvent());
     log.append(auditEvent());
-    appendFileSync(path, '{"v":1,"seq":3,"trunc\n');
-    assert.throws(
-      () => AuditLog.open(path, { redactor: new Redactor() }),
-      (err: unknown) => err instanceof AuditError && err.message.includes(`audit log ${path} line 3 is not a valid record`) && /will not start a new chain/.test(err.message),
-    );
+    log.flush();
+    writeFileSync(path, `${fileLines(path)[0]}\n`);
+    log.append(auditEvent());
+    assert.throws(() => log.flush(), (err: unknown) => hasCode('audit_tail_missing')(err) && /records 2 were cut off/.test((err as Error).message));
+    assert.equal(fileLines(path).length, 1, 'nothing was appended after the cut');
   });
 
-  test('refuses to open a log whose last write was interrupted before its newline', (t) => {
-    const path = join(tempDir(t), 'approvals.json');
-    AuditLog.open(path, { redactor: new Redactor() }).append(auditEvent());
-    const [record] = lines(path);
-    appendFileSync(path, JSON.stringify({ ...record, seq: 2 }));
-    assert.throws(() => AuditLog.open(path, { redactor: new Redactor() }), (err: unknown) => err instanceof AuditError && /line 2 .*no newline/.test(err.message));
+  test('flush refuses a file that was deleted while the database says records were written to it', (t) => {
+    const { log, path } = openLog(t, tempDir(t));
+    log.append(auditEvent());
+    log.flush();
+    rmSync(path);
+    log.append(auditEvent());
+    assert.throws(() => log.flush(), hasCode('audit_file_missing'));
+    assert.equal(statSafe(path), undefined, 'the file is not silently recreated');
   });
 
-  test('reads the chain head correctly when the last record is longer than one read chunk', (t) => {
-    const path = join(tempDir(t), 'approvals.json');
-    const log = AuditLog.open(path, { redactor: new Redactor() });
+  test('flush refuses a file whose last line is not the database\'s record at that seq', (t) => {
+    const dir = tempDir(t);
+    const { log, path } = openLog(t, dir);
+    log.append(auditEvent());
+    log.flush();
+    const other = openLog(t, tempDir(t));
+    other.log.append(auditEvent({ approval_id: 'someone-else' }));
+    other.log.flush();
+    writeFileSync(path, readFileSync(other.path));
+    log.append(auditEvent());
+    assert.throws(() => log.flush(), hasCode('audit_replaced'));
+  });
+
+  test('flush refuses to append after a torn last line and names `mithai audit repair`', (t) => {
+    const { log, path } = openLog(t, tempDir(t));
+    log.append(auditEvent());
+    log.flush();
+    writeFileSync(path, `${readFileSync(path, 'utf8')}{"v":1,"seq":2,"tr`);
+    log.append(auditEvent());
+    assert.throws(() => log.flush(), (err: unknown) => hasCode('audit_torn')(err) && /mithai audit repair/.test((err as Error).message));
+  });
+
+  test('flush checks the tail correctly when the last record is longer than one read chunk', (t) => {
+    const dir = tempDir(t);
+    const { log } = openLog(t, dir);
     log.append(auditEvent());
     const big = log.append(auditEvent({ input: { blob: 'x'.repeat(200_000) } }));
-    const next = AuditLog.open(path, { redactor: new Redactor() }).append(auditEvent());
+    log.flush();
+    const again = openLog(t, dir);
+    const next = again.log.append(auditEvent());
+    again.log.flush();
     assert.equal(next.seq, 3);
     assert.equal(next.prev_hash, big.hash);
+    assert.deepEqual(verifyAuditLog(again.path), { ok: true, records: 3 });
+  });
+
+  test('a log opened on an upgraded project but never prepared refuses to flush over the old file', (t) => {
+    const dir = tempDir(t);
+    const old = openLog(t, tempDir(t));
+    old.log.append(auditEvent());
+    old.log.append(auditEvent());
+    old.log.flush();
+    const { log, path } = openLog(t, dir);
+    mkdirSync(join(dir, 'memory'), { recursive: true });
+    writeFileSync(path, readFileSync(old.path));
+    log.append(auditEvent());
+    assert.throws(() => log.flush(), hasCode('audit_ahead'));
   });
 });
+
+function statSafe(path: string): ReturnType<typeof statSync> | undefined {
+  try {
+    return statSync(path);
+  } catch {
+    return undefined;
+  }
+}

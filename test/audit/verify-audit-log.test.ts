@@ -2,17 +2,15 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { AuditLog } from '../../src/audit/audit-log.ts';
 import { verifyAuditLog } from '../../src/audit/verify-audit-log.ts';
-import { Redactor } from '../../src/security/redactor.ts';
-import { auditEvent, tempDir } from './audit-fixtures.ts';
+import { auditEvent, openLog, tempDir } from './audit-fixtures.ts';
 import type { TestContext } from 'node:test';
 
 /** A log of `n` records; returns its path and its lines (without trailing newline). */
 function logWith(t: TestContext, n: number): { path: string; lines: string[] } {
-  const path = join(tempDir(t), 'approvals.json');
-  const log = AuditLog.open(path, { redactor: new Redactor() });
+  const { log, path } = openLog(t, tempDir(t));
   for (let i = 1; i <= n; i++) log.append(auditEvent({ approval_id: `apr-${i}`, input: { step: i } }));
+  log.flush();
   return { path, lines: readFileSync(path, 'utf8').trimEnd().split('\n') };
 }
 
@@ -137,5 +135,27 @@ describe('verifyAuditLog', () => {
     assert.equal(result.line, 2);
     assert.equal(result.records, 1);
     assert.match(result.reason, /no newline/);
+  });
+
+  test('tells how to cut a torn last line without giving up the rest of the file', (t) => {
+    const { path, lines } = logWith(t, 2);
+    for (const text of [lines.join('\n'), `${lines[0]}\n{"v":1,"seq":2,"tr\n`]) {
+      writeFileSync(path, text);
+      const result = verifyAuditLog(path);
+      assert.ok(!result.ok);
+      assert.equal(result.line, 2);
+      assert.match(result.reason, /`mithai audit repair` cuts only the torn bytes/);
+      assert.doesNotMatch(result.reason, /aside/);
+    }
+  });
+
+  test('does not call an unparsable line in the middle torn', (t) => {
+    const { path, lines } = logWith(t, 3);
+    lines[1] = '{"v":1,"seq":2,"tr';
+    rewrite(path, lines);
+    const result = verifyAuditLog(path);
+    assert.ok(!result.ok);
+    assert.equal(result.line, 2);
+    assert.doesNotMatch(result.reason, /audit repair/);
   });
 });

@@ -93,10 +93,15 @@ test('audit verify names the first tampered line and exits non-zero', async (t) 
   const file = join(dir, 'approvals.json');
   const { AuditLog } = await import('../../src/audit/audit-log.ts');
   const { Redactor } = await import('../../src/security/redactor.ts');
-  const log = AuditLog.open(file, { redactor: new Redactor() });
+  const { AuditStore } = await import('../../src/state/audit-store.ts');
+  const { IN_MEMORY, openDatabase } = await import('../../src/state/database.ts');
+  const db = openDatabase(IN_MEMORY);
+  t.after(() => db.close());
+  const log = AuditLog.open(file, { redactor: new Redactor(), store: new AuditStore(db) });
   for (let i = 0; i < 3; i++) {
     log.append({ event: 'decision', approval_id: `a${i}`, call_id: `c${i}`, session: 's', requester: 'U1', decider: 'U1', tool: 't__x', level: 'approve', level_reason: 'declared', decision: 'approved', fingerprint: 'f', input: { i }, status: 'pending', reason: null });
   }
+  log.flush();
   const lines = readFileSync(file, 'utf8').split('\n');
   lines[1] = lines[1]!.replace('"approved"', '"denied"');
   writeFileSync(file, lines.join('\n'));

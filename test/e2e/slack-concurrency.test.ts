@@ -20,7 +20,7 @@ test('the same event delivered twice (a Slack retry) starts one turn', async (t)
   await new Promise((r) => setTimeout(r, 150));
   assert.equal(h.model.calls.length, 1);
   assert.deepEqual(textReplies(h.slack, CHANNEL, sent.ts), ['Hello once.']);
-  assert.match(h.logs(), /duplicate slack delivery ignored/);
+  assert.match(h.logs(), /turn.duplicate_ignored/);
 });
 
 test('one message arriving as app_mention and as a message event (respond: all) starts one turn (the message event is left to app_mention)', async (t) => {
@@ -46,7 +46,7 @@ test('one message delivered again under another event id starts one turn (the te
   assert.equal(h.model.calls.length, 1);
   assert.deepEqual(textReplies(h.slack, CHANNEL, sent.ts), ['Once.']);
   const key = `msg:${config.teamId}:${CHANNEL}:${sent.ts}`;
-  assert.ok(h.logs().split('\n').some((l) => l.includes('duplicate slack delivery ignored') && l.includes(`"key":"${key}"`)), 'dropped by the message key');
+  assert.ok(h.logs().split('\n').some((l) => l.includes('turn.duplicate_ignored') && l.includes(`"key":"${key}"`)), 'dropped by the message key');
 });
 
 test('two threads at once get their own replies, never each other’s', async (t) => {

@@ -1,10 +1,11 @@
 /**
  * Start, stop, crash and reconnect. The rules: a wrong or missing token stops `mithai run` at
- * once with one line naming the key and the fix (exit ≠ 0); a clean shutdown cancels pending
- * approvals (card "Cancelled (shutdown)"), lets turns post their reply, disconnects and exits 0;
- * after a crash, the next start settles what was left and redraws those cards (a call that was
- * running is "outcome unknown" and never re-run); a dropped connection, or a reconnect Slack
- * refuses for a while, does not stop the service for good.
+ * once with one line naming the key and the fix (exit ≠ 0); a clean shutdown leaves pending
+ * approvals pending (their cards keep their buttons and work again after the next start),
+ * disconnects and exits 0; after a crash, the next start carries every turn on from its rows: a
+ * waiting approval still works (a click runs the tool once and the thread gets the reply), and a
+ * call that was running is "outcome unknown" and never re-run; a dropped connection, or a
+ * reconnect Slack refuses for a while, does not stop the service for good.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -42,22 +43,28 @@ test('a wrong app token is refused at start with a clear error and nothing left 
   );
 });
 
-test('a clean shutdown cancels a pending approval, updates its card, lets the turn reply, and disconnects', async (t) => {
+test('a clean shutdown leaves a pending approval pending with a live card, and a click after the next start runs it once', async (t) => {
   const h = await startSlackHarness(t, { script: [reply(toolUse('ops__restart', { service: 'api' })), told] });
   const sent = await h.slack.mention({ user: ALICE, channel: CHANNEL, text: 'restart api' });
   const card = await waitForCard(h.slack, CHANNEL, sent.ts);
   await h.service.stop('test');
-  const final = h.slack.message(CHANNEL, card.ts);
-  assert.match(cardText(final), /Cancelled \(shutdown\), not run/);
-  assert.deepEqual(buttonIds(final), []);
-  assert.match(textReplies(h.slack, CHANNEL, sent.ts).join('\n'), /Told: ops__restart was cancelled before a decision \(shutdown\)/);
-  assert.deepEqual(h.effects(), []);
-  assert.deepEqual(h.audit().filter((r) => r.event === 'decision').map((r) => [r.decision, r.reason]), [['cancelled', 'shutdown']]);
+  const after = h.slack.message(CHANNEL, card.ts);
+  assert.deepEqual(buttonIds(after), ['mithai_approve', 'mithai_deny'], 'the card still offers a decision');
+  assert.deepEqual(h.audit().filter((r) => r.event === 'decision'), [], 'nothing was decided at shutdown');
   await waitFor('the socket to close', () => h.slack.openConnections === 0, 1000);
-  await h.service.stop('again');
+
+  const service = await restartInProcess(h);
+  try {
+    await h.slack.clickButton({ user: ALICE, channel: CHANNEL, messageTs: card.ts, actionId: 'mithai_approve' });
+    await waitFor('the reply after the restart', () => textReplies(h.slack, CHANNEL, sent.ts).find((r) => r.startsWith('Told')), 5000);
+    assert.deepEqual(h.effects(), ['restart api']);
+    assert.match(cardText(h.slack.message(CHANNEL, card.ts)), /Approved by .* — succeeded/);
+  } finally {
+    await service.stop('test');
+  }
 });
 
-test('mithai run stops on SIGTERM: the pending card is cancelled and the process exits 0', async (t) => {
+test('mithai run stops on SIGTERM with a pending approval: exit 0, the card keeps its buttons', async (t) => {
   const project = await makeCliProject(t, { script: [reply(toolUse('ops__restart', { service: 'api' })), told] });
   const run = project.run();
   await project.slack.waitForConnections(1, 15_000);
@@ -66,15 +73,14 @@ test('mithai run stops on SIGTERM: the pending card is cancelled and the process
   run.child.kill('SIGTERM');
   assert.equal(await run.exited, 0, run.stderr());
   assert.equal(run.stderr(), '');
-  assert.match(cardText(project.slack.message(CHANNEL, card.ts)), /Cancelled \(shutdown\)/);
-  assert.match(textReplies(project.slack, CHANNEL, sent.ts).join('\n'), /cancelled before a decision/);
+  assert.deepEqual(buttonIds(project.slack.message(CHANNEL, card.ts)), ['mithai_approve', 'mithai_deny']);
   assert.match(run.stdout(), /connected to Slack as @mithai/, 'the bot identity is logged');
   assert.deepEqual(project.effects(), []);
 });
 
-test('after a crash, the next start cancels the waiting approval, marks the running one unknown, and redraws both cards', async (t) => {
+test('after a crash, a waiting approval still works and the call that was running is marked unknown, never re-run', async (t) => {
   const project = await makeCliProject(t, {
-    script: [reply(toolUse('ops__restart', { service: 'api' })), reply(toolUse('ops__slow', {}))],
+    script: [reply(toolUse('ops__restart', { service: 'api' })), reply(toolUse('ops__slow', {})), told, told],
   });
   const run = project.run();
   await project.slack.waitForConnections(1, 15_000);
@@ -89,11 +95,15 @@ test('after a crash, the next start cancels the waiting approval, marks the runn
 
   const service = await restartInProcess(project);
   try {
-    const cancelled = cardText(project.slack.message(CHANNEL, waitingCard.ts));
-    assert.match(cancelled, /Cancelled \(runtime restarted before a decision\), not run/);
-    assert.deepEqual(buttonIds(project.slack.message(CHANNEL, waitingCard.ts)), []);
-    assert.match(cardText(project.slack.message(CHANNEL, slowCard.ts)), /Outcome unknown \(runtime restarted while it ran\); it will not be re-run/);
-    assert.deepEqual(project.effects(), ['slow started'], 'nothing re-ran after the restart');
+    assert.match(cardText(project.slack.message(CHANNEL, slowCard.ts)), /Outcome unknown/);
+    assert.deepEqual(buttonIds(project.slack.message(CHANNEL, waitingCard.ts)), ['mithai_approve', 'mithai_deny'], 'the waiting card still works');
+    const unknownReply = await waitFor('the slow thread is told', () => textReplies(project.slack, CHANNEL, slow.ts).find((r) => r.startsWith('Told')), 5000);
+    assert.match(unknownReply, /outcome is unknown/);
+    assert.match(textReplies(project.slack, CHANNEL, slow.ts).join('\n'), /mithai stopped while `ops__slow` was running/);
+
+    await project.slack.clickButton({ user: ALICE, channel: CHANNEL, messageTs: waitingCard.ts, actionId: 'mithai_approve' });
+    await waitFor('the restart thread reply', () => textReplies(project.slack, CHANNEL, waiting.ts).find((r) => r.startsWith('Told')), 5000);
+    assert.deepEqual(project.effects(), ['slow started', 'restart api'], 'the slow call never re-ran; the approved one ran once');
   } finally {
     await service.stop('test');
   }
@@ -120,8 +130,8 @@ test('a reconnect that Slack refuses for a while is retried until it succeeds', 
   await waitFor('the reply', () => textReplies(h.slack, CHANNEL, sent.ts).length === 1);
 });
 
-/** Start the service in this process on a CLI project's files (after its process died). */
-async function restartInProcess(project: CliProject) {
+/** Start the service in this process on a project's files (after its process died or stopped). */
+async function restartInProcess(project: Pick<CliProject, 'slack' | 'configPath'>) {
   const env = { SLACK_BOT_TOKEN: project.slack.config.botToken, SLACK_APP_TOKEN: project.slack.config.appToken, ANTHROPIC_API_KEY: FAKE_API_KEY };
   return startSlackService(loadConfig(project.configPath, { env }), {
     logDestination: new PassThrough().resume(),

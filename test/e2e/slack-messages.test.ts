@@ -26,7 +26,7 @@ test('a message from someone outside allowed_users never reaches the model; the 
   assert.equal(h.slack.ephemerals.length, 1, 'one notice per hour, not one per message');
   assert.equal(h.slack.ephemerals[0]!.user, MALLORY);
   assert.match(h.slack.ephemerals[0]!.text, /allowlist/);
-  assert.match(h.logs(), /"user":"UMALLORY01".*dropped by the allowlist/);
+  assert.match(h.logs(), /"user":"UMALLORY01".*slack.message_refused_by_allowlist/);
   assert.doesNotMatch(h.logs(), /secret-plan-xyz/, 'the text of a dropped message is never logged');
 
   const sent = await h.slack.mention({ user: ALICE, channel: CHANNEL, text: 'hello' });

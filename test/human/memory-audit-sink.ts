@@ -30,4 +30,7 @@ export class MemoryAuditSink implements AuditSink {
     this.records.push(record);
     return record;
   }
+
+  /** Nothing to copy anywhere: records are in memory as soon as they are appended. */
+  flush(): void {}
 }

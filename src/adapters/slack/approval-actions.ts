@@ -1,27 +1,27 @@
 /**
- * Clicks on approval cards and submissions of the approval modals, turned into gate decisions.
+ * Clicks on approval cards and submissions of the approval modals, turned into calls of the
+ * engine's one decision entry point (`Engine.decide`, by approval id).
  *
  * Rules these listeners keep:
  * - Button values and `private_metadata` carry only the approval id; everything else is read
- *   from the approval row. The gate re-checks the decider, the deadline and the state on every
- *   decision, and the fingerprint is recomputed from the stored input and must match the one
- *   the approval was opened with (a row whose input changed cannot be decided).
+ *   from the approval row. The engine re-checks the decider, the deadline, the state and the
+ *   fingerprint on every decision.
  * - Permission is checked before a modal opens too, so someone who may not decide never gets a
  *   form that pretends they could; they get an ephemeral explanation and nothing changes.
  * - The first valid decision wins (the gate's atomic update); double clicks, late clicks and
  *   unknown ids only get an ephemeral message.
- * - Clicks are acked at once (Slack wants an ack within 3 s) and the work runs tracked in the
- *   background; modal submissions are decided *before* the ack, because the ack is the answer
- *   (`response_action: errors` keeps the modal open with the reason).
+ * - A decision is durable *before* it is acknowledged: an Approve click is decided (a
+ *   synchronous SQLite write, far inside Slack's 3 s) and then acked, so a crash after the ack
+ *   never loses a click; the card update and the tool run follow in the background. Modal
+ *   submissions are decided before the ack too, because the ack is the answer
+ *   (`response_action: errors` keeps the modal open with the reason). Buttons that only open a
+ *   modal change nothing and are acked at once.
  */
 import type { App, BlockAction, ButtonAction, ViewSubmitAction } from '@slack/bolt';
 import type { Logger } from 'pino';
-import type { Clock } from '../../clock.ts';
 import { errorMessage } from '../../errors.ts';
-import type { ApprovalGate, DecideOptions } from '../../human/approval-gate.ts';
-import { checkDecider } from '../../human/approvers.ts';
-import { fingerprint } from '../../human/fingerprint.ts';
-import { settledRefusal } from '../../human/settled-refusal.ts';
+import type { Engine } from '../../engine/engine.ts';
+import type { DecideOptions } from '../../human/approval-gate.ts';
 import type { Approval, DecideResult, Decision } from '../../human/types.ts';
 import { matchesAllowlist } from '../../security/allowlist.ts';
 import { ACTIONS, fullInputMessages } from './approval-card.ts';
@@ -32,16 +32,12 @@ import type { TaskTracker } from './task-tracker.ts';
 
 /** What the approval listeners work with. */
 export interface ApprovalActionsOptions {
-  gate: Pick<ApprovalGate, 'get' | 'decide'>;
+  engine: Pick<Engine, 'approval' | 'decide' | 'checkDecider'>;
   adapter: SlackAdapter;
   poster: SlackPoster;
   tracker: TaskTracker;
-  /** `human.approvers` and `human.confirm_requires_second_person`, for the pre-modal check. */
-  approvers: readonly string[];
-  confirmRequiresSecondPerson: boolean;
   /** `adapter.slack.allowed_users` (who may see the full input). */
   allowedUsers: readonly string[];
-  clock: Pick<Clock, 'now'>;
   logger: Logger;
   redact(text: string): string;
 }
@@ -64,13 +60,22 @@ export function registerApprovalActions(app: App, o: ApprovalActionsOptions): vo
     });
   };
 
-  click(ACTIONS.approve, 'approve click', async (body, id) => {
-    const found = lookup(o, body, id);
-    if (!found.approval) return answer(o, found.place, body.user.id, UNKNOWN);
-    if (found.approval.level === 'confirm') {
-      return answer(o, found.place, body.user.id, 'This call needs its confirmation phrase: use the Confirm… button.');
+  // Approve is decided before the ack (see the module comment); the rest runs after it.
+  app.action<BlockAction<ButtonAction>>({ type: 'block_actions', action_id: ACTIONS.approve }, async ({ ack, body, action }) => {
+    const found = lookup(o, body, action.value ?? '');
+    const user = body.user.id;
+    let after: () => Promise<void>;
+    if (!found.approval) after = () => answer(o, found.place, user, UNKNOWN);
+    else if (found.approval.level === 'confirm') after = () => answer(o, found.place, user, 'This call needs its confirmation phrase: use the Confirm… button.');
+    else {
+      const result = decide(o, found.approval, user, 'approve', {});
+      after = async () => {
+        if (result.ok) await o.adapter.showDecision(result.approval);
+        else await answer(o, found.place, user, refusalText(result));
+      };
     }
-    await decideAndShow(o, found.approval, body.user.id, 'approve', {}, found.place);
+    await ack();
+    o.tracker.run('approve click', after);
   });
 
   click(ACTIONS.deny, 'deny click', async (body, id) => {
@@ -125,20 +130,10 @@ export function registerApprovalActions(app: App, o: ApprovalActionsOptions): vo
   }, INPUTS.reason.block);
 }
 
-async function decideAndShow(o: ApprovalActionsOptions, approval: Approval, user: string, decision: Decision, options: DecideOptions, place: Place): Promise<void> {
-  const result = decide(o, approval, user, decision, options);
-  if (result.ok) await o.adapter.showDecision(result.approval);
-  else await answer(o, place, user, refusalText(result));
-}
-
-/**
- * One decision through the gate, with the fingerprint recomputed from the stored input. Never
- * throws: a failure to record is a refusal (nothing was decided).
- */
+/** One decision through the engine. Never throws: a failure to record is a refusal (nothing was decided). */
 function decide(o: ApprovalActionsOptions, approval: Approval, user: string, decision: Decision, options: DecideOptions): DecideResult {
   try {
-    const expected = fingerprint(approval.tool, JSON.parse(approval.inputJson));
-    return o.gate.decide(approval.id, user, decision, { ...options, fingerprint: expected });
+    return o.engine.decide(approval.id, user, decision, { ...options, via: 'slack' });
   } catch (err) {
     o.logger.error({ approval_id: approval.id, decider: user, err: errorMessage(err) }, 'decision could not be taken');
     return { ok: false, refusal: 'not_found', message: NOT_RECORDED, approval };
@@ -148,10 +143,7 @@ function decide(o: ApprovalActionsOptions, approval: Approval, user: string, dec
 /** Why `user` may not make `decision` now (before opening a modal), or undefined when they may. */
 function precheck(o: ApprovalActionsOptions, approval: Approval | undefined, user: string, decision: Decision): string | undefined {
   if (!approval) return UNKNOWN;
-  if (approval.state !== 'pending') return settledRefusal(approval).message;
-  if (o.clock.now() >= Date.parse(approval.deadline)) return settledRefusal(approval).message;
-  const verdict = checkDecider({ approval, decider: user, decision, approvers: o.approvers, confirmRequiresSecondPerson: o.confirmRequiresSecondPerson });
-  return verdict.ok ? undefined : verdict.message;
+  return o.engine.checkDecider(approval, user, decision);
 }
 
 function refusalText(result: Extract<DecideResult, { ok: false }>): string {
@@ -171,7 +163,7 @@ function lookup(o: ApprovalActionsOptions, body: BlockAction<ButtonAction>, id: 
 function safeGet(o: ApprovalActionsOptions, id: string): Approval | undefined {
   if (!id) return undefined;
   try {
-    return o.gate.get(id);
+    return o.engine.approval(id);
   } catch (err) {
     // An unreadable row (unknown version) cannot be decided here: fail closed, say unknown.
     o.logger.error({ approval_id: id, err: errorMessage(err) }, 'approval could not be read');

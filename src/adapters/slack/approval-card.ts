@@ -35,7 +35,6 @@ export const ACTIONS = {
   showInput: 'mithai_show_input',
 } as const;
 
-/** Slack's limit on a section's text. */
 /** Slack's limit for a section's text. */
 export const SECTION_MAX = 3000;
 /** Longest tool description shown on a card. */
@@ -83,16 +82,43 @@ export function renderCard(approval: Approval, redactText: (text: string) => str
   return { text, blocks };
 }
 
-/** One line saying where the approval stands, with who and when. */
+/**
+ * Where a decision came from, in words for the card; nothing for Slack (the card is in Slack)
+ * and for the system (it decides no call by itself: expiry and cancellation have their own words).
+ */
+export const DECIDED_VIA_WORDS: Readonly<Record<string, string>> = {
+  slack: '',
+  system: '',
+  cli: 'from the command line',
+  terminal: 'from the terminal',
+};
+
+/**
+ * Who decided, for a card line: a Slack user id as a mention, anything else (an operator at a
+ * terminal such as `local:alice`) as escaped plain text, so it can neither ping nor pass for a
+ * Slack user.
+ */
+export function deciderText(decider: string | null): string {
+  if (decider !== null && /^[UW][A-Z0-9]{2,}$/.test(decider)) return userMention(decider);
+  return decider ? escapeInline(decider) : 'someone';
+}
+
+/** One line saying where the approval stands, with who and when (and from where, off Slack). */
 export function statusLine(a: Approval, redactText: (text: string) => string): string {
   const redact = shown(redactText);
-  const by = userMention(a.decider);
-  const at = a.decidedAt ? ` at ${slackDate(a.decidedAt)}` : '';
   const detail = (text: string | null): string => escapeInline(clip(redact(text ?? ''), DETAIL_MAX));
+  const via = viaWords(a.decidedVia, redact);
+  const by = `${deciderText(a.decider === null ? null : redact(a.decider))}${via ? ` (${via})` : ''}`;
+  const at = a.decidedAt ? ` at ${slackDate(a.decidedAt)}` : '';
   switch (a.state) {
     case 'pending':
       return `:hourglass_flowing_sand: Waiting for a decision until ${slackDate(a.deadline)}`;
     case 'approved':
+      // Approved but not started yet (e.g. waiting for the turn to resume after a restart):
+      // the reason says what it waits for, so nobody clicks around or re-asks in the meantime.
+      return a.reason
+        ? `:arrow_forward: Approved by ${by}${at} — waiting to run: ${detail(a.reason)}`
+        : `:arrow_forward: Approved by ${by}${at} — running…`;
     case 'executing':
       return `:arrow_forward: Approved by ${by}${at} — running…`;
     case 'succeeded':
@@ -107,12 +133,20 @@ export function statusLine(a: Approval, redactText: (text: string) => string): s
       return `:octagonal_sign: Cancelled (${a.reason ? detail(a.reason) : 'no reason given'}), not run`;
     case 'unknown':
       // Either the process died while the call ran (boot reconciliation), or the call was
-      // abandoned while its handler may still run (time limit): say which, never re-run it.
+      // abandoned while its handler may still run (time limit): say which, never re-run it,
+      // and tell people to look at the system before asking for it again.
       if (a.outcome === null || /runtime (stopped|restarted)/.test(a.outcome)) {
-        return ':warning: Outcome unknown (runtime restarted while it ran); it will not be re-run';
+        return ':warning: Outcome unknown — check before retrying (the runtime restarted while it ran); it will not be re-run';
       }
-      return `:warning: Approved by ${by}${at} — outcome unknown: ${detail(a.outcome)}; it will not be re-run`;
+      return `:warning: Approved by ${by}${at} — Outcome unknown — check before retrying (${detail(a.outcome)}); it will not be re-run`;
   }
+}
+
+/** Words for `decidedVia`; an unknown source is named as it is (escaped), never dropped. */
+function viaWords(decidedVia: string | null, redact: (text: string) => string): string {
+  if (!decidedVia) return '';
+  if (Object.hasOwn(DECIDED_VIA_WORDS, decidedVia)) return DECIDED_VIA_WORDS[decidedVia] ?? '';
+  return `via ${escapeInline(redact(decidedVia))}`;
 }
 
 /**

@@ -1,20 +1,43 @@
 /**
- * The Bolt listeners for messages: `app_mention` and `message` events become
- * {@link InboundMessage}s for the dispatcher. Bolt acks Events API envelopes before listeners
- * run; these listeners only normalise the event and hand it over, never awaiting a turn.
+ * Messages in, recorded before they are acknowledged. Bolt acks an Events API envelope
+ * *before* any middleware or listener runs, so a listener is too late to make "acknowledged"
+ * mean "recorded". The receiver is therefore pointed at a thin front of the app: for
+ * `app_mention` and `message` events it hands the normalised message to the dispatcher, which
+ * records the turn synchronously, and only then lets Bolt process (and ack) the envelope. When
+ * the record cannot be written, the envelope is not acknowledged and Slack delivers it again.
  */
-import type { App } from '@slack/bolt';
+import type { App, SocketModeReceiver } from '@slack/bolt';
+import type { Logger } from 'pino';
+import { errorMessage } from '../../errors.ts';
 import type { InboundMessage } from './inbound-filters.ts';
 import type { TurnDispatcher } from './turn-dispatcher.ts';
 
-/** Register the message listeners on `app`. @param teamId the bot's own team (fallback). */
-export function registerInboundListeners(app: App, dispatcher: TurnDispatcher, teamId: string): void {
-  app.event('app_mention', async ({ event, body }) => {
-    dispatcher.accept(normalise('app_mention', event, body, teamId));
-  });
-  app.event('message', async ({ event, body }) => {
-    dispatcher.accept(normalise('message', event, body, teamId));
-  });
+/** Bolt's receiver event: the envelope body and its ack. */
+type ReceiverEvent = Parameters<App['processEvent']>[0];
+
+/**
+ * Put the dispatcher in front of `app` on `receiver`.
+ * @param teamId the bot's own team (fallback when an event carries none).
+ */
+export function recordBeforeAck(receiver: SocketModeReceiver, app: App, dispatcher: TurnDispatcher, teamId: string, logger: Logger): void {
+  const front = {
+    processEvent: async (event: ReceiverEvent): Promise<void> => {
+      const body = event.body as Record<string, unknown>;
+      const inner = body.type === 'event_callback' ? (body.event as Record<string, unknown> | undefined) : undefined;
+      const kind = inner?.type === 'app_mention' || inner?.type === 'message' ? inner.type : undefined;
+      if (inner !== undefined && kind !== undefined) {
+        try {
+          dispatcher.accept(normalise(kind, inner, body, teamId));
+        } catch (err) {
+          // Not acknowledged: Slack redelivers it, and nothing was half-recorded.
+          logger.error({ err: errorMessage(err), event_id: body.event_id }, 'slack.event_not_recorded');
+          return;
+        }
+      }
+      await app.processEvent(event);
+    },
+  };
+  receiver.init(front as unknown as App);
 }
 
 /**

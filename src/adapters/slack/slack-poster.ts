@@ -11,7 +11,11 @@
  *   something each time, so a post whose answer was lost (a 502 after Slack stored it) must not
  *   be sent again by the client (duplicate cards, duplicate reply chunks). chat.update goes here
  *   too: the adapter retries it itself, with a bounded backoff that honours Retry-After.
- * - `retrying`: reactions and conversations.replies, which may safely be sent again.
+ * - `retrying`: reactions, conversations.replies and conversations.history, which may safely be
+ *   sent again.
+ *
+ * Approval cards carry Slack message metadata naming their approval (see `MessageMetadata`), so
+ * a card whose post answer was lost can be found again by reading its thread.
  * Both reject a 429 at once and time out (see `webClientOptions`), so one rate-limited call
  * never pauses the others. Reactions are cosmetic: fire-and-forget, errors logged.
  */
@@ -32,10 +36,36 @@ export interface PostBody {
   blocks?: ReadonlyArray<{ type: string }>;
 }
 
-/** One page of conversations.replies, reduced to what mithai reads. */
+/**
+ * Slack message metadata: an event type and a small JSON payload stored with a message, which
+ * reads return only when asked (`include_all_metadata`). Only apps can set it, not people.
+ */
+export interface MessageMetadata {
+  event_type: string;
+  event_payload: Record<string, string>;
+}
+
+/** A message as mithai reads it from a thread or a channel's history. */
+export interface ReadMessage {
+  ts?: string;
+  user?: string;
+  bot_id?: string;
+  text?: string;
+  subtype?: string;
+  /** Present only when the read asked for metadata. */
+  metadata?: { event_type?: string; event_payload?: Record<string, unknown> };
+}
+
+/** One page of conversations.replies or conversations.history, reduced to what mithai reads. */
 export interface RepliesPage {
-  messages: Array<{ ts?: string; user?: string; bot_id?: string; text?: string; subtype?: string }>;
+  messages: ReadMessage[];
   nextCursor?: string;
+}
+
+/** Options of a read ({@link SlackPoster.replies}, {@link SlackPoster.history}). */
+export interface ReadOptions {
+  /** Ask Slack for each message's metadata (`include_all_metadata`). */
+  includeMetadata?: boolean;
 }
 
 /** The Web API clients of a {@link SlackPoster} (see the module comment). */
@@ -67,22 +97,31 @@ export class SlackPoster {
     this.#logger = logger;
   }
 
-  /** Post a message (in a thread when `threadTs` is given). @returns the new message's ts. */
-  async post(channel: string, threadTs: string | undefined, body: PostBody): Promise<string> {
+  /**
+   * Post a message (in a thread when `threadTs` is given), with `metadata` stored on it when given.
+   * @returns the new message's ts.
+   */
+  async post(channel: string, threadTs: string | undefined, body: PostBody, metadata?: MessageMetadata): Promise<string> {
     const result = await this.#send.chat.postMessage({
       channel,
       ...(threadTs ? { thread_ts: threadTs } : {}),
       ...this.#body(body),
+      ...(metadata ? { metadata: this.#redactor.redactDeep(metadata) } : {}),
       unfurl_links: false,
       unfurl_media: false,
     });
     return String(result.ts ?? '');
   }
 
-  /** Replace a message's text and blocks. */
-  async update(channel: string, ts: string, body: PostBody): Promise<void> {
+  /** Replace a message's text and blocks (and its metadata, when given: sent again so it is kept). */
+  async update(channel: string, ts: string, body: PostBody, metadata?: MessageMetadata): Promise<void> {
     // Blocks are always sent, so an update with none removes the old ones (buttons included).
-    await this.#send.chat.update({ channel, ts, ...this.#body({ text: body.text, blocks: body.blocks ?? [] }) });
+    await this.#send.chat.update({
+      channel,
+      ts,
+      ...this.#body({ text: body.text, blocks: body.blocks ?? [] }),
+      ...(metadata ? { metadata: this.#redactor.redactDeep(metadata) } : {}),
+    });
   }
 
   /** A message only `user` sees, in the thread when `threadTs` is given. */
@@ -113,11 +152,22 @@ export class SlackPoster {
     await within(Promise.allSettled([...this.#background]), ms);
   }
 
-  /** One page of a thread (read only; nothing is sent, so nothing to redact). */
-  async replies(channel: string, ts: string, cursor: string | undefined, limit: number): Promise<RepliesPage> {
-    const page = await this.#retrying.conversations.replies({ channel, ts, limit, ...(cursor ? { cursor } : {}) });
+  /** One page of a thread, oldest first (read only; nothing is sent, so nothing to redact). */
+  async replies(channel: string, ts: string, cursor: string | undefined, limit: number, options: ReadOptions = {}): Promise<RepliesPage> {
+    const page = await this.#retrying.conversations.replies({
+      channel, ts, limit, ...(cursor ? { cursor } : {}), ...(options.includeMetadata ? { include_all_metadata: true } : {}),
+    });
     const next = page.response_metadata?.next_cursor;
-    return { messages: (page.messages ?? []) as RepliesPage['messages'], ...(page.has_more && next ? { nextCursor: next } : {}) };
+    return { messages: (page.messages ?? []) as ReadMessage[], ...(page.has_more && next ? { nextCursor: next } : {}) };
+  }
+
+  /** One page of a channel's top-level messages, newest first (read only). */
+  async history(channel: string, cursor: string | undefined, limit: number, options: ReadOptions = {}): Promise<RepliesPage> {
+    const page = await this.#retrying.conversations.history({
+      channel, limit, ...(cursor ? { cursor } : {}), ...(options.includeMetadata ? { include_all_metadata: true } : {}),
+    });
+    const next = page.response_metadata?.next_cursor;
+    return { messages: (page.messages ?? []) as ReadMessage[], ...(page.has_more && next ? { nextCursor: next } : {}) };
   }
 
   /** Redact any value that is about to go to Slack another way (e.g. a view_submission ack). */

@@ -8,19 +8,24 @@
  * const service = await startSlackService(loadConfig('config.yaml'));
  * process.once('SIGTERM', () => void service.stop('SIGTERM'));
  *
+ * Start order: settle what a previous process left (approvals expired while down, calls cut off
+ * mid-run) and carry on every unfinished turn from its rows, redraw cards that are behind their
+ * approval, then connect. Pending approvals are not touched: their cards keep working.
+ *
  * Shutdown order (each step for a reason):
- * 1. stop starting turns: new messages get a "send it again" notice instead of half a turn;
- * 2. cancel pending approvals (`cancelled`, card "Cancelled (shutdown)") and refuse new ones, so
- *    waiting turns move on instead of holding shutdown for the approval timeout;
- * 3. let running turns finish and post their replies (up to the grace period, then abort them);
- * 4. disconnect the Socket Mode client and wait for it (Bolt's stop does not wait), including a
+ * 1. stop taking new messages: they get a "send it again" notice instead of half a turn;
+ * 2. stop starting model calls and tool calls; let tool calls already running finish within
+ *    `adapter.slack.shutdown_grace_seconds`, then abort them (recorded `unknown`). Pending
+ *    approvals stay pending: their cards say nothing wrong and work again after the next start;
+ * 3. disconnect the Socket Mode client and wait for it (Bolt's stop does not wait), including a
  *    reconnect that was in flight (reconnect-guard.ts), so no connection outlives the service;
- * 5. wait a bounded time for card updates and reactions still in flight;
- * 6. close the database last, once no task can touch it.
+ * 4. wait a bounded time for card updates and reactions still in flight;
+ * 5. close the database last, once no task can touch it.
  */
 import { setMaxListeners } from 'node:events';
 import { join } from 'node:path';
 import { webApi } from '@slack/bolt';
+import type { Logger } from 'pino';
 import type { SocketModeReceiver } from '@slack/bolt';
 import type { Clock } from '../../clock.ts';
 import { systemClock } from '../../clock.ts';
@@ -30,12 +35,11 @@ import { requireSecret } from '../../config/require-secret.ts';
 import { createRuntime } from '../../engine/create-runtime.ts';
 import type { Runtime } from '../../engine/create-runtime.ts';
 import { ConfigError, errorMessage } from '../../errors.ts';
-import { EventDedupeStore } from '../../state/event-dedupe-store.ts';
-import { SessionStore } from '../../state/session-store.ts';
 import { registerApprovalActions } from './approval-actions.ts';
 import { boltLogger } from './bolt-logger.ts';
-import { registerInboundListeners } from './inbound-listeners.ts';
-import { recentSettledCards, SlackAdapter } from './slack-adapter.ts';
+import { recordBeforeAck } from './inbound-listeners.ts';
+import { SlackAdapter } from './slack-adapter.ts';
+import type { Adapter } from '../../engine/types.ts';
 import { buildBoltApp, connectSocket, normaliseApiUrl, verifyBotToken, webClientOptions } from './slack-connection.ts';
 import type { BotIdentity, RetryPolicy } from './slack-connection.ts';
 import { keepReconnecting } from './reconnect-guard.ts';
@@ -62,10 +66,14 @@ export interface SlackServiceOptions {
   authTimeoutMs?: number;
   /** Retries of apps.connections.open while (re)connecting (default: 100, backing off to 30 s). */
   socketRetry?: RetryPolicy;
-  /** How long shutdown waits for running turns before aborting them (default 45 s). */
+  /** How long shutdown waits for running tool calls before aborting them (default: adapter.slack.shutdown_grace_seconds). */
   shutdownGraceMs?: number;
   /** How often pending approvals past their deadline are swept (default 30 s). */
   expirySweepMs?: number;
+  /** How often decisions made by other processes are picked up (default 1 s). */
+  decisionPollMs?: number;
+  /** How often cards behind their approval are redrawn (default 10 s). */
+  cardReconcileMs?: number;
   /** Turns per user per minute (default 10). */
   turnsPerMinute?: number;
 }
@@ -148,8 +156,8 @@ async function serve(input: ServeInput): Promise<SlackService> {
     ...(options.cardUpdateRetryMs ? { updateRetryMs: options.cardUpdateRetryMs } : {}),
   });
   const abort = new AbortController();
-  // Every running turn listens on this one signal (model calls, approval waits, tools): with
-  // many turns at once that is legitimately more than Node's default of 10 listeners.
+  // Every running turn listens on this one signal (model calls, tools): with many turns at
+  // once that is legitimately more than Node's default of 10 listeners.
   setMaxListeners(0, abort.signal);
   const dispatcher = new TurnDispatcher({
     settings: {
@@ -163,80 +171,81 @@ async function serve(input: ServeInput): Promise<SlackService> {
     engine: runtime.engine,
     adapter,
     poster,
-    dedupe: new EventDedupeStore(runtime.db),
-    sessions: new SessionStore(runtime.db),
     tracker,
     clock,
     logger: log,
     redact,
-    signal: abort.signal,
   });
-  registerInboundListeners(app, dispatcher, identity.teamId);
+  recordBeforeAck(receiver, app, dispatcher, identity.teamId, log);
   registerApprovalActions(app, {
-    gate: runtime.gate,
+    engine: runtime.engine,
     adapter,
     poster,
     tracker,
-    approvers: config.human.approvers,
-    confirmRequiresSecondPerson: config.human.confirm_requires_second_person,
     allowedUsers: slack.allowed_users,
-    clock,
     logger: log,
     redact,
   });
   app.error(async (err) => {
-    log.error({ err: errorMessage(err) }, 'slack listener failed');
+    log.error({ err: errorMessage(err) }, 'slack.listener_failed');
   });
 
-  // Settle the previous process's approvals before any click can arrive, and redraw their cards;
-  // then, in the background, redraw recently settled cards whose last update may have been lost.
-  const reconciled = runtime.gate.reconcileOnBoot();
-  const settledNow = [...reconciled.expired, ...reconciled.cancelled, ...reconciled.unknown];
-  await Promise.all(settledNow.map((a) => adapter.showDecision(a)));
-  const redrawn = new Set(settledNow.map((a) => a.id));
-  const stale = recentSettledCards(runtime.approvals, clock.now()).filter((a) => !redrawn.has(a.id));
-  tracker.run('redraw settled cards', async () => {
-    for (const approval of stale) await adapter.showDecision(approval);
-  });
+  // What the engine sees of Slack: the adapter, plus the dispatcher's hooks (thread catch-up
+  // and status reactions), which also run for turns resumed after a restart.
+  const engineAdapter: Adapter = {
+    name: 'slack',
+    start: () => adapter.start(),
+    stop: () => adapter.stop(),
+    reply: (turn, text) => adapter.reply(turn, text),
+    requestApproval: (approval) => adapter.requestApproval(approval),
+    showDecision: (approval) => adapter.showDecision(approval),
+    notice: (place, text) => adapter.notice(place, text),
+    prepareTurn: (turn) => dispatcher.prepareTurn(turn),
+    turnFinished: (turn, status) => dispatcher.turnFinished(turn, status),
+  };
+  runtime.engine.attach(engineAdapter, { signal: abort.signal, platform: 'slack' });
+  runtime.expiry.start();
+  // Settle and resume what the previous process left, before any click can arrive; cards that
+  // are behind their approval (an update lost to a crash) are redrawn in the background.
+  await runtime.engine.resumeAll();
+  tracker.run('reconcile cards', () => adapter.reconcileCards());
 
   const guard = keepReconnecting(receiver, log, pingMs);
   try {
     await connectSocket(app, apiUrl, input.envFile);
   } catch (err) {
     await guard.stop().catch(() => undefined);
+    await runtime.engine.drain(5_000, () => abort.abort());
     await tracker.idle(5_000);
     throw err;
   }
   log.info({ bot_user_id: identity.userId, bot_id: identity.botId, team_id: identity.teamId, team: identity.team }, `connected to Slack as @${identity.name}`);
 
-  // A safety net for expiry timers that could not fire (e.g. an expiry that failed to record).
-  const sweep = setInterval(() => {
-    try {
-      for (const expired of runtime.gate.expireDue()) tracker.run('expired card', () => adapter.showDecision(expired));
-    } catch (err) {
-      log.error({ err: errorMessage(err) }, 'expiry sweep failed');
-    }
-  }, options.expirySweepMs ?? 30_000);
-  sweep.unref();
+  const timers = [
+    // A safety net for expiry timers that could not fire (e.g. an expiry that failed to record).
+    setInterval(() => guarded(log, 'expiry sweep', () => runtime.expiry.sweep()), options.expirySweepMs ?? 30_000),
+    // Decisions made by another process (`mithai approvals approve`) reach their turn here.
+    setInterval(() => guarded(log, 'decision poll', () => runtime.engine.pollDecisions()), options.decisionPollMs ?? 1_000),
+    setInterval(() => tracker.run('reconcile cards', () => adapter.reconcileCards()), options.cardReconcileMs ?? 10_000),
+  ];
+  for (const timer of timers) timer.unref();
 
   let stopping: Promise<void> | undefined;
   const stop = async (reason: string): Promise<void> => {
-    log.info({ reason }, 'shutting down');
+    log.info({ reason }, 'slack.stopping');
     dispatcher.stopAccepting();
-    adapter.refuseNewApprovals();
-    clearInterval(sweep);
-    for (const cancelled of runtime.gate.cancelAllPending('shutdown')) tracker.run('cancelled card', () => adapter.showDecision(cancelled));
-    if (!(await tracker.idle(options.shutdownGraceMs ?? 45_000))) {
-      log.warn({ running: tracker.size }, 'turns still running after the shutdown grace period; aborting them');
-      abort.abort();
-      await tracker.idle(5_000);
+    for (const timer of timers) clearInterval(timer);
+    const graceMs = options.shutdownGraceMs ?? slack.shutdown_grace_seconds * 1000;
+    if (!(await runtime.engine.drain(graceMs, () => abort.abort()))) {
+      log.warn({ running: runtime.engine.running }, 'slack.tool_calls_abandoned');
     }
-    await guard.stop().catch((err: unknown) => log.warn({ err: errorMessage(err) }, 'socket disconnect failed'));
+    runtime.expiry.stop();
+    await guard.stop().catch((err: unknown) => log.warn({ err: errorMessage(err) }, 'slack.disconnect_failed'));
     await tracker.idle(5_000);
     await adapter.stop(5_000);
     await poster.settle(2_000);
     runtime.close();
-    log.info('stopped');
+    log.info('slack.stopped');
   };
   return {
     identity,
@@ -244,6 +253,15 @@ async function serve(input: ServeInput): Promise<SlackService> {
     receiver,
     stop: (reason = 'stop requested') => (stopping ??= stop(reason)),
   };
+}
+
+/** Run a periodic job; a failure is logged, never thrown out of a timer. */
+function guarded(log: Logger, what: string, job: () => unknown): void {
+  try {
+    job();
+  } catch (err) {
+    log.error({ err: errorMessage(err), job: what }, 'slack.job_failed');
+  }
 }
 
 /** A token of the wrong kind in the right place fails here, with the fix, before Slack is asked. */

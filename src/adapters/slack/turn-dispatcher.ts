@@ -1,23 +1,22 @@
 /**
- * From an inbound Slack message to a finished turn: the filter chain, de-duplication, the
- * allowlist and rate limit, thread catch-up, status reactions, and the engine call.
+ * From an inbound Slack message to a durable turn: the filter chain, de-duplication, the
+ * allowlist and rate limit, then one transaction that claims the message's identities and
+ * records the turn. This runs *before* the event is acknowledged to Slack
+ * (./inbound-listeners.ts): a message mithai has acknowledged is a row, and a crash right after
+ * the ack only delays its turn to the next start. When the record cannot be written, accept
+ * throws, the event is not acknowledged, and Slack delivers it again.
  *
- * Ack ordering: Bolt has already acked the event envelope before our listener runs, and
- * `accept()` returns without awaiting the turn. The turn runs in the background (tracked for
- * shutdown), so a turn waiting on an approval never holds up other events or the click that
- * approves it. One turn at a time per thread is the engine's job (a lock per session key).
+ * The turn itself runs in the background through the engine; thread catch-up and status
+ * reactions are the adapter hooks {@link TurnDispatcher.prepareTurn} and
+ * {@link TurnDispatcher.turnFinished}, which also run for turns resumed after a restart.
  *
- * Fail closed: a message that cannot be claimed as new (the dedupe store failed) is not handled;
- * a sender outside the allowlists never reaches the model.
+ * Fail closed: a sender outside the allowlists never reaches the model.
  */
 import type { Logger } from 'pino';
 import type { Clock } from '../../clock.ts';
 import type { Engine } from '../../engine/engine.ts';
-import { sessionKey } from '../../engine/session-key.ts';
 import type { ConversationRef, Turn } from '../../engine/types.ts';
 import { errorMessage } from '../../errors.ts';
-import type { EventDedupeStore } from '../../state/event-dedupe-store.ts';
-import type { SessionStore } from '../../state/session-store.ts';
 import type { InboundMessage, Verdict } from './inbound-filters.ts';
 import { dateOfTs, dedupeKeys, isAllowed, isConversational, isFromPersonOrAllowedBot, matchesRespondMode, threadTsOf, turnText } from './inbound-filters.ts';
 import { RateLimiter } from './rate-limiter.ts';
@@ -47,14 +46,10 @@ export interface TurnDispatcherOptions {
   engine: Engine;
   adapter: SlackAdapter;
   poster: SlackPoster;
-  dedupe: EventDedupeStore;
-  sessions: SessionStore;
   tracker: TaskTracker;
   clock: Clock;
   logger: Logger;
   redact(text: string): string;
-  /** Aborted when shutdown gives up waiting for running turns. */
-  signal: AbortSignal;
 }
 
 /** Turns inbound messages into engine turns. */
@@ -78,7 +73,11 @@ export class TurnDispatcher {
     this.#isAccepting = false;
   }
 
-  /** Handle one inbound message. Returns at once; the turn (if any) runs in the background. */
+  /**
+   * Handle one inbound message: filter it, and record it as a durable turn that starts in the
+   * background. Synchronous up to the record, so the caller acknowledges the event only after.
+   * @throws StateError when the message could not be recorded (do not acknowledge it).
+   */
   accept(msg: InboundMessage): void {
     const { settings, logger } = this.#o;
     const ids = { channel: msg.channel, user: msg.user ?? msg.botId, ts: msg.ts, event_id: msg.eventId };
@@ -88,97 +87,87 @@ export class TurnDispatcher {
       () => matchesRespondMode(msg, settings.respond, settings.botUserId),
     ]);
     if (!verdict.ok) {
-      logger.debug({ ...ids, reason: verdict.reason }, 'slack message ignored');
+      logger.debug({ ...ids, reason: verdict.reason }, 'slack.message_ignored');
       return;
     }
-    if (!this.#claim(msg)) return;
     if (!this.#isAccepting) {
-      logger.warn(ids, 'slack message arrived during shutdown; not handled');
+      // Not claimed: after the restart, Slack's redelivery (or the user) brings it back.
+      logger.warn(ids, 'slack.message_refused_during_shutdown');
       this.#notice(msg, 'I am restarting and did not take this message. Send it again in a minute.');
       return;
     }
     const allowed = isAllowed(msg, settings.allowedUsers, settings.allowedChannels);
     if (!allowed.ok) {
       // Ids only: the text of someone we do not serve is never logged or shown to the model.
-      logger.warn({ ...ids, reason: allowed.reason }, 'slack message dropped by the allowlist');
+      if (!this.#claimOnly(msg)) return;
+      logger.warn({ ...ids, reason: allowed.reason }, 'slack.message_refused_by_allowlist');
       if (msg.botId === undefined && msg.user && this.#allowlistNotices.take(msg.user)) {
         this.#notice(msg, 'Sorry, I only answer people and channels on my allowlist (adapter.slack.allowed_users / allowed_channels). Ask an operator to add you.');
       }
       return;
     }
     const sender = msg.user ?? msg.botId ?? '';
+    const conversation: ConversationRef = { platform: 'slack', team: msg.team, channel: msg.channel, thread: threadTsOf(msg) };
+    const turn: Turn = {
+      conversation,
+      user: sender,
+      text: turnText(msg.text, settings.botUserId),
+      canAskHuman: true,
+      sentAt: dateOfTs(msg.ts),
+      origin: msg.ts,
+    };
     if (!this.#turns.take(sender)) {
-      logger.warn(ids, 'slack message dropped by the per-user rate limit');
+      logger.warn(ids, 'slack.message_refused_by_rate_limit');
       if (this.#slowDownNotices.take(sender)) {
         this.#notice(msg, `You are sending me messages faster than I can take them (at most ${settings.turnsPerMinute} a minute), so I skipped this one. Wait a moment and send it again.`);
       }
       return;
     }
-    this.#o.tracker.run('turn', () => this.#runTurn(msg, sender));
-  }
-
-  /** Claim every identity of the message; false (do not handle) when any was seen before. */
-  #claim(msg: InboundMessage): boolean {
-    try {
-      const now = this.#o.clock.now();
-      for (const key of dedupeKeys(msg)) {
-        if (!this.#o.dedupe.claim(key, now, DEDUPE_TTL_MS)) {
-          this.#o.logger.info({ channel: msg.channel, ts: msg.ts, event_id: msg.eventId, key }, 'duplicate slack delivery ignored');
-          return false;
-        }
-      }
-      return true;
-    } catch (err) {
-      this.#o.logger.error({ channel: msg.channel, ts: msg.ts, err: errorMessage(err) }, 'could not record the slack event; not handled');
-      return false;
+    // The message's identities are claimed in the same transaction as its turn: a crash can
+    // never leave a claimed message without its turn, or a redelivery start a second one.
+    const turnId = this.#o.engine.accept(turn, { receiptKeys: dedupeKeys(msg), receiptTtlMs: DEDUPE_TTL_MS });
+    if (turnId === undefined) {
+      logger.info(ids, 'slack.duplicate_ignored');
+      return;
     }
-  }
-
-  async #runTurn(msg: InboundMessage, sender: string): Promise<void> {
-    const { poster, engine, adapter, logger } = this.#o;
-    const conversation: ConversationRef = { platform: 'slack', team: msg.team, channel: msg.channel, thread: threadTsOf(msg) };
-    const turn: Turn = {
-      conversation,
-      user: sender,
-      text: turnText(msg.text, this.#o.settings.botUserId),
-      canAskHuman: true,
-      sentAt: dateOfTs(msg.ts),
-      ...(await this.#threadContext(msg, conversation)),
-    };
     // Reactions are cosmetic and fire-and-forget: a slow or rate-limited one never holds up the turn.
-    poster.react(msg.channel, msg.ts, 'eyes');
-    let isAnswered = false;
-    try {
-      const result = await engine.handleTurn(turn, adapter, this.#o.signal);
-      isAnswered = result.status === 'answered';
-    } catch (err) {
-      // handleTurn does not throw; if it ever does, the thread still hears about it.
-      logger.error({ channel: msg.channel, ts: msg.ts, err: errorMessage(err) }, 'turn failed outside the engine');
-      await poster.post(msg.channel, conversation.thread, { text: 'Sorry, something went wrong inside mithai while handling this; the error is in the logs.' });
-    } finally {
-      poster.unreact(msg.channel, msg.ts, 'eyes');
-      poster.react(msg.channel, msg.ts, isAnswered ? 'white_check_mark' : 'x');
-    }
+    this.#o.poster.react(msg.channel, msg.ts, 'eyes');
+    this.#o.tracker.run('turn', () => this.#o.engine.run(turnId));
   }
 
   /**
-   * Mentioned inside a thread this session has never seen: read the thread so the model can
-   * catch up. A failure to read it is logged and the turn goes ahead without it.
+   * Adapter hook, before a turn starts (also after a restart): a mention inside a thread this
+   * session has never seen reads the thread so the model can catch up. A failure to read it is
+   * logged and the turn goes ahead without it.
    */
-  async #threadContext(msg: InboundMessage, conversation: ConversationRef): Promise<Pick<Turn, 'context' | 'hasUntrustedContext'>> {
-    if (msg.threadTs === undefined || msg.threadTs === msg.ts) return {};
-    const { sessions, settings, poster, logger, redact } = this.#o;
-    if (sessions.hasMessages(sessionKey(conversation))) return {};
+  async prepareTurn(turn: Turn): Promise<Turn> {
+    const { channel, thread } = turn.conversation;
+    if (turn.origin === undefined || turn.origin === thread) return turn;
+    const { engine, settings, poster, logger, redact } = this.#o;
+    if (engine.hasHistory(turn.conversation)) return turn;
     try {
-      const thread = await readThread((cursor, limit) => poster.replies(msg.channel, conversation.thread, cursor, limit));
+      const history = await readThread((cursor, limit) => poster.replies(channel, thread, cursor, limit));
       const readers = { botUserId: settings.botUserId, botId: settings.botId, allowedUsers: settings.allowedUsers, redact };
-      const context = formatThread(thread.messages, msg.ts, readers, thread.skipped);
-      if (context.block === undefined) return {};
-      return { context: [context.block], hasUntrustedContext: context.hasUntrusted };
+      const context = formatThread(history.messages, turn.origin, readers, history.skipped);
+      if (context.block === undefined) return turn;
+      return { ...turn, context: [context.block], hasUntrustedContext: context.hasUntrusted };
     } catch (err) {
-      logger.warn({ channel: msg.channel, thread: conversation.thread, err: errorMessage(err) }, 'could not read the thread history; answering without it');
-      return {};
+      logger.warn({ channel, thread, err: errorMessage(err) }, 'slack.thread_read_failed');
+      return turn;
     }
+  }
+
+  /** Adapter hook, once a turn has replied: swap the 👀 reaction for ✅ or ❌. */
+  turnFinished(turn: Turn, status: string): void {
+    if (turn.origin === undefined) return;
+    const { channel } = turn.conversation;
+    this.#o.poster.unreact(channel, turn.origin, 'eyes');
+    this.#o.poster.react(channel, turn.origin, status === 'answered' ? 'white_check_mark' : 'x');
+  }
+
+  /** Claim a message that will not be handled (allowlist), so its redeliveries stay quiet. */
+  #claimOnly(msg: InboundMessage): boolean {
+    return this.#o.engine.claimReceipts(dedupeKeys(msg), DEDUPE_TTL_MS);
   }
 
   #notice(msg: InboundMessage, text: string): void {

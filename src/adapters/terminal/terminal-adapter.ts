@@ -14,6 +14,7 @@ import { describeApproval, describeState } from './approval-text.ts';
 /** The part of the approval gate the terminal needs. */
 export interface TerminalDecisions {
   decide(id: string, decider: string, decision: Decision, options?: { typedPhrase?: string; reason?: string }): DecideResult;
+  /** Resolves once the approval is settled (or `signal` aborts). */
   wait(id: string, signal?: AbortSignal): Promise<WaitOutcome>;
   cancel(id: string, reason: string): unknown;
 }

@@ -121,8 +121,9 @@ test('decided cards have no buttons and say who decided what, and when', () => {
     [{ state: 'denied', ...at }, /Denied by <@UBOB000001> at <!date[^>]+> \(no reason given\), not run/],
     [{ state: 'expired', decidedAt: '2025-01-01T00:05:00.000Z' }, /Expired at <!date\^1735689900[^>]+>, not run/],
     [{ state: 'cancelled', reason: 'shutdown' }, /Cancelled \(shutdown\), not run/],
-    [{ state: 'unknown', ...at, outcome: 'runtime stopped while the call was running; outcome unknown; it will not be re-run' }, /Outcome unknown \(runtime restarted while it ran\); it will not be re-run/],
-    [{ state: 'unknown', ...at, outcome: 'timed out after 60 s' }, /Approved by <@UBOB000001> at <!date[^>]+> — outcome unknown: timed out after 60 s; it will not be re-run/],
+    [{ state: 'unknown', ...at, outcome: 'runtime stopped while the call was running; outcome unknown; it will not be re-run' }, /Outcome unknown — check before retrying \(the runtime restarted while it ran\); it will not be re-run/],
+    [{ state: 'unknown', ...at, outcome: 'timed out after 60 s' }, /Approved by <@UBOB000001> at <!date[^>]+> — Outcome unknown — check before retrying \(timed out after 60 s\); it will not be re-run/],
+    [{ state: 'approved', ...at, reason: 'waiting for the turn to resume' }, /Approved by <@UBOB000001> at <!date[^>]+> — waiting to run: waiting for the turn to resume/],
   ];
   for (const [fields, pattern] of cases) {
     const card = renderCard(approval(fields), noRedact);
@@ -153,4 +154,32 @@ test('bidi overrides, zero-width and other control or format characters are show
   assert.doesNotMatch(lines, /[\u202E\u2066]/);
   const multiLine = renderCard(approval({ inputJson: 'not json\n\tindented\u0007' }), noRedact);
   assert.match(inputSection(multiLine.blocks), /not json\n\tindented\\u0007/, 'newlines and tabs are kept');
+});
+
+test('a decision made off Slack says where it came from; one made in Slack or by the system adds nothing', () => {
+  const at = { decider: 'UBOB000001', decidedAt: '2025-01-01T00:01:00.000Z' };
+  const line = (fields: Parameters<typeof approval>[0]): string => statusLine(approval(fields), noRedact);
+  assert.match(line({ state: 'approved', ...at, decidedVia: 'cli' }), /^:arrow_forward: Approved by <@UBOB000001> \(from the command line\) at <!date/);
+  assert.match(line({ state: 'denied', ...at, decidedVia: 'terminal' }), /Denied by <@UBOB000001> \(from the terminal\) at /);
+  assert.match(line({ state: 'succeeded', ...at, decidedVia: 'slack' }), /Approved by <@UBOB000001> at <!date[^>]+> — succeeded$/);
+  assert.match(line({ state: 'succeeded', ...at, decidedVia: null }), /Approved by <@UBOB000001> at /);
+  assert.doesNotMatch(line({ state: 'expired', decidedAt: at.decidedAt, decidedVia: 'system' }), /\(|system/);
+  assert.match(line({ state: 'approved', ...at, decidedVia: 'pager <!channel>' }), /Approved by <@UBOB000001> \(via pager &lt;!channel&gt;\) at /);
+  assert.match(line({ state: 'approved', ...at, decidedVia: 'constructor' }), /\(via constructor\)/, 'no prototype key passes for a known source');
+});
+
+test('an operator at a terminal (local:alice) is named in plain text, never as a Slack mention', () => {
+  const card = renderCard(approval({ state: 'approved', decider: 'local:alice', decidedAt: '2025-01-01T00:01:00.000Z', decidedVia: 'cli' }), noRedact);
+  assert.match(text(card.blocks), /Approved by local:alice \(from the command line\) at /);
+  assert.match(card.text, /Approved by local:alice/);
+  assert.doesNotMatch(JSON.stringify(card), /<@local|<@alice/);
+  assert.doesNotMatch((card.blocks[0]!.text as { text: string }).text, /<@/, 'the status line mentions nobody');
+  const forged = statusLine(approval({ state: 'denied', decider: 'local:<@UBOSS> <!here>', decidedAt: '2025-01-01T00:01:00.000Z', decidedVia: 'terminal' }), noRedact);
+  assert.doesNotMatch(forged, /<@UBOSS>|<!here>/);
+  assert.match(forged, /Denied by local:&lt;@UBOSS&gt; &lt;!here&gt; \(from the terminal\)/);
+});
+
+test('an unknown outcome tells people to check before retrying; a cancellation shows its reason', () => {
+  assert.match(statusLine(approval({ state: 'unknown', outcome: null }), noRedact), /^:warning: Outcome unknown — check before retrying/);
+  assert.match(statusLine(approval({ state: 'cancelled', reason: 'the approval expired while mithai was down' }), noRedact), /Cancelled \(the approval expired while mithai was down\), not run/);
 });

@@ -5,7 +5,9 @@
  *
  * Models: token auth (bot vs app-level), Slack-style validation of text/blocks/views, message
  * history with threads, updates, ephemerals, reactions, modals opened with one-use trigger_ids,
- * armed 429 rate limits, Socket Mode hello/envelopes/acks/disconnect. Test helpers play users:
+ * message metadata, armed 429 rate limits and other armed faults (platform errors, 5xx, reset
+ * connections, hangs, answers lost after the call was carried out), Socket Mode
+ * hello/envelopes/acks/disconnect. Test helpers play users:
  * mention the bot, post messages, click posted buttons, submit opened modals.
  * Leaves out: HTTP (Events API request URL) mode, signing secrets, OAuth, files, scopes,
  * channel membership, Home tabs, slash commands and shortcuts (send them with `sendEnvelope`).
@@ -26,9 +28,9 @@ import { SocketModeServer } from './socket-mode.ts';
 import type { EnvelopeOptions } from './socket-mode.ts';
 import { SlackState } from './state.ts';
 import { FakeSlackActors } from './fake-slack-actors.ts';
-import type { Ack, FakeSlackConfig, FakeSlackOptions, JsonObject } from './types.ts';
+import type { Ack, FakeSlackConfig, FakeSlackOptions, Fault, JsonObject } from './types.ts';
 
-export type { Ack, FakeSlackOptions, RecordedCall, SlackMessage, OpenedView } from './types.ts';
+export type { Ack, FakeSlackOptions, Fault, FaultAnswer, RecordedCall, SlackMessage, OpenedView } from './types.ts';
 export type { ClickOptions, ClickResult, EventOptions, MessageOptions, SentEvent, SubmitOptions, UserMessageOptions } from './fake-slack-actors.ts';
 
 function configFrom(o: FakeSlackOptions): FakeSlackConfig {
@@ -101,6 +103,16 @@ export class FakeSlack extends FakeSlackActors {
   /** Make the next `times` calls to `method` answer HTTP 429 with `Retry-After: retryAfterSeconds`. */
   rateLimit(method: string, { times = 1, retryAfterSeconds = 1 }: { times?: number; retryAfterSeconds?: number } = {}): void {
     this.state.armRateLimit(method, times, retryAfterSeconds);
+  }
+
+  /**
+   * Make the next `times` calls to `method` fail with `fault` instead of being answered, e.g.
+   * `fail('chat.update', { error: 'internal_error' }, { times: 2 })`, `fail('chat.update', { status: 503 })`,
+   * or a lost answer: `fail('chat.postMessage', { reset: true, carriedOut: true })`. Faults armed
+   * for one method play in the order they were armed; a fault comes before an armed rate limit.
+   */
+  fail(method: string, fault: Fault, { times = 1 }: { times?: number } = {}): void {
+    this.state.armFault(method, fault, times);
   }
 
   /** Socket Mode connections accepted so far (reconnects count). */

@@ -1,12 +1,12 @@
 /**
  * The fake workspace's state: channel histories (with Slack's thread bookkeeping on parents),
  * reactions, ephemerals, opened views, issued trigger_ids and response_urls, known users,
- * pending rate limits, and the record of every Web API call and validation failure.
+ * pending rate limits and injected faults, and the record of every Web API call and validation failure.
  * Timestamps are unique and strictly increasing across the whole workspace, like Slack's.
  */
 import { randomBytes } from 'node:crypto';
 import type {
-  EphemeralMessage, FakeSlackConfig, FakeUser, OpenedView, Reaction, RecordedCall, ResponseUrlPost, SlackMessage,
+  EphemeralMessage, FakeSlackConfig, FakeUser, Fault, OpenedView, Reaction, RecordedCall, ResponseUrlPost, SlackMessage,
   ValidationFailure,
 } from './types.ts';
 
@@ -59,6 +59,7 @@ export class SlackState {
   readonly #triggers = new Map<string, Trigger>();
   readonly #responseUrls = new Map<string, ResponseUrlTarget>();
   readonly #rateLimits = new Map<string, { remaining: number; retryAfterSeconds: number }>();
+  readonly #faults = new Map<string, Array<{ fault: Fault; remaining: number }>>();
   readonly #callListeners = new Set<(call: RecordedCall) => void>();
   #lastMicros = 0;
   #counter = 0;
@@ -206,6 +207,25 @@ export class SlackState {
     if (!limit || limit.remaining <= 0) return undefined;
     limit.remaining -= 1;
     return limit.retryAfterSeconds;
+  }
+
+  /** Arm a fault: the next `times` calls to `method` fail this way (after any faults armed before). */
+  armFault(method: string, fault: Fault, times: number): void {
+    if (times <= 0) return;
+    const queue = this.#faults.get(method) ?? [];
+    queue.push({ fault, remaining: times });
+    this.#faults.set(method, queue);
+  }
+
+  /** Consume one armed fault for `method`, oldest first; undefined when none is armed. */
+  takeFault(method: string): Fault | undefined {
+    const queue = this.#faults.get(method);
+    const head = queue?.[0];
+    if (!queue || !head) return undefined;
+    head.remaining -= 1;
+    if (head.remaining <= 0) queue.shift();
+    if (queue.length === 0) this.#faults.delete(method);
+    return head.fault;
   }
 
   /** Record a Web API call and notify subscribers. */

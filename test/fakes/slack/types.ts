@@ -114,9 +114,32 @@ export interface RecordedCall {
   token: string | undefined;
   /** HTTP status of the answer (200, or 429 when rate limited). */
   status: number;
-  /** The JSON body answered. */
+  /**
+   * The JSON body answered. For a fault, the body Slack would have answered when the call was
+   * carried out (`carriedOut`), else the fault's error body (`{}` for a reset or a hang).
+   */
   response: JsonObject;
+  /** Set when an armed {@link Fault} answered instead: `error:<code>`, `status:<n>`, `reset` or `hang`, plus `+carried_out`. */
+  fault?: string;
 }
+
+/** How an injected fault answers (exactly one). */
+export type FaultAnswer =
+  /** HTTP 200 with `{ ok: false, error }` (e.g. `internal_error`, `service_unavailable`, `request_timeout`). */
+  | { error: string }
+  /** This HTTP status (e.g. 500, 503) with a plain-text body, as a load balancer would answer. */
+  | { status: number }
+  /** The connection is closed without an answer (the client sees a reset / "fetch failed"). */
+  | { reset: true }
+  /** No answer at all (the client's own timeout fires); the connection closes when the fake stops. */
+  | { hang: true };
+
+/**
+ * A failure {@link FakeSlack.fail} plays for one call. With `carriedOut`, the call is handled
+ * first (a message is stored, an update applied) and only the answer is lost, which is what a
+ * timeout or a 5xx after Slack already stored the message looks like to the app.
+ */
+export type Fault = FaultAnswer & { carriedOut?: boolean };
 
 /** A POST to a response_url the fake handed out. */
 export interface ResponseUrlPost {

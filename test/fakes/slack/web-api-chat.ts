@@ -1,18 +1,42 @@
 /**
  * Message methods: chat.postMessage, chat.update, chat.postEphemeral, reactions.add,
- * reactions.remove and conversations.replies, with Slack's error codes for each.
+ * reactions.remove, conversations.replies and conversations.history, with Slack's error codes
+ * for each.
+ *
+ * Message metadata (`metadata: { event_type, event_payload }`) is stored with a message and, as
+ * on Slack, read back only by a conversations.replies / conversations.history call that asks
+ * for it with `include_all_metadata=true`; chat.update without `metadata` keeps the old one.
  *
  * Not modelled: channel membership (`not_in_channel`), archived channels, attachments
  * rendering, `reply_broadcast`, `unfurl_*`, `as_user`/`username`/`icon_*` overrides,
- * conversations.replies `oldest`/`latest`/`inclusive`, chat.delete, chat.scheduleMessage.
+ * conversations.replies / history `oldest`/`latest`/`inclusive`, chat.delete, chat.scheduleMessage.
  */
 import { apiError } from './web-api.ts';
 import type { MethodContext, MethodHandler } from './web-api.ts';
-import { str, wireMessage, withGeneratedIds } from './blocks.ts';
+import { bool, str, wireMessage, withGeneratedIds } from './blocks.ts';
 import { validateMessage } from './validation.ts';
 import type { JsonObject, SlackMessage } from './types.ts';
 
 const MAX_REPLIES_LIMIT = 1000;
+/** conversations.history: Slack's default page size and its maximum. */
+const HISTORY_DEFAULT_LIMIT = 100;
+const MAX_HISTORY_LIMIT = 999;
+
+/** Slack's check of message metadata: an object with a string `event_type` and an object `event_payload`. */
+function metadataError(metadata: unknown): string | undefined {
+  if (metadata === undefined) return undefined;
+  const m = metadata as { event_type?: unknown; event_payload?: unknown } | null;
+  const isObject = (v: unknown): boolean => typeof v === 'object' && v !== null && !Array.isArray(v);
+  if (!isObject(m) || typeof m?.event_type !== 'string' || m.event_type === '' || !isObject(m.event_payload)) return 'invalid_metadata_format';
+  return undefined;
+}
+
+/** A message as a read method returns it: metadata only when the caller asked for it. */
+function readMessage(message: SlackMessage, withMetadata: boolean): JsonObject {
+  const wire = wireMessage(message);
+  if (!withMetadata) delete wire.metadata;
+  return wire;
+}
 
 /** Slack opens a DM when chat.postMessage is given a user id as `channel`. */
 function resolveChannel(channel: string): string {
@@ -24,6 +48,8 @@ function postMessage({ state, args }: MethodContext): JsonObject {
   if (!raw) return apiError('channel_not_found');
   const invalid = validateMessage(args);
   if (invalid) return apiError(invalid.error, invalid.messages);
+  const badMetadata = metadataError(args.metadata);
+  if (badMetadata) return apiError(badMetadata);
   const channel = resolveChannel(raw);
   const { botUserId, botId, appId, teamId } = state.config;
   const threadTs = str(args.thread_ts);
@@ -58,6 +84,8 @@ function update({ state, args }: MethodContext): JsonObject {
   const blocks = args.blocks === undefined ? message.blocks : args.blocks;
   const invalid = validateMessage({ text, blocks, attachments: args.attachments });
   if (invalid) return apiError(invalid.error, invalid.messages);
+  const badMetadata = metadataError(args.metadata);
+  if (badMetadata) return apiError(badMetadata);
   message.text = text;
   const withIds = withGeneratedIds(blocks);
   if (withIds && withIds.length > 0) message.blocks = withIds;
@@ -131,10 +159,37 @@ function replies({ state, args }: MethodContext): JsonObject {
   }
   const page = thread.slice(start, start + limit);
   const next = thread[start + limit];
+  const withMetadata = bool(args.include_all_metadata);
   return {
     ok: true,
-    messages: page.map(wireMessage),
+    messages: page.map((m) => readMessage(m, withMetadata)),
     has_more: next !== undefined,
+    response_metadata: { next_cursor: next ? encodeCursor(next.ts) : '' },
+  };
+}
+
+/** A channel's top-level messages (thread replies left out), newest first, like Slack. */
+function history({ state, args }: MethodContext): JsonObject {
+  const channel = str(args.channel);
+  if (!channel || state.channel(channel).length === 0) return apiError('channel_not_found');
+  const limit = Math.min(Math.max(Number(args.limit ?? HISTORY_DEFAULT_LIMIT) || HISTORY_DEFAULT_LIMIT, 1), MAX_HISTORY_LIMIT);
+  const topLevel = state.channel(channel).filter((m) => m.thread_ts === undefined || m.thread_ts === m.ts).reverse();
+  let start = 0;
+  const cursor = str(args.cursor);
+  if (cursor) {
+    const from = decodeCursor(cursor);
+    if (!from) return apiError('invalid_cursor');
+    start = topLevel.findIndex((m) => m.ts === from);
+    if (start < 0) return apiError('invalid_cursor');
+  }
+  const page = topLevel.slice(start, start + limit);
+  const next = topLevel[start + limit];
+  const withMetadata = bool(args.include_all_metadata);
+  return {
+    ok: true,
+    messages: page.map((m) => readMessage(m, withMetadata)),
+    has_more: next !== undefined,
+    pin_count: 0,
     response_metadata: { next_cursor: next ? encodeCursor(next.ts) : '' },
   };
 }
@@ -147,4 +202,5 @@ export const chatMethods: ReadonlyMap<string, MethodHandler> = new Map<string, M
   ['reactions.add', { token: 'bot', handle: reaction('add') }],
   ['reactions.remove', { token: 'bot', handle: reaction('remove') }],
   ['conversations.replies', { token: 'bot', handle: replies }],
+  ['conversations.history', { token: 'bot', handle: history }],
 ]);

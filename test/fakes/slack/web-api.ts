@@ -4,13 +4,15 @@
  * strings and are parsed) and JSON bodies, authenticates the token, applies armed rate limits,
  * dispatches to a method handler, and records every call. Answers are HTTP 200 with
  * `{ ok: true, … }` or `{ ok: false, error }`, or HTTP 429 + Retry-After when rate limited.
+ * An armed fault ({@link Fault}) answers instead: a platform error, an HTTP status, a reset
+ * connection or no answer at all, optionally after the call was carried out (a lost answer).
  *
  * Not modelled: multipart bodies (file uploads), scopes (`missing_scope`), per-tier automatic
  * rate limits, the `warning`/`response_metadata.warnings` fields.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { SlackState } from './state.ts';
-import type { JsonObject } from './types.ts';
+import type { Fault, JsonObject } from './types.ts';
 
 /** Which token a method accepts. */
 export type TokenKind = 'bot' | 'app';
@@ -32,7 +34,7 @@ export interface MethodHandler {
 const JSON_ARGS = new Set(['blocks', 'attachments', 'view', 'metadata']);
 
 /** Errors that mean "the app sent something Slack refuses" and are kept in `validationErrors`. */
-const VALIDATION_ERRORS = new Set(['msg_too_long', 'no_text', 'invalid_blocks', 'invalid_blocks_format', 'invalid_arguments']);
+const VALIDATION_ERRORS = new Set(['msg_too_long', 'no_text', 'invalid_blocks', 'invalid_blocks_format', 'invalid_arguments', 'invalid_metadata_format']);
 
 /** Read a request body as text. */
 export async function readBody(req: IncomingMessage): Promise<string> {
@@ -133,6 +135,8 @@ export async function handleApiRequest(
   const handler = methods.get(method);
   if (!handler) return answer(200, apiError('unknown_method'));
   if (decoded.error) return answer(200, apiError(decoded.error));
+  const fault = state.takeFault(method);
+  if (fault && !fault.carriedOut) return playFault(state, fault, { method, args, token }, res, {});
   const retryAfter = state.takeRateLimit(method);
   if (retryAfter !== undefined) return answer(429, apiError('ratelimited'), { 'retry-after': String(retryAfter) });
   const denied = authError(state, handler.token, token);
@@ -143,5 +147,37 @@ export async function handleApiRequest(
   } catch (error) {
     body = apiError('fatal_error', [`[ERROR] fake-slack: ${error instanceof Error ? error.message : String(error)}`]);
   }
+  if (fault) return playFault(state, fault, { method, args, token }, res, body);
   answer(200, body);
+}
+
+/**
+ * Answer with an armed fault instead of the method's answer, and record it. `handled` is what
+ * the method answered when the call was carried out first (`{}` when it was not).
+ */
+function playFault(
+  state: SlackState,
+  fault: Fault,
+  call: { method: string; args: JsonObject; token: string | undefined },
+  res: ServerResponse,
+  handled: JsonObject,
+): void {
+  const suffix = fault.carriedOut ? '+carried_out' : '';
+  if ('error' in fault) {
+    state.recordCall({ ...call, status: 200, response: fault.carriedOut ? handled : apiError(fault.error), fault: `error:${fault.error}${suffix}` });
+    return sendJson(res, 200, apiError(fault.error));
+  }
+  if ('status' in fault) {
+    state.recordCall({ ...call, status: fault.status, response: handled, fault: `status:${fault.status}${suffix}` });
+    res.writeHead(fault.status, { 'content-type': 'text/plain' });
+    res.end('fake-slack: injected failure');
+    return;
+  }
+  if ('reset' in fault) {
+    state.recordCall({ ...call, status: 0, response: handled, fault: `reset${suffix}` });
+    res.socket?.destroy();
+    return;
+  }
+  // A hang: leave the response open; FakeSlack.stop() closes every connection.
+  state.recordCall({ ...call, status: 0, response: handled, fault: `hang${suffix}` });
 }

@@ -1,0 +1,181 @@
+/**
+ * Dispatches the calls of one assistant message in the model's order, from their rows:
+ * - calls run in order: a call after a pending approval waits for it, so side effects happen in
+ *   the order the model asked for them;
+ * - every gated call gets its approval (and card) at once, so approvers can decide them all;
+ * - an auto call marked `executing` at a start was cut off by a crash: `unknown`, never re-run;
+ * - calls past `agent.max_tool_calls_per_turn` are answered "not run".
+ * Returns whether the message is still blocked on a pending approval.
+ */
+import type { Logger } from 'pino';
+import type { AuditSink } from '../audit/types.ts';
+import type { ApprovalGate } from '../human/approval-gate.ts';
+import type { ToolResultBlock, ToolUseBlock } from '../llm/types.ts';
+import type { SessionStore } from '../state/session-store.ts';
+import type { CallRecord, TurnRecord, TurnStore } from '../state/turn-store.ts';
+import type { Transact } from '../state/transactor.ts';
+import { errorMessage } from '../errors.ts';
+import type { CallPersistence, CallScope, RoutedCall, ToolCallRouter } from './tool-call-router.ts';
+import type { Adapter, Turn } from './types.ts';
+
+/** What a {@link CallDispatcher} works with. */
+export interface CallDispatcherOptions {
+  gate: ApprovalGate;
+  audit: AuditSink;
+  sessions: SessionStore;
+  turns: TurnStore;
+  router: ToolCallRouter;
+  transact: Transact;
+  logger: Logger;
+  maxToolCallsPerTurn: number;
+  redact(text: string): string;
+}
+
+/** The result of one dispatch pass. */
+export interface DispatchResult {
+  /** A call still waits on a pending approval. */
+  blocked: boolean;
+  /** A call was answered "not run" because the turn's tool-call budget ran out. */
+  limitHit: boolean;
+  /** Shutdown began: calls not started yet were left for the next start. */
+  paused: boolean;
+}
+
+const INTERRUPTED_AUTO = 'was running when the runtime stopped; its outcome is unknown and it was not re-run. Check whether it took effect before calling it again.';
+
+/** Dispatches a turn's calls. */
+export class CallDispatcher {
+  readonly #o: CallDispatcherOptions;
+
+  constructor(options: CallDispatcherOptions) {
+    this.#o = options;
+  }
+
+  /** One pass over the calls; see the module comment. */
+  async dispatch(record: TurnRecord, turn: Turn, calls: readonly CallRecord[], adapter: Adapter, signal: AbortSignal | undefined, isStopping: () => boolean): Promise<DispatchResult> {
+    const { turns, router } = this.#o;
+    const { gate } = this.#o;
+    let toolCalls = record.toolCalls;
+    let blocked = false;
+    let limitHit = false;
+    const scope: CallScope = { sessionKey: record.sessionKey, tainted: this.#o.sessions.isTainted(record.sessionKey), nonce: record.nonce, turnId: record.id, ...(signal ? { signal } : {}) };
+    for (const call of calls) {
+      if (call.state === 'answered') continue;
+      // Shutdown starts nothing new; what is not started yet carries on at the next start.
+      if (isStopping()) return { blocked, limitHit, paused: true };
+      const use: ToolUseBlock = { type: 'tool_use', id: call.callId, name: call.name, input: parseInput(call.inputJson) };
+      const persist = this.#persistence(record, call, scope);
+      if (call.state === 'executing') {
+        this.#answerInterrupted(record, turn, call, use, persist);
+        continue;
+      }
+      if (call.state === 'gated') {
+        const approval = call.approvalId === null ? undefined : gate.get(call.approvalId);
+        if (approval === undefined) {
+          persist.answer(errorResult(use, `${call.name} did not run: its approval record is missing.`));
+          continue;
+        }
+        if (approval.state === 'pending') {
+          blocked = true;
+          continue;
+        }
+        // Decided, but an earlier call still waits: keep the model's order.
+        if (blocked) continue;
+        this.#track(scope, await router.dispatchDecided(approval, use, turn, adapter, scope, persist));
+        continue;
+      }
+      // An open call.
+      if (toolCalls >= this.#o.maxToolCallsPerTurn) {
+        // Past the budget nothing runs; every tool_use still gets its result so history stays valid.
+        this.#commit(() => persist.answer(errorResult(use, `Not run: this turn reached its limit of ${this.#o.maxToolCallsPerTurn} tool calls (agent.max_tool_calls_per_turn).`)));
+        limitHit = true;
+        continue;
+      }
+      const prepared = await router.prepare(use, turn, scope);
+      if (prepared.kind === 'answered') {
+        this.#commit(() => persist.answer(prepared.routed));
+        this.#track(scope, prepared.routed);
+        continue;
+      }
+      if (prepared.kind === 'auto') {
+        // An auto call after a pending one waits for it (its level is decided again then).
+        if (blocked) continue;
+        toolCalls += 1;
+        turns.update(record.id, 'running', { toolCalls });
+        this.#track(scope, await router.runAuto(prepared, use, turn, adapter, scope, persist));
+        continue;
+      }
+      toolCalls += 1;
+      turns.update(record.id, 'running', { toolCalls });
+      const opened = await router.openGated(prepared, use, turn, adapter, scope, persist);
+      if ('routed' in opened) continue;
+      const current = gate.get(opened.approval.id);
+      if (current?.state === 'pending') blocked = true;
+      else if (current && !blocked) this.#track(scope, await router.dispatchDecided(current, use, turn, adapter, scope, persist));
+    }
+    return { blocked, limitHit, paused: false };
+  }
+
+  #persistence(record: TurnRecord, call: CallRecord, scope: CallScope): CallPersistence {
+    const { turns, sessions } = this.#o;
+    return {
+      markExecuting: () => turns.updateCall(record.id, call.position, 'executing'),
+      markGated: (approval) => turns.updateCall(record.id, call.position, 'gated', { approvalId: approval.id }),
+      answer: (routed) => {
+        turns.updateCall(record.id, call.position, 'answered', { resultJson: JSON.stringify(routed.result), tainted: routed.tainted });
+        // Untrusted content is in the context now: later auto calls need approval.
+        if (routed.tainted && !scope.tainted) sessions.markTainted(record.sessionKey);
+      },
+    };
+  }
+
+  /** An auto call cut off by a crash: recorded `unknown`, answered, never re-run. */
+  #answerInterrupted(record: TurnRecord, turn: Turn, call: CallRecord, use: ToolUseBlock, persist: CallPersistence): void {
+    const routed = errorResult(use, `${call.name} ${INTERRUPTED_AUTO}`);
+    this.#commit(() => {
+      this.#o.audit.append({
+        event: 'outcome',
+        approval_id: call.callId,
+        call_id: call.callId,
+        session: record.sessionKey,
+        requester: turn.user,
+        decider: null,
+        tool: call.name,
+        level: 'auto',
+        level_reason: 'declared',
+        decision: 'auto',
+        fingerprint: '',
+        input: parseInput(call.inputJson),
+        status: 'unknown',
+        reason: 'the runtime stopped while the call was running',
+      });
+      persist.answer(routed);
+    });
+    this.#o.logger.warn({ turn_id: record.id, call_id: call.callId, tool: call.name }, 'tool.outcome_unknown');
+  }
+
+  #track(scope: CallScope, routed: RoutedCall): void {
+    if (routed.tainted) scope.tainted = true;
+  }
+
+  #commit(fn: () => void): void {
+    try {
+      this.#o.transact(fn);
+    } catch (err) {
+      this.#o.logger.error({ err: errorMessage(err) }, 'turn.persist_failed');
+    }
+  }
+}
+
+function parseInput(json: string): unknown {
+  try {
+    return JSON.parse(json);
+  } catch {
+    return {};
+  }
+}
+
+function errorResult(use: ToolUseBlock, content: string): RoutedCall {
+  const result: ToolResultBlock = { type: 'tool_result', tool_use_id: use.id, content, is_error: true };
+  return { result, tainted: false };
+}

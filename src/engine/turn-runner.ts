@@ -1,0 +1,276 @@
+/**
+ * One step of a durable turn: carry it from whatever its rows say now to the next point where
+ * it must wait (a pending approval) or end (a reply). Called with the session's lock held, by
+ * the engine, whenever something may have moved the turn on: a new message, a decision from
+ * any process, an expiry, a start. Nothing is held in memory between steps.
+ *
+ * A step, in order:
+ * 1. a turn still `accepted` starts: the adapter may enrich it, then its user message is
+ *    stored and the turn is `running`;
+ * 2. while the turn has calls of an assistant message without results, dispatch them in the
+ *    model's order (./call-dispatcher.ts); a pending approval makes the turn `waiting`;
+ * 3. once every call has its result, the results are stored as one user message and the model
+ *    is called again; its response (assistant message + its calls) is stored in one
+ *    transaction before any call is dispatched;
+ * 4. a response without calls (or a limit) decides the reply: stored first (`replying`), then
+ *    posted, then `done`. A start finds `replying` turns and posts their reply again.
+ */
+import type { Logger } from 'pino';
+import type { AuditSink } from '../audit/types.ts';
+import type { ApprovalGate } from '../human/approval-gate.ts';
+import { ModelError, errorMessage } from '../errors.ts';
+import type { Message, Model, TextBlock, ToolResultBlock, ToolUseBlock } from '../llm/types.ts';
+import type { SkillRegistry } from '../skills/skill-registry.ts';
+import type { SessionStore } from '../state/session-store.ts';
+import type { TurnRecord, TurnStore } from '../state/turn-store.ts';
+import type { Transact } from '../state/transactor.ts';
+import { CallDispatcher } from './call-dispatcher.ts';
+import { repairHistory } from './history.ts';
+import { stripToolMarkup } from './tool-markup.ts';
+import type { ToolCallRouter } from './tool-call-router.ts';
+import { decodeTurn, encodeTurn } from './turn-codec.ts';
+import type { Adapter, Turn } from './types.ts';
+
+/** How many times a response cut at max_tokens in the middle of a tool call is answered. */
+const MAX_CUT_RECOVERIES = 2;
+/** A message older than this when it arrives is handed to the model with a note of its age. */
+const STALE_AFTER_MS = 10 * 60 * 1000;
+
+/** How a turn ended, for callers and tests. */
+export type TurnStatus = 'answered' | 'iteration_limit' | 'tool_call_limit' | 'token_limit' | 'model_error' | 'internal_error' | 'refused';
+
+/** What a turn ended with. */
+export interface TurnResult {
+  reply: string;
+  status: TurnStatus;
+}
+
+/** Where a step left a turn. */
+export type StepResult = { kind: 'finished'; result: TurnResult } | { kind: 'waiting' } | { kind: 'queued' } | { kind: 'paused' };
+
+/** What a {@link TurnRunner} works with. */
+export interface TurnRunnerOptions {
+  model: Model;
+  gate: ApprovalGate;
+  audit: AuditSink;
+  registry: SkillRegistry;
+  sessions: SessionStore;
+  turns: TurnStore;
+  router: ToolCallRouter;
+  transact: Transact;
+  logger: Logger;
+  maxIterations: number;
+  maxToolCallsPerTurn: number;
+  maxTokensPerTurn: number;
+  maxTokens: number;
+  maxHistoryMessages: number;
+  systemPrompt(): string[];
+  redact(text: string): string;
+  now(): number;
+}
+
+/** Runs steps of durable turns. */
+export class TurnRunner {
+  readonly #o: TurnRunnerOptions;
+  readonly #calls: CallDispatcher;
+
+  constructor(options: TurnRunnerOptions) {
+    this.#o = options;
+    this.#calls = new CallDispatcher({ ...options });
+  }
+
+  /**
+   * Carry the turn on as far as it can go now. Never throws for model or tool failures: those
+   * end the turn with a reply that says what happened.
+   * @param isStopping Checked before each model call: true leaves the turn where it is, for
+   *   the next start.
+   */
+  async step(id: string, adapter: Adapter, signal: AbortSignal | undefined, isStopping: () => boolean): Promise<StepResult> {
+    const { turns } = this.#o;
+    let record = turns.get(id);
+    if (record === undefined) throw new Error(`no turn ${id}`);
+    if (record.state === 'done') return { kind: 'finished', result: { reply: record.reply ?? '', status: (record.status ?? 'answered') as TurnStatus } };
+    let turn = decodeTurn(id, record.turnJson);
+    const log = this.#o.logger.child({ turn_id: id, session: record.sessionKey, user: turn.user });
+    if (record.state === 'replying') return this.#post(record, turn, adapter, log);
+    if (record.state === 'accepted') {
+      if (turns.listUnfinishedInSession(record.sessionKey)[0]?.id !== id) return { kind: 'queued' };
+      turn = await this.#start(record, turn, adapter, log);
+      record = turns.get(id)!;
+    }
+    try {
+      return await this.#loop(record, turn, adapter, log, signal, isStopping);
+    } catch (err) {
+      if (isStopping()) {
+        // Aborted by shutdown: the turn stays where its rows are and carries on at the next start.
+        log.warn({ err: errorMessage(err) }, 'turn.paused');
+        return { kind: 'paused' };
+      }
+      let result: TurnResult;
+      if (err instanceof ModelError) {
+        log.error({ status: err.status, err: err.message }, 'turn.model_failed');
+        result = { reply: `Sorry, I could not finish: ${err.message}`, status: 'model_error' };
+        // A message the model never accepted is kept on record, but it must not make every
+        // later turn of this thread fail too.
+        const current = turns.get(id);
+        if (current && current.iterations === 0) this.#o.sessions.excludeTurn(id);
+      } else {
+        log.error({ err: errorMessage(err), stack: err instanceof Error ? err.stack : undefined }, 'turn.failed');
+        result = { reply: 'Sorry, something went wrong inside mithai while handling this; the error is in the logs.', status: 'internal_error' };
+      }
+      return this.#finish(turns.get(id) ?? record, turn, adapter, log, result);
+    }
+  }
+
+  /** The turn starts: enrich it, store its user message, mark it running. */
+  async #start(record: TurnRecord, given: Turn, adapter: Adapter, log: Logger): Promise<Turn> {
+    let turn = given;
+    if (adapter.prepareTurn) {
+      try {
+        turn = await adapter.prepareTurn(given);
+      } catch (err) {
+        log.warn({ err: errorMessage(err) }, 'turn.prepare_failed');
+      }
+    }
+    const userMessage: Message = { role: 'user', content: [{ type: 'text', text: this.#o.redact(this.#userText(turn)) }] };
+    this.#o.transact(() => {
+      if (turn.hasUntrustedContext) this.#o.sessions.markTainted(record.sessionKey);
+      this.#o.sessions.append(record.sessionKey, [userMessage], record.id);
+      this.#o.turns.update(record.id, 'running', { turnJson: encodeTurn(turn) });
+    });
+    log.info('turn.started');
+    return turn;
+  }
+
+  async #loop(initial: TurnRecord, turn: Turn, adapter: Adapter, log: Logger, signal: AbortSignal | undefined, isStopping: () => boolean): Promise<StepResult> {
+    const { turns, sessions, model } = this.#o;
+    const id = initial.id;
+    const key = initial.sessionKey;
+    let lastText = '';
+    // Once per step, not per model call: MEMORY.md is read from disk, and an unchanged prefix
+    // within a turn is what prompt caching needs anyway.
+    let system: string[] | undefined;
+    const tools = this.#o.registry.modelTools();
+    for (;;) {
+      let record = turns.get(id)!;
+      const calls = turns.listCalls(id);
+      if (calls.length > 0) {
+        const dispatched = await this.#calls.dispatch(record, turn, calls, adapter, signal, isStopping);
+        if (dispatched.paused) return { kind: 'paused' };
+        if (dispatched.blocked) {
+          turns.update(id, 'waiting');
+          log.info('turn.waiting');
+          return { kind: 'waiting' };
+        }
+        const results = turns.listCalls(id).map((c) => JSON.parse(c.resultJson ?? 'null') as ToolResultBlock);
+        this.#o.transact(() => {
+          sessions.append(key, [{ role: 'user', content: results }], id);
+          turns.clearCalls(id);
+          turns.update(id, 'running');
+        });
+        record = turns.get(id)!;
+        const limit = this.#limitReached(record, dispatched.limitHit, lastText);
+        if (limit) return this.#finish(record, turn, adapter, log, limit);
+      } else if (record.state === 'waiting') {
+        turns.update(id, 'running');
+      }
+      if (record.iterations >= this.#o.maxIterations) {
+        return this.#finish(record, turn, adapter, log, {
+          reply: `${lastText ? `${lastText}\n\n` : ''}I stopped after ${this.#o.maxIterations} model calls (agent.max_iterations). Ask me to continue if there is more to do.`,
+          status: 'iteration_limit',
+        });
+      }
+      if (isStopping()) return { kind: 'paused' };
+      system ??= this.#o.systemPrompt();
+      const history = repairHistory(sessions.load(key, this.#o.maxHistoryMessages).messages);
+      const response = await model.complete({ system, messages: history, tools, maxTokens: this.#o.maxTokens }, signal);
+      const content = response.content.map((b) => (b.type === 'text' ? { ...b, text: stripToolMarkup(b.text) } : b)).filter((b) => b.type !== 'text' || b.text !== '');
+      const text = content.filter((b): b is TextBlock => b.type === 'text').map((b) => b.text).join('\n\n').trim();
+      if (text) lastText = text;
+      const uses = content.filter((b): b is ToolUseBlock => b.type === 'tool_use');
+      const isCut = response.stopReason === 'max_tokens' && uses.length > 0;
+      const counters = {
+        iterations: record.iterations + 1,
+        tokens: record.tokens + response.usage.inputTokens + response.usage.outputTokens,
+        cutRecoveries: record.cutRecoveries + (isCut ? 1 : 0),
+      };
+      // The assistant message and its calls commit together, before any call is dispatched:
+      // a crash after this point resumes with these calls, never with a fresh model call.
+      this.#o.transact(() => {
+        if (content.length > 0) sessions.append(key, [{ role: 'assistant', content }], id);
+        turns.setCalls(id, uses.map((u) => ({
+          callId: u.id,
+          name: u.name,
+          inputJson: JSON.stringify(u.input ?? {}),
+          // The last tool_use of a cut response may carry half-written input: never run it.
+          ...(isCut ? { state: 'answered' as const, resultJson: JSON.stringify(cutResult(u)) } : {}),
+        })));
+        turns.update(id, 'running', counters);
+      });
+      log.debug({ iteration: counters.iterations, stop_reason: response.stopReason, tool_calls: uses.length, usage: response.usage }, 'model.responded');
+      if (isCut) log.warn({ recoveries: counters.cutRecoveries }, 'model.response_cut');
+      if (response.stopReason === 'refusal') return this.#finish(turns.get(id)!, turn, adapter, log, { reply: lastText || 'The model declined to answer this request.', status: 'refused' });
+      if (uses.length === 0) return this.#finish(turns.get(id)!, turn, adapter, log, { reply: lastText || 'I have nothing to add.', status: 'answered' });
+    }
+  }
+
+  /** The limit a turn has reached after its calls were answered, if any. */
+  #limitReached(record: TurnRecord, toolLimitHit: boolean, lastText: string): TurnResult | undefined {
+    const prefix = lastText ? `${lastText}\n\n` : '';
+    if (toolLimitHit) {
+      return { reply: `${prefix}I stopped: this turn reached its limit of ${this.#o.maxToolCallsPerTurn} tool calls (agent.max_tool_calls_per_turn). Ask me to continue if there is more to do.`, status: 'tool_call_limit' };
+    }
+    if (record.tokens >= this.#o.maxTokensPerTurn) {
+      return { reply: `${prefix}I stopped: this turn used ${record.tokens} tokens, over its budget of ${this.#o.maxTokensPerTurn} (agent.max_tokens_per_turn).`, status: 'token_limit' };
+    }
+    if (record.cutRecoveries > MAX_CUT_RECOVERIES) {
+      return { reply: `${prefix}I stopped: my answers kept getting cut off at the token limit (llm.max_tokens = ${this.#o.maxTokens}).`, status: 'iteration_limit' };
+    }
+    return undefined;
+  }
+
+  /** The reply is decided: store it first, then post it (a start re-posts a `replying` turn). */
+  async #finish(record: TurnRecord, turn: Turn, adapter: Adapter, log: Logger, result: TurnResult): Promise<StepResult> {
+    const reply = this.#o.redact(result.reply);
+    this.#o.turns.update(record.id, 'replying', { status: result.status, reply });
+    return this.#post({ ...record, status: result.status, reply }, turn, adapter, log);
+  }
+
+  async #post(record: TurnRecord, turn: Turn, adapter: Adapter, log: Logger): Promise<StepResult> {
+    const result: TurnResult = { reply: record.reply ?? '', status: (record.status ?? 'answered') as TurnStatus };
+    try {
+      await adapter.reply(turn, result.reply);
+    } catch (err) {
+      log.error({ err: errorMessage(err) }, 'turn.reply_failed');
+    }
+    this.#o.turns.update(record.id, 'done');
+    try {
+      adapter.turnFinished?.(turn, result.status);
+    } catch (err) {
+      log.warn({ err: errorMessage(err) }, 'adapter.turn_finished_failed');
+    }
+    log.info({ status: result.status }, 'turn.finished');
+    return { kind: 'finished', result };
+  }
+
+  #userText(turn: Turn): string {
+    const parts: string[] = [];
+    const now = this.#o.now();
+    if (turn.sentAt && now - turn.sentAt.getTime() > STALE_AFTER_MS) {
+      const minutes = Math.round((now - turn.sentAt.getTime()) / 60000);
+      parts.push(`[Delivery note: this message was sent ${minutes} minutes ago and is only reaching you now. Check whether it is still relevant before acting.]`);
+    }
+    for (const block of turn.context ?? []) parts.push(block);
+    parts.push(`Message from ${turn.user}:\n${turn.text.trim() || '(empty message)'}`);
+    return parts.join('\n\n');
+  }
+}
+
+function cutResult(use: ToolUseBlock): ToolResultBlock {
+  return {
+    type: 'tool_result',
+    tool_use_id: use.id,
+    is_error: true,
+    content: 'Not run: your response hit max_tokens before this call was complete. Retry with a shorter call (smaller input) if it is still needed.',
+  };
+}

@@ -1,0 +1,241 @@
+/**
+ * Durable turns: one row per accepted inbound message, and one row per tool_use of the
+ * assistant message the turn is answering. A turn's progress is these rows, never a promise,
+ * so a decision (or a restart) can carry any turn on from any process.
+ *
+ * Turn states:
+ *   accepted ──> running ──> waiting ──> running ──> replying ──> done
+ *   (queued behind an earlier unfinished turn of the same session while accepted)
+ * Call states: open (not dispatched) → gated (an approval row holds it) | executing (an auto
+ * call running) → answered (its tool_result is known).
+ */
+import { StateError, errorMessage } from '../errors.ts';
+import type { Database } from './database.ts';
+
+/** Record version of turn rows written by this code. */
+export const TURN_VERSION = 1;
+
+export type TurnState = 'accepted' | 'running' | 'waiting' | 'replying' | 'done';
+export type CallState = 'open' | 'gated' | 'executing' | 'answered';
+
+const TURN_STATES: ReadonlySet<string> = new Set<TurnState>(['accepted', 'running', 'waiting', 'replying', 'done']);
+const CALL_STATES: ReadonlySet<string> = new Set<CallState>(['open', 'gated', 'executing', 'answered']);
+
+/** A turn as persisted. `turn` is the engine's Turn, stored as JSON by the caller's shape. */
+export interface TurnRecord {
+  id: string;
+  sessionKey: string;
+  platform: string;
+  /** The engine's Turn value (JSON). */
+  turnJson: string;
+  state: TurnState;
+  iterations: number;
+  toolCalls: number;
+  tokens: number;
+  cutRecoveries: number;
+  /** Per-turn nonce for untrusted wrappers (kept so results stay consistent across resumes). */
+  nonce: string;
+  /** The TurnResult status once decided. */
+  status: string | null;
+  /** The reply text once decided (state replying/done). */
+  reply: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** One tool_use of the assistant message a turn is answering. */
+export interface CallRecord {
+  turnId: string;
+  position: number;
+  callId: string;
+  name: string;
+  /** The model's input, as JSON. */
+  inputJson: string;
+  state: CallState;
+  approvalId: string | null;
+  /** The tool_result block once answered (JSON). */
+  resultJson: string | null;
+  /** Whether the result brought untrusted content in. */
+  tainted: boolean;
+}
+
+/** Counters a turn step updates. */
+export type TurnCounters = Partial<Pick<TurnRecord, 'iterations' | 'toolCalls' | 'tokens' | 'cutRecoveries'>>;
+
+interface TurnRow {
+  id: string;
+  version: number;
+  session_key: string;
+  platform: string;
+  turn_json: string;
+  state: string;
+  iterations: number;
+  tool_calls: number;
+  tokens: number;
+  cut_recoveries: number;
+  nonce: string;
+  status: string | null;
+  reply: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+interface CallRow {
+  turn_id: string;
+  position: number;
+  call_id: string;
+  name: string;
+  input_json: string;
+  state: string;
+  approval_id: string | null;
+  result_json: string | null;
+  tainted: number;
+}
+
+/** Persisted turns and their open calls. */
+export class TurnStore {
+  readonly #db: Database;
+  readonly #now: () => string;
+
+  /** @param db An open state database. @param now ISO time source for timestamps. */
+  constructor(db: Database, now: () => string = () => new Date().toISOString()) {
+    this.#db = db;
+    this.#now = now;
+  }
+
+  /** Insert a new turn in state `accepted`. @throws StateError when the id exists. */
+  create(turn: Pick<TurnRecord, 'id' | 'sessionKey' | 'platform' | 'turnJson' | 'nonce'>): TurnRecord {
+    const now = this.#now();
+    try {
+      this.#db
+        .prepare('INSERT INTO turns (id, version, session_key, platform, turn_json, state, nonce, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
+        .run(turn.id, TURN_VERSION, turn.sessionKey, turn.platform, turn.turnJson, 'accepted', turn.nonce, now, now);
+    } catch (err) {
+      throw new StateError(`turn ${turn.id} could not be recorded: ${errorMessage(err)}`, { cause: err });
+    }
+    return this.get(turn.id)!;
+  }
+
+  /** @returns The turn, or undefined. @throws StateError for an unknown version or state. */
+  get(id: string): TurnRecord | undefined {
+    const row = this.#db.prepare<[string], TurnRow>('SELECT * FROM turns WHERE id = ?').get(id);
+    return row === undefined ? undefined : fromTurnRow(row);
+  }
+
+  /** Move a turn to `state`, optionally setting counters, status and reply. */
+  update(id: string, state: TurnState, fields: TurnCounters & { status?: string; reply?: string; turnJson?: string } = {}): void {
+    const sets = ['state = @state', 'updated_at = @now'];
+    const params: Record<string, unknown> = { id, state, now: this.#now() };
+    const columns: Record<string, string> = { iterations: 'iterations', toolCalls: 'tool_calls', tokens: 'tokens', cutRecoveries: 'cut_recoveries', status: 'status', reply: 'reply', turnJson: 'turn_json' };
+    for (const [field, column] of Object.entries(columns)) {
+      const value = (fields as Record<string, unknown>)[field];
+      if (value === undefined) continue;
+      sets.push(`${column} = @${column}`);
+      params[column] = value;
+    }
+    this.#db.prepare(`UPDATE turns SET ${sets.join(', ')} WHERE id = @id`).run(params);
+  }
+
+  /** Unfinished turns (not done), oldest first; of one platform when given. */
+  listUnfinished(platform?: string): TurnRecord[] {
+    const rows = platform === undefined
+      ? this.#db.prepare<[], TurnRow>("SELECT * FROM turns WHERE state != 'done' ORDER BY created_at, rowid").all()
+      : this.#db.prepare<[string], TurnRow>("SELECT * FROM turns WHERE state != 'done' AND platform = ? ORDER BY created_at, rowid").all(platform);
+    return rows.map(fromTurnRow);
+  }
+
+  /** Unfinished turns of one session, oldest first. */
+  listUnfinishedInSession(sessionKey: string): TurnRecord[] {
+    return this.#db
+      .prepare<[string], TurnRow>("SELECT * FROM turns WHERE state != 'done' AND session_key = ? ORDER BY created_at, rowid")
+      .all(sessionKey)
+      .map(fromTurnRow);
+  }
+
+  /** Replace the turn's open calls with the tool_use blocks of a new assistant message. */
+  setCalls(turnId: string, calls: ReadonlyArray<Pick<CallRecord, 'callId' | 'name' | 'inputJson'> & Partial<Pick<CallRecord, 'state' | 'resultJson'>>>): void {
+    this.#db.prepare('DELETE FROM turn_calls WHERE turn_id = ?').run(turnId);
+    const insert = this.#db.prepare('INSERT INTO turn_calls (turn_id, position, call_id, name, input_json, state, result_json) VALUES (?, ?, ?, ?, ?, ?, ?)');
+    calls.forEach((call, position) => insert.run(turnId, position, call.callId, call.name, call.inputJson, call.state ?? 'open', call.resultJson ?? null));
+  }
+
+  /** The turn's calls in the model's order. */
+  listCalls(turnId: string): CallRecord[] {
+    return this.#db.prepare<[string], CallRow>('SELECT * FROM turn_calls WHERE turn_id = ? ORDER BY position').all(turnId).map(fromCallRow);
+  }
+
+  /** Move one call on. */
+  updateCall(turnId: string, position: number, state: CallState, fields: { approvalId?: string; resultJson?: string; tainted?: boolean } = {}): void {
+    this.#db
+      .prepare('UPDATE turn_calls SET state = ?, approval_id = COALESCE(?, approval_id), result_json = COALESCE(?, result_json), tainted = COALESCE(?, tainted) WHERE turn_id = ? AND position = ?')
+      .run(state, fields.approvalId ?? null, fields.resultJson ?? null, fields.tainted === undefined ? null : fields.tainted ? 1 : 0, turnId, position);
+  }
+
+  /** Forget a turn's calls once their results are in the session. */
+  clearCalls(turnId: string): void {
+    this.#db.prepare('DELETE FROM turn_calls WHERE turn_id = ?').run(turnId);
+  }
+
+  /** The turn that holds an approval, if any. */
+  findByApproval(approvalId: string): TurnRecord | undefined {
+    const row = this.#db
+      .prepare<[string], TurnRow>('SELECT t.* FROM turns t JOIN turn_calls c ON c.turn_id = t.id WHERE c.approval_id = ? LIMIT 1')
+      .get(approvalId);
+    return row === undefined ? undefined : fromTurnRow(row);
+  }
+
+  /**
+   * Waiting turns with a gated call whose approval is no longer pending: decisions made where
+   * this process did not see them (another process, or before a restart).
+   */
+  listWaitingWithSettledApprovals(platform: string): string[] {
+    return this.#db
+      .prepare<[string], { id: string }>(
+        "SELECT DISTINCT t.id AS id FROM turns t JOIN turn_calls c ON c.turn_id = t.id JOIN approvals a ON a.id = c.approval_id " +
+          "WHERE t.state = 'waiting' AND t.platform = ? AND c.state = 'gated' AND a.state != 'pending'",
+      )
+      .all(platform)
+      .map((r) => r.id);
+  }
+}
+
+function fromTurnRow(row: TurnRow): TurnRecord {
+  if (row.version !== TURN_VERSION) {
+    throw new StateError(
+      `turn ${row.id} has record version ${row.version}, but this mithai reads only version ${TURN_VERSION}. Upgrade mithai, or move the state directory (state.path) aside.`,
+      { code: 'state_version_unsupported' },
+    );
+  }
+  if (!TURN_STATES.has(row.state)) throw new StateError(`turn ${row.id} has unknown state '${row.state}'`);
+  return {
+    id: row.id,
+    sessionKey: row.session_key,
+    platform: row.platform,
+    turnJson: row.turn_json,
+    state: row.state as TurnState,
+    iterations: row.iterations,
+    toolCalls: row.tool_calls,
+    tokens: row.tokens,
+    cutRecoveries: row.cut_recoveries,
+    nonce: row.nonce,
+    status: row.status,
+    reply: row.reply,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+function fromCallRow(row: CallRow): CallRecord {
+  if (!CALL_STATES.has(row.state)) throw new StateError(`call ${row.call_id} of turn ${row.turn_id} has unknown state '${row.state}'`);
+  return {
+    turnId: row.turn_id,
+    position: row.position,
+    callId: row.call_id,
+    name: row.name,
+    inputJson: row.input_json,
+    state: row.state as CallState,
+    approvalId: row.approval_id,
+    resultJson: row.result_json,
+    tainted: row.tainted === 1,
+  };
+}
