@@ -57,7 +57,7 @@ try {
   }
   const a = gate.open({ callId: 'last', sessionKey: 's3', tool: 't__x', toolDescription: 'x', level: 'approve', levelReason: 'declared', input: {}, requester: 'U1', channel: 'C1', thread: 't', confirmPhrase: null });
   results.push({ name: 'decide with 1000 approvals pending', value: time(() => gate.decide(a.id, 'U1', 'approve')), unit: 'ms', target: 50 });
-  gate.close();
+
   db.close();
 
   const text = `${'log line with sk-ant-bench-secret-0123456789 and xoxb-1234-abcd '.repeat(200)}`;

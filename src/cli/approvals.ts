@@ -1,5 +1,6 @@
 /**
- * `mithai approvals list`: show approvals from the state database.
+ * `mithai approvals list|show|approve|deny`: approvals from the state database, and decisions
+ * from the command line (./approval-decision.ts).
  */
 import type { Command } from 'commander';
 import { openDatabase } from '../state/database.ts';
@@ -9,6 +10,7 @@ import { ConfigError } from '../errors.ts';
 import { Redactor } from '../security/redactor.ts';
 import type { ExitCode } from './main.ts';
 import { loadFromOptions, withConfigOption } from './options.ts';
+import { decideFromCli, requireId, showApproval, type CliOutcome } from './approval-decision.ts';
 
 const ALL_STATES = APPROVAL_STATES;
 
@@ -46,4 +48,23 @@ export function registerApprovals(program: Command, exit: ExitCode): void {
       }
       exit.code = 0;
     });
+
+  const print = (outcome: CliOutcome): void => {
+    process.stdout.write(outcome.stdout);
+    process.stderr.write(outcome.stderr);
+    exit.code = outcome.code;
+  };
+  withConfigOption(approvals.command('show').argument('<id>', 'approval id'))
+    .description('show one approval: the call, its input (redacted), who asked, its state and history')
+    .action((id: string, options: { config: string }) => print(showApproval(loadFromOptions(options), requireId(id))));
+  withConfigOption(approvals.command('approve').argument('<id>', 'approval id'))
+    .description('approve as the local operator (local:<os user>; list it in human.approvers)')
+    .option('--phrase <text>', 'the confirmation phrase, for a confirm call')
+    .action((id: string, options: { config: string; phrase?: string }) =>
+      print(decideFromCli(loadFromOptions(options), requireId(id), 'approve', options.phrase === undefined ? {} : { phrase: options.phrase })));
+  withConfigOption(approvals.command('deny').argument('<id>', 'approval id'))
+    .description('deny as the local operator (local:<os user>)')
+    .option('--reason <text>', 'why (the model reads it)')
+    .action((id: string, options: { config: string; reason?: string }) =>
+      print(decideFromCli(loadFromOptions(options), requireId(id), 'deny', options.reason === undefined ? {} : { reason: options.reason })));
 }

@@ -8,6 +8,7 @@ import { userInfo } from 'node:os';
 import { Writable } from 'node:stream';
 import type { Command } from 'commander';
 import { createRuntime } from '../engine/create-runtime.ts';
+import { ACCEPT_GAP_FLAG } from '../audit/audit-log.ts';
 import { LineReader } from '../adapters/terminal/line-reader.ts';
 import { TerminalAdapter } from '../adapters/terminal/terminal-adapter.ts';
 import type { Turn } from '../engine/types.ts';
@@ -21,6 +22,7 @@ interface ChatOptions {
   user?: string;
   unattended?: boolean;
   logStderr?: boolean;
+  acceptAuditGap?: boolean;
 }
 
 export function registerChat(program: Command, exit: ExitCode): void {
@@ -30,6 +32,7 @@ export function registerChat(program: Command, exit: ExitCode): void {
     .option('--user <name>', 'the name you act as (default: your login name)')
     .option('--unattended', 'deny every gated call at once instead of asking')
     .option('--log-stderr', 'write logs to stderr instead of the log file')
+    .option(ACCEPT_GAP_FLAG, 'start although the audit file lost records the state database has (restored; the gap is recorded)')
     .action(async (options: ChatOptions) => {
       exit.code = await chat(options);
     });
@@ -49,7 +52,7 @@ async function chat(options: ChatOptions): Promise<number> {
       logDestination = createWriteStream(logFile, { flags: 'a', mode: 0o600 });
     }
   }
-  const runtime = await createRuntime(loaded, { logDestination });
+  const runtime = await createRuntime(loaded, { logDestination, acceptAuditGap: options.acceptAuditGap === true });
   const user = options.user ?? process.env.USER ?? userInfo().username;
   const interactive = Boolean(process.stdin.isTTY);
   const stop = new AbortController();

@@ -15,18 +15,21 @@ import type { Command } from 'commander';
 import { startSlackService } from '../adapters/slack/slack-service.ts';
 import type { SlackService } from '../adapters/slack/slack-service.ts';
 import { errorMessage } from '../errors.ts';
+import { ACCEPT_GAP_FLAG } from '../audit/audit-log.ts';
 import { Redactor } from '../security/redactor.ts';
 import type { ExitCode } from './main.ts';
 import { loadFromOptions, withConfigOption } from './options.ts';
 
 interface RunOptions {
   config: string;
+  acceptAuditGap?: boolean;
 }
 
 /** Register `mithai run` on the program; its exit code is set through `exit`. */
 export function registerRun(program: Command, exit: ExitCode): void {
   withConfigOption(program.command('run'))
     .description('serve Slack (Socket Mode) until SIGINT/SIGTERM')
+    .option(ACCEPT_GAP_FLAG, 'start although the audit file lost records the state database has (they are restored and the gap is recorded in the audit)')
     .action(async (options: RunOptions) => {
       exit.code = await run(options);
     });
@@ -47,7 +50,7 @@ async function run(options: RunOptions): Promise<number> {
   };
   process.on('unhandledRejection', onRejection);
   try {
-    service = await startSlackService(loaded);
+    service = await startSlackService(loaded, { acceptAuditGap: options.acceptAuditGap === true });
   } catch (err) {
     process.removeListener('unhandledRejection', onRejection);
     throw err;

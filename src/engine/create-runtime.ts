@@ -43,6 +43,11 @@ export interface RuntimeOptions {
   /** Replace the model (tests); default builds the Anthropic client from config. */
   model?: Model;
   clock?: Clock;
+  /**
+   * `--accept-audit-gap`: start even though the audit file is missing records the database
+   * says were written (restored from the database, and the gap is recorded in the chain).
+   */
+  acceptAuditGap?: boolean;
 }
 
 /** A wired runtime. Call `close()` once, on shutdown. */
@@ -111,6 +116,11 @@ export async function createRuntime(loaded: LoadedConfig, options: RuntimeOption
   let audit: AuditLog;
   try {
     audit = AuditLog.open(join(config.memory.path, 'approvals.json'), { redactor, store: new AuditStore(db) });
+    // Before anything is served: a torn last line is cut (and recorded), a file behind the
+    // database catches up, and a missing tail, a replaced file or a file ahead of the
+    // database stops the start unless the operator accepts it explicitly.
+    const { findings } = audit.prepare({ acceptGap: options.acceptAuditGap === true });
+    for (const finding of findings) logger.warn({ code: finding.code, seq: finding.seq, detail: finding.message }, 'audit.prepared');
   } catch (err) {
     db.close();
     lock.release();

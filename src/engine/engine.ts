@@ -22,6 +22,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { errorMessage } from '../errors.ts';
+import { faultPoint } from '../fault-point.ts';
 import type { ApprovalGate, DecideOptions } from '../human/approval-gate.ts';
 import { checkDecider } from '../human/approvers.ts';
 import { fingerprint } from '../human/fingerprint.ts';
@@ -134,6 +135,7 @@ export class Engine {
       return undefined;
     }
     this.#o.logger.info({ turn_id: id, session: key, user: turn.user }, 'turn.accepted');
+    faultPoint('turn.accepted');
     return id;
   }
 

@@ -28,6 +28,7 @@ import type { SkillRegistry, ToolOutcome } from '../skills/skill-registry.ts';
 import type { LoadedTool, ToolContext } from '../skills/types.ts';
 import type { Transact } from '../state/transactor.ts';
 import { errorMessage } from '../errors.ts';
+import { faultPoint } from '../fault-point.ts';
 import type { Adapter, Turn } from './types.ts';
 import { renderToolResult } from './tool-result-text.ts';
 
@@ -184,8 +185,10 @@ export class ToolCallRouter {
       this.#commitQuietly(log, () => persist.answer(routed));
       return { routed };
     }
+    faultPoint('approval.opened');
     try {
       await adapter.requestApproval(approval, turn);
+      faultPoint('card.posted');
     } catch (err) {
       // An approval nobody can see can never be decided: cancel it rather than wait it out.
       log.error({ err: errorMessage(err), approval_id: approval.id }, 'approval.show_failed');
@@ -232,8 +235,10 @@ export class ToolCallRouter {
       this.#commitQuietly(log, () => persist.answer(routed));
       return routed;
     }
+    faultPoint('claim.committed');
     await this.#show(adapter, claimed, log);
     const outcome = await this.#invoke(tool, input, turn, call.id, adapter, scope);
+    faultPoint('tool.returned');
     const routed = this.#fromOutcome(tool, call, outcome, scope, claimed.decider);
     let finished: Approval | undefined;
     try {
@@ -243,6 +248,7 @@ export class ToolCallRouter {
     } catch (err) {
       log.error({ err: errorMessage(err) }, 'approval.finish_failed');
     }
+    if (finished !== undefined) faultPoint('outcome.committed');
     if (finished === undefined) {
       // The outcome could not be recorded; the result still reaches the model (it ran), and the
       // next start marks the row unknown.

@@ -19,6 +19,7 @@ import type { Logger } from 'pino';
 import type { AuditSink } from '../audit/types.ts';
 import type { ApprovalGate } from '../human/approval-gate.ts';
 import { ModelError, errorMessage } from '../errors.ts';
+import { faultPoint } from '../fault-point.ts';
 import type { Message, Model, TextBlock, ToolResultBlock, ToolUseBlock } from '../llm/types.ts';
 import type { SkillRegistry } from '../skills/skill-registry.ts';
 import type { SessionStore } from '../state/session-store.ts';
@@ -207,6 +208,7 @@ export class TurnRunner {
         })));
         turns.update(id, 'running', counters);
       });
+      faultPoint('model.responded');
       log.debug({ iteration: counters.iterations, stop_reason: response.stopReason, tool_calls: uses.length, usage: response.usage }, 'model.responded');
       if (isCut) log.warn({ recoveries: counters.cutRecoveries }, 'model.response_cut');
       if (response.stopReason === 'refusal') return this.#finish(turns.get(id)!, turn, adapter, log, { reply: lastText || 'The model declined to answer this request.', status: 'refused' });
@@ -233,6 +235,7 @@ export class TurnRunner {
   async #finish(record: TurnRecord, turn: Turn, adapter: Adapter, log: Logger, result: TurnResult): Promise<StepResult> {
     const reply = this.#o.redact(result.reply);
     this.#o.turns.update(record.id, 'replying', { status: result.status, reply });
+    faultPoint('reply.decided');
     return this.#post({ ...record, status: result.status, reply }, turn, adapter, log);
   }
 
@@ -243,6 +246,7 @@ export class TurnRunner {
     } catch (err) {
       log.error({ err: errorMessage(err) }, 'turn.reply_failed');
     }
+    faultPoint('reply.posted');
     this.#o.turns.update(record.id, 'done');
     try {
       adapter.turnFinished?.(turn, result.status);

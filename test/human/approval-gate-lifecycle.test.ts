@@ -1,6 +1,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { AuditError, StateError } from '../../src/errors.ts';
+import { AuditError } from '../../src/errors.ts';
+import { reconcileApprovals, RESTARTED_NO_TURN } from '../../src/human/approval-reconciler.ts';
 import { openDatabase } from '../../src/state/database.ts';
 import { FakeClock } from '../fixtures/fake-clock.ts';
 import { tempDir } from '../state/open-test-database.ts';
@@ -9,14 +10,15 @@ import { MemoryAuditSink } from './memory-audit-sink.ts';
 
 /*
  * Expiry: with no decision by the deadline the approval is expired, which is its own outcome
- * (never "denied"), is audited as not run, and cannot be revived by a late click, whether the
- * timer fired or not.
+ * (never "denied"), is audited as not run, and cannot be revived by a late click, whether a
+ * timer fired or not. Timers (ApprovalExpiry) only notice the persisted deadline sooner.
  */
-describe('ApprovalGate expiry', () => {
+describe('ApprovalExpiry', () => {
   test('the deadline expires the approval, resolves the waiter and audits it; a late decide is refused', async (t) => {
-    const { gate, store, audit, clock } = makeGate(t, { timeoutSeconds: 60 });
+    const { gate, store, audit, clock, expiry, waiters } = makeGate(t, { timeoutSeconds: 60 });
+    expiry.start();
     const opened = gate.open(request());
-    const waited = gate.wait(opened.id);
+    const waited = waiters.wait(opened.id);
     clock.advance(59_999);
     assert.equal(store.get(opened.id)?.state, 'pending');
     clock.advance(1);
@@ -36,7 +38,6 @@ describe('ApprovalGate expiry', () => {
   test('a decision at the deadline is refused and expires the approval even if no timer fired', (t) => {
     const { gate, store, audit, clock } = makeGate(t, { timeoutSeconds: 60 });
     const opened = gate.open(request());
-    gate.close(); // no timer will fire
     clock.advance(60_000);
     const result = gate.decide(opened.id, 'U9', 'approve');
     assert.equal(!result.ok && result.refusal, 'expired');
@@ -44,115 +45,76 @@ describe('ApprovalGate expiry', () => {
     assert.deepEqual(audit.records.map((r) => r.decision), [null, 'expired']);
   });
 
-  test('expireDue sweeps every pending approval past its deadline and leaves the rest', (t) => {
-    const { gate, store, clock } = makeGate(t, { timeoutSeconds: 60 });
+  test('the sweep expires every pending approval past its deadline and leaves the rest', (t) => {
+    const { gate, store, clock, expiry } = makeGate(t, { timeoutSeconds: 60 });
     const old = gate.open(request());
-    gate.close();
     clock.advance(30_000);
     const young = gate.open(request());
-    gate.close();
     clock.advance(30_000);
-    assert.deepEqual(gate.expireDue().map((a) => a.id), [old.id]);
+    assert.equal(expiry.sweep(), 1);
+    assert.equal(store.get(old.id)?.state, 'expired');
     assert.equal(store.get(young.id)?.state, 'pending');
-    assert.deepEqual(gate.expireDue(), []);
+    assert.equal(expiry.sweep(), 0);
   });
 
-  test('when the expiry cannot be audited the waiter still hears expired, the row stays pending and cannot be approved', async (t) => {
-    const { gate, store, audit, clock } = makeGate(t, { timeoutSeconds: 60 });
+  test('an expiry that cannot be audited leaves the row pending, cannot be approved, and is retried until the audit takes it', (t) => {
+    const { gate, store, audit, clock, expiry } = makeGate(t, { timeoutSeconds: 60 });
+    expiry.start();
     const opened = gate.open(request());
-    const waited = gate.wait(opened.id);
     audit.failing = true;
     clock.advance(60_000);
-    assert.equal(await waited, 'expired');
     assert.equal(store.get(opened.id)?.state, 'pending');
-    assert.throws(() => gate.decide(opened.id, 'U9', 'approve'), AuditError);
-    audit.failing = false;
-    const late = gate.decide(opened.id, 'U9', 'approve');
-    assert.equal(!late.ok && late.refusal, 'expired');
-    assert.equal(store.get(opened.id)?.state, 'expired');
-    assert.equal(audit.records.filter((r) => r.decision === 'expired').length, 1);
-  });
-
-  test('an expiry that could not be recorded is retried until the audit log takes it', (t) => {
-    const { gate, store, audit, clock } = makeGate(t, { timeoutSeconds: 60 });
-    const opened = gate.open(request());
-    audit.failing = true;
-    clock.advance(60_000);
+    assert.throws(() => gate.decide(opened.id, 'U9', 'approve'), AuditError, 'a late decision expires it instead, and that cannot be recorded either');
     clock.advance(30_000);
-    assert.equal(audit.failures, 2);
-    assert.equal(store.get(opened.id)?.state, 'pending');
+    assert.ok(audit.failures >= 2);
     audit.failing = false;
     clock.advance(30_000);
     assert.equal(store.get(opened.id)?.state, 'expired');
     assert.deepEqual(audit.records.map((r) => r.decision), [null, 'expired']);
     assert.equal(clock.pendingTimers, 0);
   });
+
+  test('timers are armed at start for approvals a previous process opened', (t) => {
+    const { gate, store, clock, expiry } = makeGate(t, { timeoutSeconds: 60 });
+    const opened = gate.open(request());
+    expiry.start();
+    clock.advance(60_000);
+    assert.equal(store.get(opened.id)?.state, 'expired');
+  });
 });
 
-describe('ApprovalGate.wait', () => {
-  test('resolves with the decision once someone decides', async (t) => {
-    const { gate } = makeGate(t);
+describe('ApprovalWaiters', () => {
+  test('resolve with the decision once someone decides', async (t) => {
+    const { gate, waiters } = makeGate(t);
     const approve = gate.open(request());
     const deny = gate.open(request());
-    const waits = [gate.wait(approve.id), gate.wait(approve.id), gate.wait(deny.id)];
+    const waits = [waiters.wait(approve.id), waiters.wait(approve.id), waiters.wait(deny.id)];
     gate.decide(approve.id, 'U9', 'approve');
     gate.decide(deny.id, 'U9', 'deny');
     assert.deepEqual(await Promise.all(waits), ['approved', 'approved', 'denied']);
   });
 
-  test('resolves at once for an approval that is already settled, and rejects for an unknown id', async (t) => {
-    const { gate } = makeGate(t);
+  test('resolve at once for an approval that is already settled, and say cancelled for an unknown id', async (t) => {
+    const { gate, waiters } = makeGate(t);
     const opened = gate.open(request());
     gate.decide(opened.id, 'U1', 'deny');
-    assert.equal(await gate.wait(opened.id), 'denied');
-    await assert.rejects(gate.wait('apr_nope'), StateError);
+    assert.equal(await waiters.wait(opened.id), 'denied');
+    assert.equal(await waiters.wait('apr_nope'), 'cancelled');
   });
 
-  test('an aborted signal cancels the pending approval, audits it and resolves cancelled', async (t) => {
-    const { gate, store, audit } = makeGate(t);
+  test('an aborted wait stops waiting and leaves the approval pending (the row is the truth, not the waiter)', async (t) => {
+    const { gate, store, audit, waiters } = makeGate(t);
     const opened = gate.open(request());
     const controller = new AbortController();
-    const waited = gate.wait(opened.id, controller.signal);
+    const waited = waiters.wait(opened.id, controller.signal);
     controller.abort();
     assert.equal(await waited, 'cancelled');
-    const cancelled = store.get(opened.id);
-    assert.equal(cancelled?.state, 'cancelled');
-    assert.ok(cancelled);
-    assertRecord(audit.records[1], cancelled, { event: 'decision', decision: 'cancelled', status: 'not_run', decider: null, reason: 'the turn was cancelled' });
-    assert.equal(gate.decide(opened.id, 'U9', 'approve').ok, false);
-  });
-
-  test('a signal aborted before waiting cancels at once', async (t) => {
-    const { gate, store } = makeGate(t);
-    const opened = gate.open(request());
-    assert.equal(await gate.wait(opened.id, AbortSignal.abort()), 'cancelled');
-    assert.equal(store.get(opened.id)?.state, 'cancelled');
-  });
-
-  test('an abort after the decision changes nothing', async (t) => {
-    const { gate, store, audit } = makeGate(t);
-    const opened = gate.open(request());
-    const controller = new AbortController();
-    const waited = gate.wait(opened.id, controller.signal);
-    gate.decide(opened.id, 'U9', 'approve');
-    controller.abort();
-    assert.equal(await waited, 'approved');
-    assert.equal(store.get(opened.id)?.state, 'approved');
-    assert.equal(audit.records.length, 2);
-  });
-
-  test('an abort whose cancellation cannot be audited rejects the wait and leaves the row pending', async (t) => {
-    const { gate, store, audit } = makeGate(t);
-    const opened = gate.open(request());
-    const controller = new AbortController();
-    const waited = gate.wait(opened.id, controller.signal);
-    audit.failing = true;
-    controller.abort();
-    await assert.rejects(waited, AuditError);
     assert.equal(store.get(opened.id)?.state, 'pending');
+    assert.equal(audit.records.length, 1);
+    assert.equal(gate.decide(opened.id, 'U9', 'approve').ok, true, 'it can still be decided');
   });
 
-  test('a waiter on another gate learns of a decision made elsewhere by the deadline at the latest', async (t) => {
+  test('a waiter on another gate learns of a decision made elsewhere once it is announced', async (t) => {
     const dir = tempDir(t);
     const dbA = openDatabase(dir);
     const dbB = openDatabase(dir);
@@ -161,38 +123,37 @@ describe('ApprovalGate.wait', () => {
     const a = makeGate(t, { db: dbA, clock, timeoutSeconds: 60 });
     const b = makeGate(t, { db: dbB, clock, timeoutSeconds: 60 });
     const opened = a.gate.open(request());
-    a.gate.close();
-    const waited = a.gate.wait(opened.id);
+    const waited = a.waiters.wait(opened.id);
     b.gate.decide(opened.id, 'U9', 'approve');
-    clock.advance(60_000);
+    a.gate.announce(opened.id);
     assert.equal(await waited, 'approved');
-    assert.equal(a.store.get(opened.id)?.state, 'approved');
   });
 });
 
-describe('ApprovalGate.cancel', () => {
-  test('cancels a pending approval with an audit record, and nothing else', (t) => {
+describe('ApprovalGate.cancel and cancelApproved', () => {
+  test('cancel cancels a pending approval with an audit record, and nothing else', (t) => {
     const { gate, audit } = makeGate(t);
     const pending = gate.open(request());
     const decided = gate.open(request());
     gate.decide(decided.id, 'U9', 'approve');
-    const cancelled = gate.cancel(pending.id, 'shutting down');
+    const cancelled = gate.cancel(pending.id, 'the card could not be shown');
     assert.equal(cancelled?.state, 'cancelled');
-    assert.equal(cancelled?.reason, 'shutting down');
-    assert.equal(gate.cancel(decided.id, 'shutting down'), undefined);
+    assert.equal(cancelled?.reason, 'the card could not be shown');
+    assert.equal(gate.cancel(decided.id, 'x'), undefined);
     assert.equal(gate.cancel('apr_nope', 'x'), undefined);
     assert.equal(audit.records.filter((r) => r.decision === 'cancelled').length, 1);
   });
 
-  test('cancelAllPending cancels every pending approval and skips ones it cannot audit', (t) => {
-    const { gate, store, audit } = makeGate(t);
-    const first = gate.open(request());
-    const second = gate.open(request());
-    assert.deepEqual(gate.cancelAllPending('shutdown').map((a) => a.id), [first.id, second.id]);
-    const third = gate.open(request());
-    audit.failing = true;
-    assert.deepEqual(gate.cancelAllPending('shutdown'), []);
-    assert.equal(store.get(third.id)?.state, 'pending');
+  test('cancelApproved stops an approved call from ever starting, keeps the decider, and audits why', (t) => {
+    const { gate, audit, store } = makeGate(t);
+    const opened = gate.open(request());
+    gate.decide(opened.id, 'U9', 'approve');
+    const cancelled = gate.cancelApproved(opened.id, 'its input no longer validates');
+    assert.equal(cancelled?.state, 'cancelled');
+    assert.equal(cancelled?.decider, 'U9');
+    assert.equal(gate.claimExecution(opened.id), undefined);
+    assert.equal(store.get(opened.id)?.state, 'cancelled');
+    assert.deepEqual(audit.records.map((r) => [r.decision, r.status]), [[null, 'pending'], ['approved', 'pending'], ['cancelled', 'not_run']]);
   });
 });
 
@@ -245,6 +206,15 @@ describe('ApprovalGate execution', () => {
     assert.equal(gate.finish(opened.id, 'succeeded', 'again'), undefined);
   });
 
+  test('an approved call cannot start once its validity window has passed', (t) => {
+    const { gate, clock } = makeGate(t, { timeoutSeconds: 60 });
+    const opened = gate.open(request());
+    gate.decide(opened.id, 'U9', 'approve');
+    clock.advance(900_000);
+    assert.equal(gate.claimExecution(opened.id), undefined);
+    assert.equal(gate.get(opened.id)?.state, 'approved');
+  });
+
   test('an outcome that cannot be audited leaves the call executing and rethrows', (t) => {
     const { gate, store, audit } = makeGate(t);
     const opened = gate.open(request());
@@ -257,69 +227,71 @@ describe('ApprovalGate execution', () => {
 });
 
 /*
- * Boot reconciliation: whatever a previous process left is settled before anything runs.
- * Nothing is ever run or re-run here: a call that was executing becomes `unknown`, an approved
- * call that never started is cancelled, and a pending one is expired or cancelled.
+ * Start-up reconciliation: whatever a previous process left is settled before anything runs.
+ * Nothing is re-run here: a call that was executing becomes `unknown`; a pending approval of a
+ * durable turn stays pending (its card keeps working); one past its deadline expires; an
+ * approved call stays approved only inside its validity window and with a turn to carry it.
  */
-describe('ApprovalGate.reconcileOnBoot', () => {
-  test('settles a previous process leftovers and never makes anything runnable', (t) => {
+describe('reconcileApprovals', () => {
+  test('settles a previous process leftovers, keeps live approvals live, and never makes anything runnable twice', (t) => {
     const dir = tempDir(t);
     const audit = new MemoryAuditSink();
     const clock = new FakeClock();
     const dbOld = openDatabase(dir);
     t.after(() => dbOld.close());
     const before = makeGate(t, { db: dbOld, audit, clock, timeoutSeconds: 60 });
-    const overdue = before.gate.open(request());
+    const overdue = before.gate.open(request({ turnId: 'trn_1' }));
     clock.advance(30_000);
-    const waiting = before.gate.open(request());
-    const approved = before.gate.open(request());
+    const waiting = before.gate.open(request({ turnId: 'trn_2' }));
+    const orphan = before.gate.open(request());
+    const approved = before.gate.open(request({ turnId: 'trn_3' }));
     before.gate.decide(approved.id, 'U9', 'approve');
-    const executing = before.gate.open(request());
+    const executing = before.gate.open(request({ turnId: 'trn_4' }));
     before.gate.decide(executing.id, 'U9', 'approve');
     before.gate.claimExecution(executing.id);
-    const done = before.gate.open(request());
+    const done = before.gate.open(request({ turnId: 'trn_5' }));
     before.gate.decide(done.id, 'U9', 'approve');
     before.gate.claimExecution(done.id);
     before.gate.finish(done.id, 'succeeded', 'ok');
-    before.gate.close(); // the process "dies": its timers are gone
     clock.advance(40_000); // overdue is now past its deadline, waiting is not
 
     const dbNew = openDatabase(dir);
     t.after(() => dbNew.close());
     const after = makeGate(t, { db: dbNew, audit, clock, timeoutSeconds: 60 });
     const seen = audit.records.length;
-    const result = after.gate.reconcileOnBoot();
+    const result = reconcileApprovals(after.gate, after.store);
 
     assert.deepEqual(result.expired.map((a) => a.id), [overdue.id]);
-    assert.deepEqual(result.cancelled.map((a) => a.id).sort(), [waiting.id, approved.id].sort());
+    assert.deepEqual(result.cancelled.map((a) => a.id), [orphan.id]);
+    assert.equal(after.store.get(orphan.id)?.reason, RESTARTED_NO_TURN);
     assert.deepEqual(result.unknown.map((a) => a.id), [executing.id]);
-    assert.equal(after.store.get(waiting.id)?.reason, 'runtime restarted before a decision');
+    assert.equal(after.store.get(waiting.id)?.state, 'pending', 'a live approval survives the restart');
+    assert.equal(after.store.get(approved.id)?.state, 'approved', 'inside its validity window: the engine re-checks and runs it once');
     assert.equal(after.store.get(done.id)?.state, 'succeeded');
 
     const unknown = after.store.get(executing.id);
     assert.ok(unknown);
     assert.equal(unknown.state, 'unknown');
     const records = audit.records.slice(seen);
-    assert.equal(records.length, 4);
+    assert.equal(records.length, 3);
     assertRecord(records.find((r) => r.approval_id === executing.id), unknown, { event: 'outcome', decision: 'approved', status: 'unknown', decider: 'U9', reason: unknown.outcome });
-    const cancelledApproved = after.store.get(approved.id);
-    assert.ok(cancelledApproved);
-    assertRecord(records.find((r) => r.approval_id === approved.id), cancelledApproved, { event: 'decision', decision: 'cancelled', status: 'not_run', decider: null, reason: cancelledApproved.reason });
 
-    // Nothing left can run, or be decided into running.
-    for (const id of [overdue.id, waiting.id, approved.id, executing.id]) {
+    for (const id of [overdue.id, orphan.id, executing.id]) {
       assert.equal(after.gate.claimExecution(id), undefined);
       assert.equal(after.gate.decide(id, 'U9', 'approve').ok, false);
     }
-    assert.equal(after.store.get(executing.id)?.state, 'unknown');
-    assert.deepEqual(after.gate.reconcileOnBoot(), { expired: [], cancelled: [], unknown: [] });
+    assert.equal(after.gate.decide(waiting.id, 'U9', 'approve').ok, true, 'the card of a live approval still works');
+    assert.deepEqual(reconcileApprovals(after.gate, after.store), { expired: [], cancelled: [], unknown: [] });
   });
 
-  test('leaves approvals opened by this gate alone', (t) => {
-    const { gate, store } = makeGate(t);
-    const own = gate.open(request());
-    assert.deepEqual(gate.reconcileOnBoot(), { expired: [], cancelled: [], unknown: [] });
-    assert.equal(store.get(own.id)?.state, 'pending');
+  test('an approved call past its validity window is cancelled at start, never run', (t) => {
+    const { gate, store, clock } = makeGate(t, { timeoutSeconds: 60 });
+    const opened = gate.open(request({ turnId: 'trn_1' }));
+    gate.decide(opened.id, 'U9', 'approve');
+    clock.advance(900_000);
+    const result = reconcileApprovals(gate, store);
+    assert.deepEqual(result.cancelled.map((a) => a.id), [opened.id]);
+    assert.match(store.get(opened.id)?.reason ?? '', /validity window/);
   });
 
   test('stops with the audit error when a change cannot be audited, leaving the row as it was', (t) => {
@@ -329,12 +301,12 @@ describe('ApprovalGate.reconcileOnBoot', () => {
     const dbNew = openDatabase(dir);
     t.after(() => { dbOld.close(); dbNew.close(); });
     const before = makeGate(t, { db: dbOld, audit });
-    const executing = before.gate.open(request());
+    const executing = before.gate.open(request({ turnId: 'trn_1' }));
     before.gate.decide(executing.id, 'U9', 'approve');
     before.gate.claimExecution(executing.id);
     const after = makeGate(t, { db: dbNew, audit });
     audit.failing = true;
-    assert.throws(() => after.gate.reconcileOnBoot(), AuditError);
+    assert.throws(() => reconcileApprovals(after.gate, after.store), AuditError);
     assert.equal(after.store.get(executing.id)?.state, 'executing');
   });
 });

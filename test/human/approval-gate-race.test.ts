@@ -50,7 +50,6 @@ describe('ApprovalGate.decide across processes', () => {
     // The children use the real clock, so the deadline must be real too.
     const { gate, store } = makeGate(t, { db, clock: new FakeClock(Date.now()) });
     const opened = gate.open(request());
-    gate.close();
 
     const deciders = [['U1', 'approve'], ['U2', 'deny'], ['U3', 'approve'], ['U4', 'deny']] as const;
     const children = await Promise.all(deciders.map(([who, what]) => startChild(dir, opened.id, who, what)));

@@ -4,6 +4,7 @@ import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { AuditLog } from '../../src/audit/audit-log.ts';
 import { verifyAuditLog } from '../../src/audit/verify-audit-log.ts';
+import { AuditStore } from '../../src/state/audit-store.ts';
 import { AuditError, InternalError, StateError } from '../../src/errors.ts';
 import { Redactor } from '../../src/security/redactor.ts';
 import { fingerprint } from '../../src/human/fingerprint.ts';
@@ -269,8 +270,10 @@ describe('ApprovalGate with the real audit log', () => {
   test('a full approve-run-finish lifecycle writes a verifiable chain with the input redacted', (t) => {
     const dir = tempDir(t);
     const path = join(dir, 'memory', 'approvals.json');
-    const log = AuditLog.open(path, { redactor: new Redactor(['hunter2-secret-value']) });
-    const { gate } = makeGate(t, { realAudit: log });
+    const db = openDatabase(join(dir, 'state'));
+    t.after(() => db.close());
+    const log = AuditLog.open(path, { redactor: new Redactor(['hunter2-secret-value']), store: new AuditStore(db) });
+    const { gate } = makeGate(t, { db, realAudit: log });
     const opened = gate.open(request({ input: { name: 'web-1', password: 'hunter2-secret-value' } }));
     gate.decide(opened.id, 'U9', 'approve');
     gate.claimExecution(opened.id);
@@ -284,16 +287,20 @@ describe('ApprovalGate with the real audit log', () => {
     assert.ok(records.every((r) => r.approval_id === opened.id));
   });
 
-  test('when the audit log cannot be written, the decision is not taken', (t) => {
+  test('when the audit file cannot be written, the decision stays in the database chain and the file cannot be caught up silently', (t) => {
     const dir = tempDir(t);
     const path = join(dir, 'approvals.json');
-    const log = AuditLog.open(path, { redactor: new Redactor() });
-    const { gate, store } = makeGate(t, { realAudit: log });
+    const db = openDatabase(join(dir, 'state'));
+    t.after(() => db.close());
+    const log = AuditLog.open(path, { redactor: new Redactor(), store: new AuditStore(db) });
+    const { gate, store } = makeGate(t, { db, realAudit: log });
     const opened = gate.open(request());
-    // Replace the file with a directory: the next append cannot open it.
+    // Replace the file with a directory: the next flush cannot open it.
     rmSync(path);
     mkdirSync(path);
-    assert.throws(() => gate.decide(opened.id, 'U9', 'approve'), AuditError);
-    assert.equal(store.get(opened.id)?.state, 'pending');
+    const decided = gate.decide(opened.id, 'U9', 'approve');
+    assert.equal(decided.ok, true, 'the decision and its record commit together in the database');
+    assert.equal(store.get(opened.id)?.state, 'approved');
+    assert.throws(() => log.flush(), AuditError, 'the file is not written: whoever runs the tool must see that');
   });
 });

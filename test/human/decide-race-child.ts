@@ -31,7 +31,6 @@ process.stdout.write('ready\n');
 process.stdin.once('data', () => {
   const result = gate.decide(id, decider, decision);
   process.stdout.write(`${JSON.stringify({ ok: result.ok, refusal: result.ok ? null : result.refusal, records: audit.records })}\n`);
-  gate.close();
   db.close();
   process.exit(0);
 });

@@ -8,6 +8,8 @@ import pino from 'pino';
 import type { AuditDecision, AuditEvent, AuditRecord, AuditSink, AuditStatus } from '../../src/audit/types.ts';
 import { ApprovalGate } from '../../src/human/approval-gate.ts';
 import type { ApprovalGateOptions, ApprovalRequest } from '../../src/human/approval-gate.ts';
+import { ApprovalExpiry } from '../../src/human/approval-expiry.ts';
+import { ApprovalWaiters } from '../../src/human/approval-waiters.ts';
 import type { Approval } from '../../src/human/types.ts';
 import { ApprovalStore } from '../../src/state/approval-store.ts';
 import type { Database } from '../../src/state/database.ts';
@@ -22,6 +24,9 @@ export interface GateFixture {
   audit: MemoryAuditSink;
   clock: FakeClock;
   gate: ApprovalGate;
+  /** Deadline timers (not started: call `expiry.start()` to arm them). */
+  expiry: ApprovalExpiry;
+  waiters: ApprovalWaiters;
 }
 
 /** Default settings: 300 s timeout; approvers U9 and anyone matching UOPS*. */
@@ -49,8 +54,10 @@ export function makeGate(
     confirmRequiresSecondPerson: options.confirmRequiresSecondPerson ?? DEFAULTS.confirmRequiresSecondPerson,
     logger: pino({ level: 'silent' }),
   });
-  t.after(() => gate.close());
-  return { db, store, audit, clock, gate };
+  const expiry = new ApprovalExpiry({ gate, store, logger: pino({ level: 'silent' }) });
+  const waiters = new ApprovalWaiters(gate);
+  t.after(() => expiry.stop());
+  return { db, store, audit, clock, gate, expiry, waiters };
 }
 
 let calls = 0;

@@ -20,6 +20,7 @@
 import type { App, BlockAction, ButtonAction, ViewSubmitAction } from '@slack/bolt';
 import type { Logger } from 'pino';
 import { errorMessage } from '../../errors.ts';
+import { faultPoint } from '../../fault-point.ts';
 import type { Engine } from '../../engine/engine.ts';
 import type { DecideOptions } from '../../human/approval-gate.ts';
 import type { Approval, DecideResult, Decision } from '../../human/types.ts';
@@ -69,12 +70,14 @@ export function registerApprovalActions(app: App, o: ApprovalActionsOptions): vo
     else if (found.approval.level === 'confirm') after = () => answer(o, found.place, user, 'This call needs its confirmation phrase: use the Confirm… button.');
     else {
       const result = decide(o, found.approval, user, 'approve', {});
+      if (result.ok) faultPoint('decision.committed');
       after = async () => {
         if (result.ok) await o.adapter.showDecision(result.approval);
         else await answer(o, found.place, user, refusalText(result));
       };
     }
     await ack();
+    faultPoint('click.acked');
     o.tracker.run('approve click', after);
   });
 

@@ -9,6 +9,7 @@
 import type { App, SocketModeReceiver } from '@slack/bolt';
 import type { Logger } from 'pino';
 import { errorMessage } from '../../errors.ts';
+import { faultPoint } from '../../fault-point.ts';
 import type { InboundMessage } from './inbound-filters.ts';
 import type { TurnDispatcher } from './turn-dispatcher.ts';
 
@@ -35,6 +36,7 @@ export function recordBeforeAck(receiver: SocketModeReceiver, app: App, dispatch
         }
       }
       await app.processEvent(event);
+      if (kind !== undefined) faultPoint('event.acked');
     },
   };
   receiver.init(front as unknown as App);

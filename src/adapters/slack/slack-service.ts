@@ -76,6 +76,8 @@ export interface SlackServiceOptions {
   cardReconcileMs?: number;
   /** Turns per user per minute (default 10). */
   turnsPerMinute?: number;
+  /** `--accept-audit-gap` (see createRuntime). */
+  acceptAuditGap?: boolean;
 }
 
 /** A running Slack service. */
@@ -105,7 +107,7 @@ export async function startSlackService(loaded: LoadedConfig, options: SlackServ
   const apiUrl = normaliseApiUrl(loaded.config.adapter.slack.api_url);
   const webRetry = options.webRetry ?? WEB_RETRY;
   const identity = await verifyBotToken(apiUrl, botToken, webRetry, envFile, options.authTimeoutMs);
-  const runtime = await createRuntime(loaded, { logDestination: options.logDestination, clock: options.clock });
+  const runtime = await createRuntime(loaded, { logDestination: options.logDestination, clock: options.clock, acceptAuditGap: options.acceptAuditGap === true });
   try {
     return await serve({ loaded, options, runtime, identity, apiUrl, botToken, appToken, envFile, webRetry });
   } catch (err) {
