@@ -173,3 +173,31 @@ test('when piped input ends during an approval, the approval is cancelled at onc
   assert.match(result!.text, /cancelled before a decision \(input ended before an answer\)/);
   assert.deepEqual(project.auditRecords().filter((r) => r.event === 'decision').map((r) => r.decision), ['cancelled']);
 });
+
+test('mithai chat killed while an approval is pending resumes it: --session shows the request again and the answer runs it once', async (t) => {
+  const { spawn } = await import('node:child_process');
+  const { BIN } = await import('./chat-harness.ts');
+  const { fake, project } = await setup(t, [reply(toolUse('ops__restart', { service: 'web' })), reply('Restarted after the resume.')], { timeoutSeconds: 300 });
+  const env: Record<string, string | undefined> = { ...process.env, MITHAI_TEST_EFFECTS_DIR: project.dir };
+  delete env.ANTHROPIC_API_KEY;
+  const first = spawn(process.execPath, [BIN, 'chat', '--config', project.configPath, '--session', 'ops-1'], { cwd: project.dir, env, stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  first.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  first.stdin.write('restart web\n');
+  const deadline = Date.now() + 15_000;
+  while (!/Approve\?/.test(out)) {
+    if (Date.now() > deadline) throw new Error(`no approval prompt: ${out}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  first.kill('SIGKILL');
+  await new Promise((r) => first.once('close', r));
+  assert.deepEqual(project.effects(), []);
+
+  const resumed = await runChat(project, ['y'], ['--session', 'ops-1']);
+  assert.equal(resumed.code, 0, resumed.stderr);
+  assert.match(resumed.stdout, /Approval needed: ops__restart/, 'the pending request is shown again');
+  assert.match(resumed.stdout, /testbot> Restarted after the resume\./);
+  assert.deepEqual(project.effects(), ['restart web']);
+  assert.equal(fake.calls.length, 2, 'the model was not asked again for the call it made before the kill');
+  assert.deepEqual(project.auditRecords().filter((r) => r.event === 'decision').map((r) => r.decision), ['approved']);
+});
