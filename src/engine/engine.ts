@@ -89,6 +89,8 @@ export class Engine {
   readonly #locks = new KeyedMutex();
   readonly #active = new Map<string, { again: boolean; done: Promise<StepResult> }>();
   readonly #finished = new Map<string, Set<(result: TurnResult) => void>>();
+  /** Turns whose thread was told they wait behind another turn (told once per process). */
+  readonly #toldQueued = new Set<string>();
   #adapter: Adapter | undefined;
   #signal: AbortSignal | undefined;
   #platform: string | undefined;
@@ -257,12 +259,10 @@ export class Engine {
     }
     const unfinished = options.sessionKey === undefined ? this.#o.turns.listUnfinished(this.#platform) : this.#o.turns.listUnfinishedInSession(options.sessionKey);
     for (const record of unfinished) {
-      if (record.state === 'running' || record.state === 'replying') {
-        const turn = decodeTurn(record.id, record.turnJson);
-        await this.#safely('restart notice', async () => adapter.notice?.(
-          { channel: turn.conversation.channel, thread: turn.conversation.thread },
-          'mithai restarted while working on this; carrying on from where it stopped (no tool that already ran is run again).',
-        ));
+      const text = this.#resumeNotice(record.id, record.state);
+      if (text !== undefined) {
+        const { channel, thread } = decodeTurn(record.id, record.turnJson).conversation;
+        await this.#safely('restart notice', async () => adapter.notice?.({ channel, thread }, text));
       }
       this.#kick(record.id);
     }
@@ -332,7 +332,16 @@ export class Engine {
         return { kind: 'paused' } as const;
       }
     });
+    if (result.kind === 'queued' && !this.#toldQueued.has(turnId)) {
+      this.#toldQueued.add(turnId);
+      const record = this.#o.turns.get(turnId);
+      if (record) {
+        const { channel, thread } = decodeTurn(turnId, record.turnJson).conversation;
+        await this.#safely('queued notice', async () => adapter.notice?.({ channel, thread }, 'I will get to this once the approval waiting in this thread is decided.'));
+      }
+    }
     if (result.kind === 'finished') {
+      this.#toldQueued.delete(turnId);
       const set = this.#finished.get(turnId);
       this.#finished.delete(turnId);
       for (const resolve of set ?? []) resolve(result.result);
@@ -341,6 +350,18 @@ export class Engine {
       if (next) this.#kick(next.id);
     }
     return result;
+  }
+
+  /** What a thread is told when a start carries its turn on (nothing when only approvals wait). */
+  #resumeNotice(turnId: string, state: string): string | undefined {
+    if (state === 'running' || state === 'replying') {
+      return 'mithai restarted while working on this; carrying on from where it stopped (no tool that already ran is run again).';
+    }
+    if (state === 'waiting') {
+      const approved = this.#approvalsOfTurn(turnId).filter((a) => a.state === 'approved');
+      if (approved.length > 0) return `mithai restarted after ${approved.map((a) => `\`${a.tool}\``).join(', ')} was approved; checking it again and running it now (once).`;
+    }
+    return undefined;
   }
 
   #approvalsIn(states: readonly Approval['state'][]): Approval[] {

@@ -139,3 +139,51 @@ async function restartInProcess(project: Pick<CliProject, 'slack' | 'configPath'
     socketRetry: { retries: 0 },
   });
 }
+
+test('mithai run refuses to start when records were cut off the end of the audit log, and --accept-audit-gap restores them and records the gap', async (t) => {
+  const { readFileSync, writeFileSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { verifyAuditLog } = await import('../../src/audit/verify-audit-log.ts');
+  const h = await startSlackHarness(t, { script: [reply(toolUse('ops__restart', { service: 'api' })), told] });
+  const sent = await h.slack.mention({ user: ALICE, channel: CHANNEL, text: 'restart api' });
+  const card = await waitForCard(h.slack, CHANNEL, sent.ts);
+  await h.slack.clickButton({ user: ALICE, channel: CHANNEL, messageTs: card.ts, actionId: 'mithai_approve' });
+  await waitFor('the reply', () => textReplies(h.slack, CHANNEL, sent.ts).some((r) => r.startsWith('Told')), 5000);
+  await h.service.stop('test');
+  const file = join(h.dir, 'memory', 'approvals.json');
+  const lines = readFileSync(file, 'utf8').split('\n').filter(Boolean);
+  assert.ok(lines.length >= 3);
+  writeFileSync(file, `${lines.slice(0, 1).join('\n')}\n`);
+
+  const env = { SLACK_BOT_TOKEN: h.slack.config.botToken, SLACK_APP_TOKEN: h.slack.config.appToken, ANTHROPIC_API_KEY: FAKE_API_KEY };
+  const options = { logDestination: new PassThrough().resume(), webRetry: { retries: 0 }, socketRetry: { retries: 0 } };
+  await assert.rejects(startSlackService(loadConfig(h.configPath, { env }), options), (err: unknown) => {
+    const e = err as { code?: string; message?: string };
+    assert.equal(e.code, 'audit_tail_missing');
+    assert.match(e.message ?? '', /--accept-audit-gap/);
+    return true;
+  });
+  const service = await startSlackService(loadConfig(h.configPath, { env }), { ...options, acceptAuditGap: true });
+  try {
+    const after = readFileSync(file, 'utf8').split('\n').filter(Boolean);
+    assert.deepEqual(after.slice(0, lines.length), lines, 'the cut records are back, byte for byte');
+    assert.match(after.at(-1)!, /"event":"audit_gap"/);
+    assert.equal(verifyAuditLog(file).ok, true);
+  } finally {
+    await service.stop('test');
+  }
+});
+
+test('a Socket Mode drop while an approval waits: the service reconnects, the click works, and a redelivered mention runs once', async (t) => {
+  const h = await startSlackHarness(t, { script: [reply(toolUse('ops__restart', { service: 'api' })), told, reply('a second turn?!')], service: RECONNECT_FAST });
+  const sent = await h.slack.mention({ user: ALICE, channel: CHANNEL, text: 'restart api' });
+  const card = await waitForCard(h.slack, CHANNEL, sent.ts);
+  h.slack.disconnect('refresh_requested');
+  await h.slack.waitForConnections(2, 5000);
+  // Slack redelivers what it is not sure was acknowledged: the same event id again.
+  await h.slack.mention({ user: ALICE, channel: CHANNEL, text: 'restart api', eventId: sent.eventId, retryAttempt: 1 });
+  await h.slack.clickButton({ user: ALICE, channel: CHANNEL, messageTs: card.ts, actionId: 'mithai_approve' });
+  await waitFor('the reply', () => textReplies(h.slack, CHANNEL, sent.ts).some((r) => r.startsWith('Told')), 5000);
+  assert.deepEqual(h.effects(), ['restart api']);
+  assert.equal(h.model.calls.length, 2, 'the redelivered mention started no second turn');
+});

@@ -17,8 +17,8 @@ export interface Expected {
   effects: string[];
   /** The approval's final state. */
   state: string;
-  /** Something the thread must be told (besides the model's reply). */
-  told?: RegExp;
+  /** What the thread must be told (notices, and the model's reply echoing what it was told). */
+  told?: RegExp | RegExp[];
 }
 
 const RAN: Expected = { effects: ['restart api'], state: 'succeeded' };
@@ -68,22 +68,34 @@ function checkOne(p: FaultProject, m: Mention, expected: Expected): Finding[] {
   }
   const states = p.approvals().map((a) => a.state);
   if (JSON.stringify(states) !== JSON.stringify([expected.state])) findings.push({ kind: 'other', message: `approval states ${JSON.stringify(states)}, expected [${expected.state}]` });
-  if (expected.told && !botTexts(p, m.ts).some((x) => expected.told!.test(x))) {
-    findings.push({ kind: 'silentThreads', message: `thread ${m.ts} was never told ${expected.told}: ${JSON.stringify(botTexts(p, m.ts))}` });
+  for (const told of [expected.told ?? []].flat()) {
+    if (!botTexts(p, m.ts).some((x) => told.test(x))) {
+      findings.push({ kind: 'silentThreads', message: `thread ${m.ts} was never told ${told}: ${JSON.stringify(botTexts(p, m.ts))}` });
+    }
   }
   return findings;
 }
 
+/** Options of {@link killPointScenario}. */
+export interface KillPointOptions {
+  name?: string;
+  project?: FaultProjectOptions;
+  expected?: Expected[];
+  /** Runs while mithai is down (after the kill, before the restart). */
+  whileDown?: (p: FaultProject) => Promise<void>;
+}
+
 /** Kill at `point`, restart, drive to the end, check. */
-export async function killPointScenario(t: TestContext, point: string, options: FaultProjectOptions = {}, expected = expectedAfter(point)): Promise<void> {
-  const name = `kill at ${point}`;
-  const p = await makeFaultProject(t, name, options);
+export async function killPointScenario(t: TestContext, point: string, o: KillPointOptions = {}): Promise<void> {
+  const name = o.name ?? `kill at ${point}`;
+  const p = await makeFaultProject(t, name, o.project);
   const first = await startConnected(p, { faultPoint: point });
   const m = mention(p, 'restart api');
   const findings = await approveFlowUntilDeath(p, first, m, point);
+  await o.whileDown?.(p);
   const second = await startConnected(p);
   await redeliverIfUnacked(p, m);
   findings.push(...(await driveToEnd(p, second, [m.ts])));
-  findings.push(...checkExpected(p, m, expected));
+  findings.push(...checkExpected(p, m, o.expected ?? expectedAfter(point)));
   await finishScenario(t, p, second, { category: 'kill points', name, kills: 1, threads: [m.ts], findings });
 }

@@ -6,7 +6,20 @@
  */
 import { test } from 'node:test';
 import { killPointScenario } from './kill-point-scenario.ts';
+import { waitFor } from './fault-harness.ts';
 
 for (const point of ['decision.committed', 'click.acked', 'claim.committed', 'tool.returned', 'outcome.committed', 'reply.decided', 'reply.posted']) {
   test(`kill -9 at ${point}, restart: the approve flow ends once, recorded, told`, (t) => killPointScenario(t, point));
 }
+
+test('approved, killed before the claim, restarted after human.approval_valid_seconds: cancelled, never run, told', (t) =>
+  killPointScenario(t, 'decision.committed', {
+    name: 'approved, restarted after its validity window',
+    project: { human: ["approvers: ['local:*']", 'approval_valid_seconds: 1'] },
+    expected: [{ effects: [], state: 'cancelled', told: [/cancelled at restart/, /^Told: .*approved by .* but cancelled before it started/s] }],
+    whileDown: async (p) => {
+      const validUntil = p.approvals()[0]?.valid_until;
+      if (!validUntil) throw new Error('the approval was not approved before the kill');
+      await waitFor('the validity window to pass', () => Date.now() > Date.parse(validUntil) + 50, 5_000);
+    },
+  }));

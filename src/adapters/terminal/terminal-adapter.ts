@@ -5,7 +5,7 @@
  * gate still checks that against `human.approvers` and `confirm_requires_second_person`.
  */
 import type { Writable } from 'node:stream';
-import type { Adapter, ToolActivity, Turn } from '../../engine/types.ts';
+import type { Adapter, NoticePlace, ToolActivity, Turn } from '../../engine/types.ts';
 import type { Approval, DecideResult, Decision, WaitOutcome } from '../../human/types.ts';
 import type { LineReader } from './line-reader.ts';
 import { errorMessage } from '../../errors.ts';
@@ -62,6 +62,10 @@ export class TerminalAdapter implements Adapter {
     // prompt gives up as soon as the approval settles some other way (expiry, cancellation).
     const prompt = this.#ask(approval).finally(() => this.#prompts.delete(prompt));
     this.#prompts.add(prompt);
+  }
+
+  async notice(_place: NoticePlace, text: string): Promise<void> {
+    this.#print(`  ${text}`);
   }
 
   async showDecision(approval: Approval): Promise<void> {
