@@ -21,9 +21,9 @@ export interface Expected {
   told?: RegExp | RegExp[];
 }
 
-const RAN: Expected = { effects: ['restart api'], state: 'succeeded' };
-const CUT_BEFORE_EFFECT: Expected = { effects: [], state: 'unknown', told: /outcome is unknown/ };
-const CUT_AFTER_EFFECT: Expected = { effects: ['restart api'], state: 'unknown', told: /outcome is unknown/ };
+export const RAN: Expected = { effects: ['restart api'], state: 'succeeded' };
+export const CUT_BEFORE_EFFECT: Expected = { effects: [], state: 'unknown', told: /outcome is unknown/ };
+export const CUT_AFTER_EFFECT: Expected = { effects: ['restart api'], state: 'unknown', told: /outcome is unknown/ };
 
 /** The end states (any one of them) a scenario killed at `point` may have, when the rules hold. */
 export function expectedAfter(point: string): Expected[] {
