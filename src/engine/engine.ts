@@ -254,6 +254,7 @@ export class Engine {
     const adapter = this.#requireAdapter();
     const reconciled = reconcileApprovals(this.#o.gate, { listByState: (states) => this.#approvalsIn(states) });
     for (const approval of [...reconciled.expired, ...reconciled.cancelled, ...reconciled.unknown]) {
+      if (!this.#isOurs(approval)) continue;
       await this.#safely('approval display', () => adapter.showDecision(approval));
       await this.#safely('restart notice', async () => adapter.notice?.({ channel: approval.channel, thread: approval.thread }, restartNotice(approval)));
     }
@@ -310,7 +311,18 @@ export class Engine {
 
   #kick(turnId: string): void {
     if (this.#adapter === undefined || this.#isStopping) return;
+    // Only turns of the platform this process serves: a terminal turn must never be carried on
+    // (and answered) through Slack, or the other way round.
+    if (this.#platform !== undefined) {
+      const record = this.#o.turns.get(turnId);
+      if (record === undefined || record.platform !== this.#platform) return;
+    }
     void this.run(turnId);
+  }
+
+  /** Whether an approval belongs to a conversation of the platform this process serves. */
+  #isOurs(approval: Approval): boolean {
+    return this.#platform === undefined || approval.sessionKey.startsWith(`${this.#platform}:`);
   }
 
   async #step(turnId: string): Promise<StepResult> {

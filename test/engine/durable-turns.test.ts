@@ -248,3 +248,19 @@ async function waitUntil(check: () => boolean, timeoutMs = 5000): Promise<void> 
     await new Promise((r) => setTimeout(r, 5));
   }
 }
+
+test('a process serving one platform never carries on (or answers) a turn of another platform', async (t) => {
+  const h = await startEngine(t, [reply(toolUse(APPROVE_SKILL_TOOL, {})), reply('answered in the wrong place')]);
+  const terminalTurn = { ...h.turn('run it'), conversation: { platform: 'terminal' as const, team: 'local', channel: 'terminal', thread: 'chat-1' } };
+  h.runtime.engine.attach(h.adapter, { platform: 'terminal' });
+  const id = h.runtime.engine.accept(terminalTurn)!;
+  assert.equal((await h.runtime.engine.run(id)).kind, 'waiting');
+  h.runtime.close();
+  const { runtime, adapter } = await restart(t, h); // serves 'slack'
+  const report = await runtime.engine.resumeAll();
+  assert.equal(report.resumed, 0);
+  runtime.engine.decide(h.adapter.requested[0]!.id, 'U1', 'approve');
+  assert.equal(runtime.engine.running, 0, 'the decision started no step here');
+  assert.deepEqual(adapter.replies, []);
+  assert.deepEqual(h.effects(), [], 'the terminal session runs it when it is resumed, not the Slack process');
+});

@@ -60,6 +60,7 @@ export interface ApprovalRow {
   channel: string;
   decider: string | null;
   decided_via: string | null;
+  decided_at: string | null;
   reason: string | null;
   outcome: string | null;
   deadline: string;

@@ -41,7 +41,7 @@ const plans: Plan[] = [
 ];
 
 async function randomKill(t: TestContext, plan: Plan): Promise<void> {
-  const name = `random kill ${plan.delayMs} ms after the ${plan.after}${plan.againMs === undefined ? '' : `, again ${plan.againMs} ms into the restart`} (seed ${seed})`;
+  const name = `random kill ${plan.delayMs} ms after the ${plan.after}${plan.againMs === undefined ? '' : `, again ${plan.againMs} ms after the restart connected`} (seed ${seed})`;
   t.diagnostic(name);
   const p = await makeFaultProject(t, name);
   const first = await startConnected(p);
@@ -67,7 +67,8 @@ async function randomKill(t: TestContext, plan: Plan): Promise<void> {
   }
   const findings = await driveToEnd(p, run, [m.ts]);
   findings.push(...checkExpected(p, m, [RAN, CUT_BEFORE_EFFECT, CUT_AFTER_EFFECT]));
-  await finishScenario(t, p, run, { category: 'random kills', name, kills, threads: [m.ts], findings });
+  const ended = `ended ${p.approvals().map((a) => a.state).join(',') || 'with no approval'}, effects ${JSON.stringify(p.effects())}`;
+  await finishScenario(t, p, run, { category: 'random kills', name, kills, threads: [m.ts], findings, notes: [ended] });
 }
 
 for (const [i, plan] of plans.entries()) {

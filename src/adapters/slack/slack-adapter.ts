@@ -24,7 +24,10 @@ import { errorMessage } from '../../errors.ts';
 import { renderCard } from './approval-card.ts';
 import { markdownToMrkdwn, neutraliseBroadcasts } from './mrkdwn.ts';
 import { splitMrkdwn } from './reply-chunks.ts';
-import type { MessageMetadata, ReadMessage, RepliesPage, SlackPoster } from './slack-poster.ts';
+import type { ReadMessage, RepliesPage, SlackPoster } from './slack-poster.ts';
+import { CARD_EVENT_TYPE, cardMetadata, failureKind, isAmbiguous, parseRef, type CardRef } from './card-ref.ts';
+
+export { CARD_EVENT_TYPE, cardMetadata, failureKind, parseRef, type CardRef } from './card-ref.ts';
 import { retryAfterMs } from './slack-poster.ts';
 import { sleep, within } from './timing.ts';
 
@@ -36,11 +39,6 @@ export const CARD_UPDATE_RETRY_MS: readonly number[] = [1_000, 3_000];
  * off until the Retry-After has passed.
  */
 export const RETRY_AFTER_CAP_MS = 30_000;
-/** The `event_type` of an approval card's message metadata. */
-export const CARD_EVENT_TYPE = 'mithai_approval';
-
-/** Platform errors that mean "Slack had a bad moment", not "Slack refuses this": tried again. */
-const TRANSIENT_PLATFORM_ERRORS: ReadonlySet<string> = new Set(['internal_error', 'fatal_error', 'service_unavailable', 'request_timeout', 'ratelimited']);
 /** Messages read per page when looking for a card, and pages read at most. */
 const SEARCH_PAGE_SIZE = 200;
 const SEARCH_PAGES = 10;
@@ -53,12 +51,6 @@ const RECONCILE_SCAN = 500;
 const RECONCILE_MAX_WORK = 20;
 /** Redraws of one card in a row while its row keeps moving under it. */
 const DRAWS_MAX = 3;
-
-/** Where an approval card was posted; stored as JSON in `approvals.display_ref`. */
-export interface CardRef {
-  channel: string;
-  ts: string;
-}
 
 /** The approval rows the adapter reads and annotates (ApprovalStore implements it). */
 export interface CardStore {
@@ -98,9 +90,6 @@ export interface NoticeTarget {
   thread?: string;
 }
 
-/** What a failed Web API call means for trying it again. */
-type FailureKind = 'transient' | 'rate_limited' | 'refused';
-
 /** The Slack implementation of the engine's Adapter. Start/stop belong to the Slack service. */
 export class SlackAdapter implements Adapter {
   readonly name = 'slack';
@@ -122,7 +111,6 @@ export class SlackAdapter implements Adapter {
   /** When this adapter was made (wall clock, like approval rows' createdAt). */
   readonly #createdAt = Date.now();
   #reconciling: Promise<number> | undefined;
-  #isRefusingApprovals = false;
   #isStopping = false;
 
   constructor(options: SlackAdapterOptions) {
@@ -140,11 +128,6 @@ export class SlackAdapter implements Adapter {
     if (!(await within(Promise.allSettled(running), timeoutMs))) {
       this.#o.logger.warn({ pending: this.#cardWork.size }, 'card updates still running at shutdown; leaving them (redrawn at the next start)');
     }
-  }
-
-  /** From now on, refuse to show new approvals (shutdown). */
-  refuseNewApprovals(): void {
-    this.#isRefusingApprovals = true;
   }
 
   /**
@@ -189,7 +172,6 @@ export class SlackAdapter implements Adapter {
    */
   requestApproval(approval: Approval): Promise<void> {
     // During shutdown nobody will be around to click: fail the request so the router cancels it.
-    if (this.#isRefusingApprovals) return Promise.reject(new Error('mithai is shutting down'));
     return this.#serial(approval.id, () => this.#showCard(approval));
   }
 
@@ -466,78 +448,4 @@ export class SlackAdapter implements Adapter {
     this.#o.logger.debug({ approval_id: approval.id, state: approval.state }, 'approval has no card; nothing to redraw');
     this.#markDrawn(approval.id, approval.state);
   }
-}
-
-/** The metadata every approval card carries, so it can be found again. */
-export function cardMetadata(approvalId: string): MessageMetadata {
-  return { event_type: CARD_EVENT_TYPE, event_payload: { approval_id: approvalId } };
-}
-
-/**
- * What a failed Web API call means: `rate_limited` (429, wait its Retry-After), `transient`
- * (Slack's bad moments: internal_error, fatal_error, service_unavailable, request_timeout, HTTP
- * 5xx, timeouts and connection errors) or `refused` (Slack said no: message_not_found,
- * cant_update_message, invalid_blocks, … and anything that is not a Slack client error).
- */
-export function failureKind(err: unknown): FailureKind {
-  const e = err as { code?: unknown; data?: { error?: unknown }; statusCode?: unknown } | undefined;
-  switch (e?.code) {
-    case 'slack_webapi_rate_limited_error':
-      return 'rate_limited';
-    case 'slack_webapi_platform_error':
-      return typeof e.data?.error === 'string' && TRANSIENT_PLATFORM_ERRORS.has(e.data.error) ? 'transient' : 'refused';
-    case 'slack_webapi_http_error':
-      return typeof e.statusCode === 'number' && (e.statusCode >= 500 || e.statusCode === 408) ? 'transient' : 'refused';
-    case 'slack_webapi_request_error':
-      return 'transient';
-    default:
-      return 'refused';
-  }
-}
-
-/**
- * Whether a failed post may still have reached Slack: a request or HTTP error (timeout, reset,
- * 5xx from a proxy after Slack stored it) or one of Slack's own bad moments. A refusal or a 429
- * proves nothing was stored.
- */
-function isAmbiguous(err: unknown): boolean {
-  const code = (err as { code?: unknown } | undefined)?.code;
-  if (code === 'slack_webapi_request_error' || code === 'slack_webapi_http_error') return true;
-  return code === 'slack_webapi_platform_error' && failureKind(err) === 'transient';
-}
-
-/** States an approval does not leave. */
-const SETTLED: readonly ApprovalState[] = [...FINAL_STATES];
-
-/**
- * The approvals whose cards are redrawn at start-up: settled, with a card, and settled (or
- * created) within `withinMs` before `nowMs`; the most recent `max` of them, oldest first.
- */
-export function recentSettledCards(
-  store: { listByState(states: readonly ApprovalState[]): Approval[] },
-  nowMs: number,
-  { withinMs = 24 * 60 * 60 * 1000, max = 50 }: { withinMs?: number; max?: number } = {},
-): Approval[] {
-  const since = nowMs - withinMs;
-  const settledAt = (a: Approval): number => Date.parse(a.finishedAt ?? a.decidedAt ?? a.createdAt);
-  return store
-    .listByState(SETTLED)
-    .filter((a) => a.displayRef !== null && settledAt(a) >= since)
-    .sort((a, b) => settledAt(a) - settledAt(b))
-    .slice(-max);
-}
-
-/** Read a stored card reference; undefined for anything that is not one. */
-export function parseRef(displayRef: string | null): CardRef | undefined {
-  if (!displayRef) return undefined;
-  try {
-    const value: unknown = JSON.parse(displayRef);
-    if (value && typeof value === 'object') {
-      const { channel, ts } = value as Record<string, unknown>;
-      if (typeof channel === 'string' && typeof ts === 'string' && channel !== '' && ts !== '') return { channel, ts };
-    }
-  } catch {
-    // Not ours (another adapter's reference, or damaged): treat it as no card.
-  }
-  return undefined;
 }
