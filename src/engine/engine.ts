@@ -1,5 +1,6 @@
 /**
- * The engine's entry points. Every turn is durable (./turn-runner.ts): accepting a message
+ * The engine's entry points. (Over 300 lines: every way into a turn — accept, decide, poll,
+ * resume, drain — is here, so the scheduling rules live in one place.) Every turn is durable (./turn-runner.ts): accepting a message
  * writes a row, and whatever moves a turn on — the message itself, a decision from any process
  * ({@link Engine.decide}, or a row changed by another process and found by
  * {@link Engine.pollDecisions}), an expiry, a start ({@link Engine.resumeAll}) — re-enters here
@@ -41,6 +42,7 @@ import { sessionKey } from './session-key.ts';
 import { decodeTurn, encodeTurn } from './turn-codec.ts';
 import type { StepResult, TurnResult, TurnRunner } from './turn-runner.ts';
 import type { Adapter, Turn } from './types.ts';
+import { restartNotice, resumeNotice } from './restart-notices.ts';
 
 export type { TurnResult, TurnStatus } from './turn-runner.ts';
 
@@ -260,7 +262,7 @@ export class Engine {
     }
     const unfinished = options.sessionKey === undefined ? this.#o.turns.listUnfinished(this.#platform) : this.#o.turns.listUnfinishedInSession(options.sessionKey);
     for (const record of unfinished) {
-      const text = this.#resumeNotice(record.id, record.state);
+      const text = resumeNotice(record.state, this.#approvalsOfTurn(record.id));
       if (text !== undefined) {
         const { channel, thread } = decodeTurn(record.id, record.turnJson).conversation;
         await this.#safely('restart notice', async () => adapter.notice?.({ channel, thread }, text));
@@ -364,18 +366,6 @@ export class Engine {
     return result;
   }
 
-  /** What a thread is told when a start carries its turn on (nothing when only approvals wait). */
-  #resumeNotice(turnId: string, state: string): string | undefined {
-    if (state === 'running' || state === 'replying') {
-      return 'mithai restarted while working on this; carrying on from where it stopped (no tool that already ran is run again).';
-    }
-    if (state === 'waiting') {
-      const approved = this.#approvalsOfTurn(turnId).filter((a) => a.state === 'approved');
-      if (approved.length > 0) return `mithai restarted after ${approved.map((a) => `\`${a.tool}\``).join(', ')} was approved; checking it again and running it now (once).`;
-    }
-    return undefined;
-  }
-
   #approvalsIn(states: readonly Approval['state'][]): Approval[] {
     return this.#o.gate.listByState(states);
   }
@@ -395,18 +385,6 @@ export class Engine {
     } catch (err) {
       this.#o.logger.warn({ err: errorMessage(err), what }, 'adapter.call_failed');
     }
-  }
-}
-
-/** What a thread is told when a start changed one of its approvals. */
-function restartNotice(approval: Approval): string {
-  switch (approval.state) {
-    case 'expired':
-      return `The approval for \`${approval.tool}\` expired while mithai was down, without a decision; it was not run.`;
-    case 'unknown':
-      return `mithai stopped while \`${approval.tool}\` was running; its outcome is unknown and it will not be re-run. Check it before retrying.`;
-    default:
-      return `The approved call \`${approval.tool}\` was cancelled at restart: ${approval.reason ?? 'it could no longer start'}.`;
   }
 }
 

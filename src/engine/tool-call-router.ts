@@ -31,6 +31,7 @@ import { errorMessage } from '../errors.ts';
 import { faultPoint } from '../fault-point.ts';
 import type { Adapter, Turn } from './types.ts';
 import { renderToolResult } from './tool-result-text.ts';
+import { settledResultText } from './settled-result-text.ts';
 
 /** What the router needs from the runtime. */
 export interface ToolCallRouterDeps {
@@ -211,7 +212,7 @@ export class ToolCallRouter {
     const log = this.#log(call, scope).child({ approval_id: approval.id });
     log.info({ state: approval.state, decider: approval.decider }, 'approval.dispatched');
     if (approval.state !== 'approved') {
-      const routed = this.#error(call, this.#settledText(approval));
+      const routed = this.#error(call, settledResultText(approval));
       this.#commitQuietly(log, () => persist.answer(routed));
       // The decision may have come from elsewhere (an expiry, another process): bring the
       // display up to date here too (a redraw of the current row; harmless when already shown).
@@ -261,30 +262,6 @@ export class ToolCallRouter {
   /** Show an approval's current state (cosmetic: a failure is logged). */
   async show(adapter: Adapter, approval: Approval): Promise<void> {
     await this.#show(adapter, approval, this.#deps.logger.child({ approval_id: approval.id }));
-  }
-
-  /** The result text for a call whose approval ended without running it (or ran unseen). */
-  #settledText(approval: Approval): string {
-    const tool = approval.tool;
-    switch (approval.state) {
-      case 'denied': {
-        const why = approval.reason ? ` Reason: ${approval.reason}` : ' No reason was given.';
-        return `${tool} was denied by ${approval.decider ?? 'an approver'}; the call did not run.${why} Do not retry the same call unless the user asks.`;
-      }
-      case 'expired': {
-        const seconds = Math.round((Date.parse(approval.deadline) - Date.parse(approval.createdAt)) / 1000);
-        return `${tool} expired without a decision after ${seconds} s; the call did not run. Nobody denied it: ask the user whether to request it again.`;
-      }
-      case 'cancelled':
-        if (approval.decider !== null) return `${tool} was approved by ${approval.decider} but cancelled before it started${approval.reason ? ` (${approval.reason})` : ''}; the call did not run.`;
-        return `${tool} was cancelled before a decision${approval.reason ? ` (${approval.reason})` : ''}; the call did not run.`;
-      case 'unknown':
-        return `${tool} was approved by ${approval.decider ?? 'an approver'} and started, but its outcome is unknown (${approval.outcome ?? 'the runtime stopped while it ran'}). Do not retry it blindly: check whether it took effect first.`;
-      case 'executing':
-        return `${tool} is recorded as running; its outcome is unknown here. Do not retry it blindly.`;
-      default:
-        return `${tool} ran (${approval.state}${approval.outcome ? `: ${approval.outcome}` : ''}), but its output was lost in a restart. Check its effect before relying on it.`;
-    }
   }
 
   /** Re-validate an approved call against what is loaded now (tool, schema, fingerprint, level). */
