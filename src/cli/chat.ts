@@ -69,7 +69,7 @@ async function chat(options: ChatOptions): Promise<number> {
     decisions: {
       decide: (id, decider, decision, decideOptions) => runtime.engine.decide(id, decider, decision, { ...decideOptions, via: 'terminal' }),
       wait: (id, signal) => runtime.waiters.wait(id, signal),
-      cancel: (id, reason) => runtime.gate.cancel(id, reason),
+      cancel: (id, reason) => runtime.engine.cancelPending(id, reason),
     },
     interactive,
     redact: (t) => runtime.redactor.redact(t),

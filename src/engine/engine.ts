@@ -231,6 +231,16 @@ export class Engine {
     return this.#o.gate.decide(approvalId, decider, decision, { ...options, ...(expected === undefined ? {} : { fingerprint: expected }) });
   }
 
+  /**
+   * Withdraw a pending approval nobody can answer any more (piped input ended). Cancelled, not
+   * denied: no person decided. The turn carries on with that result.
+   * @returns The cancelled approval, or undefined when it was no longer pending.
+   * @throws AuditError when the cancellation cannot be audited (it stays pending and expires).
+   */
+  cancelPending(approvalId: string, reason: string): Approval | undefined {
+    return this.#o.gate.cancel(approvalId, reason);
+  }
+
   /** The approval as persisted now. @throws StateError for an unreadable row. */
   approval(approvalId: string): Approval | undefined {
     return this.#o.gate.get(approvalId);
