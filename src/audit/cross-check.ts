@@ -9,7 +9,8 @@
  * contradicts).
  */
 import { parseRecordLine } from './audit-chain.ts';
-import type { AuditFileContents } from './audit-log.ts';
+import type { AuditFileContents } from './audit-file.ts';
+import { EMPTY_AUDIT_HEAD, RECORD_BATCH, seqRange } from './audit-outbox.ts';
 import type { ApprovalStateRow, AuditStore } from '../state/audit-store.ts';
 
 /** Stable codes of {@link AuditProblem}. */
@@ -56,7 +57,6 @@ export interface AuditCrossCheck {
 
 /** At most this many differing lines are named one by one. */
 const MAX_LISTED = 20;
-const BATCH = 500;
 
 /** What a record says about an approval (the fields the cross-check reads). */
 interface ApprovalFact {
@@ -78,20 +78,20 @@ interface ApprovalFact {
  */
 export function crossCheckAudit(file: AuditFileContents, store: AuditStore, approvals: readonly ApprovalStateRow[] = store.approvalStates()): AuditCrossCheck {
   const problems: AuditProblem[] = [];
-  const head = store.head() ?? { seq: 0, hash: '', flushedSeq: 0 };
+  const head = store.head() ?? EMPTY_AUDIT_HEAD;
   const n = file.lines.length;
   const databaseRecords = store.count();
   const facts: ApprovalFact[] = [];
 
   if (!file.exists && head.flushedSeq > 0) {
-    problems.push({ code: 'audit_file_missing', seq: 1, message: `the audit file is missing, but the state database says records ${range(1, head.flushedSeq)} were written to it` });
+    problems.push({ code: 'audit_file_missing', seq: 1, message: `the audit file is missing, but the state database says records ${seqRange(1, head.flushedSeq)} were written to it` });
   }
   // Line by line against the database's copy; collect approval facts from the database's
   // records (the source of truth, including records not flushed yet).
   let differing = 0;
-  for (let from = 1; from <= head.seq; from += BATCH) {
-    const rows = store.recordsFrom(from, Math.min(BATCH, head.seq - from + 1));
-    for (let seq = from; seq < from + BATCH && seq <= head.seq; seq++) {
+  for (let from = 1; from <= head.seq; from += RECORD_BATCH) {
+    const rows = store.recordsFrom(from, Math.min(RECORD_BATCH, head.seq - from + 1));
+    for (let seq = from; seq < from + RECORD_BATCH && seq <= head.seq; seq++) {
       const row = rows[seq - from];
       if (row?.seq !== seq) {
         problems.push({ code: 'audit_db_inconsistent', seq, message: `the state database has no audit record at seq ${seq} although its chain head is at seq ${head.seq}` });
@@ -112,10 +112,10 @@ export function crossCheckAudit(file: AuditFileContents, store: AuditStore, appr
     problems.push({ code: 'audit_replaced', message: `and ${differing - MAX_LISTED} more lines differ from the state database` });
   }
   if (n > head.seq) {
-    problems.push({ code: 'audit_ahead', seq: head.seq + 1, message: `the audit file has records ${range(head.seq + 1, n)} that the state database never committed (its chain ends at seq ${head.seq})` });
+    problems.push({ code: 'audit_ahead', seq: head.seq + 1, message: `the audit file has records ${seqRange(head.seq + 1, n)} that the state database never committed (its chain ends at seq ${head.seq})` });
   }
   if (file.exists && n < head.flushedSeq) {
-    problems.push({ code: 'audit_tail_missing', seq: n + 1, message: `the audit file ends at seq ${n}, but the state database says records up to seq ${head.flushedSeq} were written to it: records ${range(n + 1, head.flushedSeq)} are missing from its end` });
+    problems.push({ code: 'audit_tail_missing', seq: n + 1, message: `the audit file ends at seq ${n}, but the state database says records up to seq ${head.flushedSeq} were written to it: records ${seqRange(n + 1, head.flushedSeq)} are missing from its end` });
   }
   if (head.seq === 0) {
     // A project from before the database kept the chain: the file is all there is.
@@ -216,8 +216,4 @@ function factOf(line: string, seq: number): ApprovalFact | undefined {
     decision: typeof record.decision === 'string' ? record.decision : null,
     status: typeof record.status === 'string' ? record.status : null,
   };
-}
-
-function range(from: number, to: number): string {
-  return from === to ? `${from}` : `${from}..${to}`;
 }

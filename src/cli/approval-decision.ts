@@ -15,6 +15,7 @@ import { systemClock } from '../clock.ts';
 import type { LoadedConfig } from '../config/load-config.ts';
 import { ConfigError, errorMessage } from '../errors.ts';
 import { ApprovalGate } from '../human/approval-gate.ts';
+import { fingerprint } from '../human/fingerprint.ts';
 import type { Approval, Decision } from '../human/types.ts';
 import { Redactor } from '../security/redactor.ts';
 import { showInvisible } from '../security/show-invisible.ts';
@@ -61,8 +62,16 @@ export function decideFromCli(loaded: LoadedConfig, id: string, decision: Decisi
     if (decision === 'approve' && approval.level === 'confirm' && options.phrase === undefined) {
       return { code: 1, stdout: '', stderr: `mithai: ${id} is a confirm call: pass --phrase "${redactor.redact(approval.confirmPhrase ?? '')}" to approve it\n` };
     }
+    let shown: string;
+    try {
+      // The same tripwire as a click: the row's fingerprint must be the one of its stored input.
+      shown = fingerprint(approval.tool, JSON.parse(approval.inputJson));
+    } catch {
+      return { code: 1, stdout: '', stderr: `mithai: approval ${id} has an unreadable input; nothing was decided\n` };
+    }
     const result = gate.decide(id, decider, decision, {
       via: 'cli',
+      fingerprint: shown,
       ...(options.phrase === undefined ? {} : { typedPhrase: options.phrase }),
       ...(options.reason === undefined ? {} : { reason: options.reason }),
     });

@@ -84,6 +84,16 @@ async function chat(options: ChatOptions): Promise<number> {
   for (const approval of runtime.approvals.listByState(['pending'])) {
     if (approval.sessionKey === sessionKey(conversation)) await adapter.requestApproval(approval);
   }
+  // A decision made elsewhere (`mithai approvals approve` in another terminal) reaches the
+  // waiting turn, and stops the prompt, within about a second.
+  const poll = setInterval(() => {
+    try {
+      runtime.engine.pollDecisions();
+    } catch (err) {
+      runtime.logger.error({ err: String(err) }, 'chat.poll_failed');
+    }
+  }, 1_000);
+  poll.unref();
   for (const id of resumed.turnIds) await runtime.engine.whenFinished(id, stop.signal);
 
   process.once('SIGINT', onSignal);
@@ -108,6 +118,7 @@ async function chat(options: ChatOptions): Promise<number> {
   } finally {
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
+    clearInterval(poll);
     await runtime.engine.drain(5_000);
     await adapter.stop();
     lines.close();

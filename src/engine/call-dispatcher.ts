@@ -39,6 +39,11 @@ export interface DispatchResult {
   limitHit: boolean;
   /** Shutdown began: calls not started yet were left for the next start. */
   paused: boolean;
+  /**
+   * The results this pass produced, by position. A result whose row could not be written still
+   * reaches the model from here (it ran, or was refused, exactly once).
+   */
+  results: Map<number, ToolResultBlock>;
 }
 
 const INTERRUPTED_AUTO = 'was running when the runtime stopped; its outcome is unknown and it was not re-run. Check whether it took effect before calling it again.';
@@ -58,13 +63,14 @@ export class CallDispatcher {
     let toolCalls = record.toolCalls;
     let blocked = false;
     let limitHit = false;
+    const results = new Map<number, ToolResultBlock>();
     const scope: CallScope = { sessionKey: record.sessionKey, tainted: this.#o.sessions.isTainted(record.sessionKey), nonce: record.nonce, turnId: record.id, ...(signal ? { signal } : {}) };
     for (const call of calls) {
       if (call.state === 'answered') continue;
       // Shutdown starts nothing new; what is not started yet carries on at the next start.
-      if (isStopping()) return { blocked, limitHit, paused: true };
+      if (isStopping()) return { blocked, limitHit, paused: true, results };
       const use: ToolUseBlock = { type: 'tool_use', id: call.callId, name: call.name, input: parseInput(call.inputJson) };
-      const persist = this.#persistence(record, call, scope);
+      const persist = this.#persistence(record, call, scope, results);
       if (call.state === 'executing') {
         this.#answerInterrupted(record, turn, call, use, persist);
         continue;
@@ -113,15 +119,17 @@ export class CallDispatcher {
       if (current?.state === 'pending') blocked = true;
       else if (current && !blocked) this.#track(scope, await router.dispatchDecided(current, use, turn, adapter, scope, persist));
     }
-    return { blocked, limitHit, paused: false };
+    return { blocked, limitHit, paused: false, results };
   }
 
-  #persistence(record: TurnRecord, call: CallRecord, scope: CallScope): CallPersistence {
+  #persistence(record: TurnRecord, call: CallRecord, scope: CallScope, results: Map<number, ToolResultBlock>): CallPersistence {
     const { turns, sessions } = this.#o;
     return {
       markExecuting: () => turns.updateCall(record.id, call.position, 'executing'),
       markGated: (approval) => turns.updateCall(record.id, call.position, 'gated', { approvalId: approval.id }),
       answer: (routed) => {
+        // Kept before the write: should the write fail, the model still gets this result once.
+        results.set(call.position, routed.result);
         turns.updateCall(record.id, call.position, 'answered', { resultJson: JSON.stringify(routed.result), tainted: routed.tainted });
         // Untrusted content is in the context now: later auto calls need approval.
         if (routed.tainted && !scope.tainted) sessions.markTainted(record.sessionKey);

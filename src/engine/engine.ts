@@ -270,19 +270,21 @@ export class Engine {
       await this.#safely('approval display', () => adapter.showDecision(approval));
       await this.#safely('restart notice', async () => adapter.notice?.({ channel: approval.channel, thread: approval.thread }, restartNotice(approval)));
     }
-    const unfinished = options.sessionKey === undefined ? this.#o.turns.listUnfinished(this.#platform) : this.#o.turns.listUnfinishedInSession(options.sessionKey);
-    for (const record of unfinished) {
-      const text = resumeNotice(record.state, this.#approvalsOfTurn(record.id));
-      if (text !== undefined) {
-        const { channel, thread } = decodeTurn(record.id, record.turnJson).conversation;
-        await this.#safely('restart notice', async () => adapter.notice?.({ channel, thread }, text));
-      }
-      this.#kick(record.id);
+    const unfinished = options.sessionKey === undefined ? this.#o.turns.listUnfinishedIds(this.#platform) : this.#o.turns.listUnfinishedIdsInSession(options.sessionKey);
+    for (const id of unfinished) {
+      // Row by row: one damaged turn is taken out of the way (by its step) and never stops a start.
+      await this.#safely('restart notice', async () => {
+        const record = this.#o.turns.get(id);
+        if (record === undefined) return;
+        const text = resumeNotice(record.state, this.#approvalsOfTurn(id));
+        if (text !== undefined) await adapter.notice?.(decodeTurn(id, record.turnJson).conversation, text);
+      });
+      this.#kick(id);
     }
     if (unfinished.length > 0 || reconciled.expired.length + reconciled.cancelled.length + reconciled.unknown.length > 0) {
       this.#o.logger.warn({ resumed: unfinished.length, expired: reconciled.expired.length, cancelled: reconciled.cancelled.length, unknown: reconciled.unknown.length }, 'engine.resumed');
     }
-    return { resumed: unfinished.length, turnIds: unfinished.map((t) => t.id), ...reconciled };
+    return { resumed: unfinished.length, turnIds: unfinished, ...reconciled };
   }
 
   /**
@@ -325,10 +327,7 @@ export class Engine {
     if (this.#adapter === undefined || this.#isStopping) return;
     // Only turns of the platform this process serves: a terminal turn must never be carried on
     // (and answered) through Slack, or the other way round.
-    if (this.#platform !== undefined) {
-      const record = this.#o.turns.get(turnId);
-      if (record === undefined || record.platform !== this.#platform) return;
-    }
+    if (this.#platform !== undefined && this.#o.turns.platformOf(turnId) !== this.#platform) return;
     void this.run(turnId);
   }
 
@@ -339,15 +338,8 @@ export class Engine {
 
   async #step(turnId: string): Promise<StepResult> {
     const adapter = this.#requireAdapter();
-    let key: string;
-    try {
-      const record = this.#o.turns.get(turnId);
-      if (record === undefined) return { kind: 'paused' };
-      key = record.sessionKey;
-    } catch (err) {
-      this.#o.logger.error({ turn_id: turnId, err: errorMessage(err) }, 'turn.unreadable');
-      return { kind: 'paused' };
-    }
+    const key = this.#o.turns.sessionOf(turnId);
+    if (key === undefined) return { kind: 'paused' };
     const result = await this.#locks.run(key, async () => {
       try {
         return await this.#o.runner.step(turnId, adapter, this.#signal, () => this.#isStopping);
@@ -358,11 +350,10 @@ export class Engine {
     });
     if (result.kind === 'queued' && !this.#toldQueued.has(turnId)) {
       this.#toldQueued.add(turnId);
-      const record = this.#o.turns.get(turnId);
-      if (record) {
-        const { channel, thread } = decodeTurn(turnId, record.turnJson).conversation;
-        await this.#safely('queued notice', async () => adapter.notice?.({ channel, thread }, 'I will get to this once the approval waiting in this thread is decided.'));
-      }
+      await this.#safely('queued notice', async () => {
+        const record = this.#o.turns.get(turnId);
+        if (record) await adapter.notice?.(decodeTurn(turnId, record.turnJson).conversation, 'I will get to this once the turn before it in this thread (waiting on an approval) is done.');
+      });
     }
     if (result.kind === 'finished') {
       this.#toldQueued.delete(turnId);
@@ -370,8 +361,8 @@ export class Engine {
       this.#finished.delete(turnId);
       for (const resolve of set ?? []) resolve(result.result);
       // The next turn queued behind this one in the same conversation may start now.
-      const next = this.#o.turns.listUnfinishedInSession(key)[0];
-      if (next) this.#kick(next.id);
+      const next = this.#o.turns.listUnfinishedIdsInSession(key)[0];
+      if (next) this.#kick(next);
     }
     return result;
   }

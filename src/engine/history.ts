@@ -10,7 +10,9 @@ export const INTERRUPTED_RESULT =
   'Not run, or outcome unknown: the runtime stopped before this call finished. It was not retried. Check the audit log before trying again.';
 
 function blocks(message: Message): ContentBlock[] {
-  return typeof message.content === 'string' ? [{ type: 'text', text: message.content }] : message.content;
+  if (typeof message.content === 'string') return [{ type: 'text', text: message.content }];
+  // A damaged stored block (not an object with a type) is dropped rather than sent or crashed on.
+  return message.content.filter((b): b is ContentBlock => b !== null && typeof b === 'object' && typeof (b as { type?: unknown }).type === 'string');
 }
 
 function toolUses(message: Message): ToolUseBlock[] {

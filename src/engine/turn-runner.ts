@@ -23,7 +23,7 @@ import { faultPoint } from '../fault-point.ts';
 import type { Message, Model, TextBlock, ToolResultBlock, ToolUseBlock } from '../llm/types.ts';
 import type { SkillRegistry } from '../skills/skill-registry.ts';
 import type { SessionStore } from '../state/session-store.ts';
-import type { TurnRecord, TurnStore } from '../state/turn-store.ts';
+import type { CallRecord, TurnRecord, TurnStore } from '../state/turn-store.ts';
 import type { Transact } from '../state/transactor.ts';
 import { CallDispatcher } from './call-dispatcher.ts';
 import { repairHistory } from './history.ts';
@@ -88,14 +88,24 @@ export class TurnRunner {
    */
   async step(id: string, adapter: Adapter, signal: AbortSignal | undefined, isStopping: () => boolean): Promise<StepResult> {
     const { turns } = this.#o;
-    let record = turns.get(id);
-    if (record === undefined) throw new Error(`no turn ${id}`);
-    if (record.state === 'done') return { kind: 'finished', result: { reply: record.reply ?? '', status: (record.status ?? 'answered') as TurnStatus } };
-    let turn = decodeTurn(id, record.turnJson);
+    let record: TurnRecord | undefined;
+    let turn: Turn;
+    try {
+      record = turns.get(id);
+      if (record === undefined) throw new Error(`no turn ${id}`);
+      if (record.state === 'done') return { kind: 'finished', result: { reply: record.reply ?? '', status: (record.status ?? 'answered') as TurnStatus } };
+      turn = decodeTurn(id, record.turnJson);
+    } catch (err) {
+      // An unreadable row cannot be answered (we do not even know where): take it out of its
+      // thread's queue so it blocks nothing, keep the row for inspection, and say so loudly.
+      this.#o.logger.error({ turn_id: id, err: errorMessage(err) }, 'turn.unreadable');
+      turns.quarantine(id);
+      return { kind: 'finished', result: { reply: '', status: 'internal_error' } };
+    }
     const log = this.#o.logger.child({ turn_id: id, session: record.sessionKey, user: turn.user });
     if (record.state === 'replying') return this.#post(record, turn, adapter, log);
     if (record.state === 'accepted') {
-      if (turns.listUnfinishedInSession(record.sessionKey)[0]?.id !== id) return { kind: 'queued' };
+      if (turns.listUnfinishedIdsInSession(record.sessionKey)[0] !== id) return { kind: 'queued' };
       turn = await this.#start(record, turn, adapter, log);
       record = turns.get(id)!;
     }
@@ -118,6 +128,8 @@ export class TurnRunner {
       } else {
         log.error({ err: errorMessage(err), stack: err instanceof Error ? err.stack : undefined }, 'turn.failed');
         result = { reply: 'Sorry, something went wrong inside mithai while handling this; the error is in the logs.', status: 'internal_error' };
+        const current = turns.get(id);
+        if (current && current.iterations === 0) this.#o.sessions.excludeTurn(id);
       }
       return this.#finish(turns.get(id) ?? record, turn, adapter, log, result);
     }
@@ -163,7 +175,9 @@ export class TurnRunner {
           log.info('turn.waiting');
           return { kind: 'waiting' };
         }
-        const results = turns.listCalls(id).map((c) => JSON.parse(c.resultJson ?? 'null') as ToolResultBlock);
+        // Every tool_use gets exactly one result, in order: from its row, else from this pass
+        // (its row could not be written), else a plain "no result was recorded" — never null.
+        const results = turns.listCalls(id).map((c) => resultOf(c, dispatched.results.get(c.position)));
         this.#o.transact(() => {
           sessions.append(key, [{ role: 'user', content: results }], id);
           turns.clearCalls(id);
@@ -268,6 +282,23 @@ export class TurnRunner {
     parts.push(`Message from ${turn.user}:\n${turn.text.trim() || '(empty message)'}`);
     return parts.join('\n\n');
   }
+}
+
+function resultOf(call: CallRecord, fromThisPass: ToolResultBlock | undefined): ToolResultBlock {
+  if (call.resultJson !== null) {
+    try {
+      const parsed = JSON.parse(call.resultJson) as ToolResultBlock | null;
+      if (parsed && parsed.type === 'tool_result' && parsed.tool_use_id === call.callId) return parsed;
+    } catch {
+      // An unreadable stored result is treated as none.
+    }
+  }
+  return fromThisPass ?? {
+    type: 'tool_result',
+    tool_use_id: call.callId,
+    is_error: true,
+    content: `${call.name}: no result was recorded for this call (a state write failed). Check whether it took effect before calling it again.`,
+  };
 }
 
 function cutResult(use: ToolUseBlock): ToolResultBlock {

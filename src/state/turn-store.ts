@@ -136,20 +136,52 @@ export class TurnStore {
     this.#db.prepare(`UPDATE turns SET ${sets.join(', ')} WHERE id = @id`).run(params);
   }
 
-  /** Unfinished turns (not done), oldest first; of one platform when given. */
+  /**
+   * Unfinished turns (not done), in arrival order; of one platform when given. Arrival order is
+   * the insertion order (rowid), never the wall clock, which can step back.
+   * @throws StateError when a row is unreadable (use {@link listUnfinishedIds} to go row by row).
+   */
   listUnfinished(platform?: string): TurnRecord[] {
-    const rows = platform === undefined
-      ? this.#db.prepare<[], TurnRow>("SELECT * FROM turns WHERE state != 'done' ORDER BY created_at, rowid").all()
-      : this.#db.prepare<[string], TurnRow>("SELECT * FROM turns WHERE state != 'done' AND platform = ? ORDER BY created_at, rowid").all(platform);
-    return rows.map(fromTurnRow);
+    return this.listUnfinishedIds(platform).map((id) => this.get(id)).filter((r): r is TurnRecord => r !== undefined);
   }
 
-  /** Unfinished turns of one session, oldest first. */
-  listUnfinishedInSession(sessionKey: string): TurnRecord[] {
+  /** Ids of unfinished turns in arrival order (no row is parsed, so a damaged one cannot hide the rest). */
+  listUnfinishedIds(platform?: string): string[] {
+    const rows = platform === undefined
+      ? this.#db.prepare<[], { id: string }>("SELECT id FROM turns WHERE state != 'done' ORDER BY rowid").all()
+      : this.#db.prepare<[string], { id: string }>("SELECT id FROM turns WHERE state != 'done' AND platform = ? ORDER BY rowid").all(platform);
+    return rows.map((r) => r.id);
+  }
+
+  /** Ids of the unfinished turns of one session, in arrival order. */
+  listUnfinishedIdsInSession(sessionKey: string): string[] {
     return this.#db
-      .prepare<[string], TurnRow>("SELECT * FROM turns WHERE state != 'done' AND session_key = ? ORDER BY created_at, rowid")
+      .prepare<[string], { id: string }>("SELECT id FROM turns WHERE state != 'done' AND session_key = ? ORDER BY rowid")
       .all(sessionKey)
-      .map(fromTurnRow);
+      .map((r) => r.id);
+  }
+
+  /** Unfinished turns of one session, in arrival order. @throws StateError for an unreadable row. */
+  listUnfinishedInSession(sessionKey: string): TurnRecord[] {
+    return this.listUnfinishedIdsInSession(sessionKey).map((id) => this.get(id)).filter((r): r is TurnRecord => r !== undefined);
+  }
+
+  /** The platform a turn belongs to, read without parsing the rest of the row. */
+  platformOf(id: string): string | undefined {
+    return this.#db.prepare<[string], { platform: string }>('SELECT platform FROM turns WHERE id = ?').get(id)?.platform;
+  }
+
+  /** The session a turn belongs to, read without parsing the rest of the row. */
+  sessionOf(id: string): string | undefined {
+    return this.#db.prepare<[string], { session_key: string }>('SELECT session_key FROM turns WHERE id = ?').get(id)?.session_key;
+  }
+
+  /**
+   * Take a turn whose row cannot be read out of the queue (state done, status internal_error),
+   * so it neither blocks its thread nor stops a start. The row stays for inspection.
+   */
+  quarantine(id: string): void {
+    this.#db.prepare("UPDATE turns SET state = 'done', status = 'internal_error', updated_at = ? WHERE id = ?").run(this.#now(), id);
   }
 
   /** Replace the turn's open calls with the tool_use blocks of a new assistant message. */
@@ -189,10 +221,14 @@ export class TurnStore {
    * this process did not see them (another process, or before a restart).
    */
   listWaitingWithSettledApprovals(platform: string): string[] {
+    // Only a call nothing earlier waits for: one decided behind a still-pending call cannot move
+    // its turn yet, and must not be picked up again every poll.
     return this.#db
       .prepare<[string], { id: string }>(
         "SELECT DISTINCT t.id AS id FROM turns t JOIN turn_calls c ON c.turn_id = t.id JOIN approvals a ON a.id = c.approval_id " +
-          "WHERE t.state = 'waiting' AND t.platform = ? AND c.state = 'gated' AND a.state != 'pending'",
+          "WHERE t.state = 'waiting' AND t.platform = ? AND c.state = 'gated' AND a.state != 'pending' " +
+          "AND NOT EXISTS (SELECT 1 FROM turn_calls e JOIN approvals ea ON ea.id = e.approval_id " +
+          "WHERE e.turn_id = t.id AND e.position < c.position AND e.state = 'gated' AND ea.state = 'pending')",
       )
       .all(platform)
       .map((r) => r.id);

@@ -191,7 +191,7 @@ function normalise(text: string): string {
  * Drive a project to its end: click Approve on every card that offers it (once per card per
  * process), until nothing is wrong any more or `timeoutMs` passes. @returns what is still wrong.
  */
-export async function driveToEnd(p: FaultProject, run: RunningMithai, threads: readonly string[], timeoutMs = 15_000): Promise<Finding[]> {
+export async function driveToEnd(p: FaultProject, run: RunningMithai, threads: readonly string[], timeoutMs = 20_000): Promise<Finding[]> {
   const clicked = new Set<string>();
   let last: Finding[] = [];
   const settled = await poll(() => {

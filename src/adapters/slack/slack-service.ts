@@ -13,7 +13,7 @@
  * approval, then connect. Pending approvals are not touched: their cards keep working.
  *
  * Shutdown order (each step for a reason):
- * 1. stop taking new messages: they get a "send it again" notice instead of half a turn;
+ * 1. stop starting new turns: a message that arrives now is recorded (so acknowledged) and runs at the next start;
  * 2. stop starting model calls and tool calls; let tool calls already running finish within
  *    `adapter.slack.shutdown_grace_seconds`, then abort them (recorded `unknown`). Pending
  *    approvals stay pending: their cards say nothing wrong and work again after the next start;

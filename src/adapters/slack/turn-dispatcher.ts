@@ -68,7 +68,7 @@ export class TurnDispatcher {
     this.#slowDownNotices = new RateLimiter({ limit: 1, windowMs: 60_000, clock });
   }
 
-  /** Stop starting turns (shutdown); later messages get a "send it again" notice. */
+  /** Stop starting turns (shutdown); later messages are recorded for the next start, not run. */
   stopAccepting(): void {
     this.#isAccepting = false;
   }
@@ -88,12 +88,6 @@ export class TurnDispatcher {
     ]);
     if (!verdict.ok) {
       logger.debug({ ...ids, reason: verdict.reason }, 'slack.message_ignored');
-      return;
-    }
-    if (!this.#isAccepting) {
-      // Not claimed: after the restart, Slack's redelivery (or the user) brings it back.
-      logger.warn(ids, 'slack.message_refused_during_shutdown');
-      this.#notice(msg, 'I am restarting and did not take this message. Send it again in a minute.');
       return;
     }
     const allowed = isAllowed(msg, settings.allowedUsers, settings.allowedChannels);
@@ -132,6 +126,13 @@ export class TurnDispatcher {
     }
     // Reactions are cosmetic and fire-and-forget: a slow or rate-limited one never holds up the turn.
     this.#o.poster.react(msg.channel, msg.ts, 'eyes');
+    if (!this.#isAccepting) {
+      // Shutting down: the message is recorded (and so acknowledged) but not started; the next
+      // start runs it. Slack would not deliver an acknowledged event again.
+      logger.warn({ ...ids, turn_id: turnId }, 'slack.message_deferred_during_shutdown');
+      this.#notice(msg, 'I am restarting; I have your message and will answer it as soon as I am back.');
+      return;
+    }
     this.#o.tracker.run('turn', () => this.#o.engine.run(turnId));
   }
 

@@ -9,13 +9,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import pino from 'pino';
 import type { App, SocketModeReceiver } from '@slack/bolt';
-import { recordBeforeAck } from '../../src/adapters/slack/inbound-listeners.ts';
-import { TurnDispatcher } from '../../src/adapters/slack/turn-dispatcher.ts';
-import type { SlackAdapter } from '../../src/adapters/slack/slack-adapter.ts';
-import type { SlackPoster } from '../../src/adapters/slack/slack-poster.ts';
-import type { TaskTracker } from '../../src/adapters/slack/task-tracker.ts';
-import { systemClock } from '../../src/clock.ts';
-import { startEngine } from '../engine/engine-harness.ts';
+import { recordBeforeAck } from '../../../src/adapters/slack/inbound-listeners.ts';
+import { TurnDispatcher } from '../../../src/adapters/slack/turn-dispatcher.ts';
+import type { SlackAdapter } from '../../../src/adapters/slack/slack-adapter.ts';
+import type { SlackPoster } from '../../../src/adapters/slack/slack-poster.ts';
+import type { TaskTracker } from '../../../src/adapters/slack/task-tracker.ts';
+import { systemClock } from '../../../src/clock.ts';
+import { startEngine } from '../../engine/engine-harness.ts';
 
 test('a message arriving during shutdown is either recorded or left unacknowledged', async (t) => {
   const h = await startEngine(t, []);

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { FakeAnthropic } from '../fakes/anthropic/fake-anthropic.ts';
 import { reply, toolUse } from '../fakes/anthropic/script.ts';
-import { BIN, makeProject, runCli } from '../e2e/chat-harness.ts';
+import { BIN, makeProject, runCli } from './chat-harness.ts';
 
 test('a CLI approval made while mithai chat waits on it is carried on by chat within a few seconds', async (t) => {
   const fake = await FakeAnthropic.start([reply(toolUse('ops__restart', { service: 'web' })), reply('Restarted.')]);

@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { reply, toolUse } from '../fakes/anthropic/script.ts';
 import { AuditError } from '../../src/errors.ts';
 import type { AuditEventInput } from '../../src/audit/types.ts';
-import { startEngine } from '../engine/engine-harness.ts';
+import { startEngine } from './engine-harness.ts';
 
 test('a result whose commit failed still reaches the model, and the thread keeps working', async (t) => {
   const h = await startEngine(t, [reply(toolUse('t__write_note', { text: 'x' })), reply('first done'), reply('second done')]);

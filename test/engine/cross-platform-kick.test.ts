@@ -15,7 +15,7 @@ import { reply, toolUse } from '../fakes/anthropic/script.ts';
 import { loadConfig } from '../../src/config/load-config.ts';
 import { createRuntime } from '../../src/engine/create-runtime.ts';
 import { RecordingAdapter } from '../fixtures/recording-adapter.ts';
-import { startEngine } from '../engine/engine-harness.ts';
+import { startEngine } from './engine-harness.ts';
 
 test('an expiry of a terminal turn\'s approval does not make the Slack process run that turn', async (t) => {
   const h = await startEngine(t, [reply(toolUse('t__undeclared', {})), reply('reply meant for the terminal')], { yaml: 'human: { timeout_seconds: 0.3 }' });

@@ -12,7 +12,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { reply } from '../fakes/anthropic/script.ts';
-import { startEngine } from '../engine/engine-harness.ts';
+import { startEngine } from './engine-harness.ts';
 
 async function waitUntil(check: () => boolean, ms = 3000): Promise<boolean> {
   const deadline = Date.now() + ms;
@@ -49,7 +49,7 @@ test('an accepted turn that cannot be decoded does not hold its thread forever',
   h.runtime.engine.attach(h.adapter, { platform: 'slack' });
   const bad = h.runtime.engine.accept(h.turn('first'))!;
   h.runtime.db.prepare("UPDATE turns SET turn_json = 'not json' WHERE id = ?").run(bad);
-  assert.equal((await h.runtime.engine.run(bad)).kind, 'paused');
+  assert.equal((await h.runtime.engine.run(bad)).kind, 'finished');
   const next = h.runtime.engine.accept(h.turn('second'))!;
   const step = await h.runtime.engine.run(next);
   const notices = h.adapter.notices.map((n) => n.text);

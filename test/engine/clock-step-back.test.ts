@@ -16,7 +16,7 @@ import { loadConfig } from '../../src/config/load-config.ts';
 import { createRuntime } from '../../src/engine/create-runtime.ts';
 import type { Clock } from '../../src/clock.ts';
 import { RecordingAdapter } from '../fixtures/recording-adapter.ts';
-import { startEngine } from '../engine/engine-harness.ts';
+import { startEngine } from './engine-harness.ts';
 
 test('a second message in a thread waits behind a waiting turn even when the clock stepped back', async (t) => {
   const h = await startEngine(t, [reply(toolUse('t__undeclared', {})), reply('second answered'), reply('first answered')]);
