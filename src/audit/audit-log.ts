@@ -201,7 +201,10 @@ export class AuditLog implements AuditSink {
       }
       try {
         for (let from = tail.seq + 1; from <= head.seq; from += RECORD_BATCH) {
-          const rows = this.#store.recordsFrom(from, Math.min(RECORD_BATCH, head.seq - from + 1));
+          const expected = Math.min(RECORD_BATCH, head.seq - from + 1);
+          const rows = this.#store.recordsFrom(from, expected);
+          // Holes at the end of a batch too, not only between rows: never mark unwritten records written.
+          if (rows.length !== expected) throw dbInconsistentError(`it has ${rows.length} records from seq ${from} where ${expected} were expected (its head is at seq ${head.seq})`);
           rows.forEach((row, i) => {
             if (row.seq !== from + i) throw dbInconsistentError(`it has no record at seq ${from + i} although its head is at seq ${head.seq}`);
           });
