@@ -37,9 +37,9 @@ rmSync(reportDir, { recursive: true, force: true });
 const KINDS = {
   doubleExecutions: 'double executions',
   lostRecords: 'lost records',
-  duplicateRecords: 'duplicate records',
   liveCards: 'cards left live without a decision',
   silentThreads: 'silent threads',
+  duplicateRecords: 'duplicate records',
   other: 'other violations',
 };
 const count = (list, kind) => list.reduce((n, r) => n + r.findings.filter((f) => f.kind === kind).length, 0);
@@ -53,13 +53,13 @@ for (const category of categories) {
   const runs = list.reduce((n, r) => n + r.runs, 0);
   console.log(`faults: ${category}: scenarios ${list.length} (${failed} with violations), kills ${kills}, runs ${runs}, ${line(list)}`);
 }
-const killPoints = new Set(reports.filter((r) => r.category === 'kill points').map((r) => r.name.replace(/^kill at /, ''))).size;
+const killPoints = new Set(reports.map((r) => r.point).filter(Boolean)).size;
 const kills = reports.reduce((n, r) => n + r.kills, 0);
 const runs = reports.reduce((n, r) => n + r.runs, 0);
 const violations = reports.reduce((n, r) => n + r.findings.length, 0);
 console.log(
-  `faults: kill points tried ${killPoints}, kills ${kills}, scenarios ${reports.length}, runs ${runs}, ${line(reports)} ` +
-    `(${Math.round((Date.now() - started) / 1000)} s)`,
+  `faults: kill points tried ${killPoints}, runs ${runs}, ${line(reports)}; ` +
+    `${reports.length} scenarios, ${kills} kills, ${Math.round((Date.now() - started) / 1000)} s`,
 );
 if (violations > 0) {
   console.log('faults: violations:');

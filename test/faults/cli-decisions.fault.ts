@@ -16,8 +16,8 @@ import type { Mention } from './fault-harness.ts';
 import { lastUserText } from '../e2e/slack-harness.ts';
 
 const LOCAL = `local:${process.env.USER ?? userInfo().username}`;
-/** The serving process polls once a second; allow for a loaded machine. */
-const PICKUP_MS = 3_000;
+/** The serving process polls once a second; allow for a loaded machine (the measured time is printed). */
+const PICKUP_MS = 5_000;
 
 async function pendingCard(p: FaultProject, m: Mention) {
   return waitFor('the approval card', () => cardsIn(p, m.ts).find((c) => c.buttons.length > 0 && c.approvalId !== undefined), 15_000);

@@ -214,6 +214,8 @@ export async function driveToEnd(p: FaultProject, run: RunningMithai, threads: r
 export interface ScenarioReport {
   category: string;
   name: string;
+  /** The named crash point (src/fault-point.ts) it killed at, if any. */
+  point?: string;
   /** Kills it made (a fault point reached, or a SIGKILL from outside). */
   kills: number;
   /** `mithai run` processes it started. */
@@ -253,7 +255,9 @@ export async function finishScenario(
     const told = texts.filter((x) => x.startsWith('Told'));
     if (told.length > 1) notes.push(`thread ${thread}: the final reply was posted ${told.length} times`);
   }
-  const full: ScenarioReport = { category: report.category, name: report.name, kills: report.kills, runs: p.runs.length, findings, notes };
+  const full: ScenarioReport = {
+    category: report.category, name: report.name, ...(report.point === undefined ? {} : { point: report.point }), kills: report.kills, runs: p.runs.length, findings, notes,
+  };
   writeReport(full);
   for (const note of notes) t.diagnostic(`${report.name}: note: ${note}`);
   if (findings.length > 0) {

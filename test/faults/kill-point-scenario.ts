@@ -97,5 +97,5 @@ export async function killPointScenario(t: TestContext, point: string, o: KillPo
   await redeliverIfUnacked(p, m);
   findings.push(...(await driveToEnd(p, second, [m.ts])));
   findings.push(...checkExpected(p, m, o.expected ?? expectedAfter(point)));
-  await finishScenario(t, p, second, { category: 'kill points', name, kills: 1, threads: [m.ts], findings });
+  await finishScenario(t, p, second, { category: 'kill points', name, point, kills: 1, threads: [m.ts], findings });
 }

@@ -4,7 +4,7 @@
  * the pending approval stays pending with a live card, and the process exits 0; after the next
  * start the pending card still works and both threads get their reply.
  *
- * Expiry while down: killed with a card up, restarted after its deadline: the approval is
+ * Expiry while down (human.timeout_seconds 4): killed with a card up, restarted after its deadline: the approval is
  * expired at start, its card is final, the thread is told, the model is told "expired without a
  * decision", and the thread gets the model's reply.
  */
@@ -52,12 +52,14 @@ test('SIGTERM with a slow tool running: exit 0 within the grace, the call is unk
 
 test('expired while down: expired at start, card final, thread told, the model told "expired without a decision"', async (t) => {
   const name = 'approval expired while mithai was down';
-  const p = await makeFaultProject(t, name, { timeoutSeconds: 2 });
+  // 4 s: time enough to see the card and kill before the live process could expire it itself.
+  const p = await makeFaultProject(t, name, { timeoutSeconds: 4 });
   const findings: Finding[] = [];
   const first = await startConnected(p);
   const m = mention(p, 'restart api');
   const card = await waitFor('the card', () => cardsIn(p, m.ts).find((c) => c.buttons.length > 0), 15_000);
   await killHard(first);
+  if (p.approvals()[0]?.state !== 'pending') throw new Error(`the approval was ${p.approvals()[0]?.state} before the kill; the machine is too slow for this scenario's 4 s timeout`);
   const deadline = Date.parse(p.approvals()[0]!.deadline);
   await waitFor('the deadline to pass while mithai is down', () => Date.now() > deadline + 200, 10_000);
 
