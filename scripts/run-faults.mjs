@@ -45,7 +45,9 @@ const KINDS = {
 const count = (list, kind) => list.reduce((n, r) => n + r.findings.filter((f) => f.kind === kind).length, 0);
 const line = (list) => Object.entries(KINDS).map(([kind, words]) => `${words} ${count(list, kind)}`).join(', ');
 
-const categories = [...new Set(reports.map((r) => r.category))];
+const ORDER = ['kill points', 'random kills', 'sigterm', 'expiry while down', 'queued turns', 'cli decisions'];
+const rank = (c) => (ORDER.includes(c) ? ORDER.indexOf(c) : ORDER.length);
+const categories = [...new Set(reports.map((r) => r.category))].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
 for (const category of categories) {
   const list = reports.filter((r) => r.category === category);
   const failed = list.filter((r) => r.findings.length > 0).length;

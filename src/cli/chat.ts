@@ -79,11 +79,9 @@ async function chat(options: ChatOptions): Promise<number> {
   runtime.engine.attach(adapter, { signal: stop.signal, platform: 'terminal' });
   runtime.expiry.start();
   if (interactive) process.stdout.write(`mithai chat as ${user} (session ${thread}). Type /quit to leave.\n`);
-  // A session killed mid-turn carries on: settled approvals are shown, pending ones asked again.
+  // A session killed mid-turn carries on: settled approvals are shown, and a pending one is
+  // asked again (the engine shows an approval again that this process has not asked about).
   const resumed = await runtime.engine.resumeAll({ sessionKey: sessionKey(conversation) });
-  for (const approval of runtime.approvals.listByState(['pending'])) {
-    if (approval.sessionKey === sessionKey(conversation)) await adapter.requestApproval(approval);
-  }
   // A decision made elsewhere (`mithai approvals approve` in another terminal) reaches the
   // waiting turn, and stops the prompt, within about a second.
   const poll = setInterval(() => {

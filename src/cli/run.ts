@@ -49,14 +49,26 @@ async function run(options: RunOptions): Promise<number> {
     else failedEarly = true;
   };
   process.on('unhandledRejection', onRejection);
+  // A supervisor may send SIGTERM while mithai is still starting (resuming turns, connecting):
+  // remember it and stop cleanly once started, instead of dying on the default handler.
+  let earlySignal: NodeJS.Signals | undefined;
+  const onEarlySignal = (signal: NodeJS.Signals): void => {
+    earlySignal ??= signal;
+  };
+  process.on('SIGINT', onEarlySignal);
+  process.on('SIGTERM', onEarlySignal);
   try {
     service = await startSlackService(loaded, { acceptAuditGap: options.acceptAuditGap === true });
   } catch (err) {
     process.removeListener('unhandledRejection', onRejection);
     throw err;
+  } finally {
+    process.removeListener('SIGINT', onEarlySignal);
+    process.removeListener('SIGTERM', onEarlySignal);
   }
   const stopped = untilStopped(service, (trigger) => (fail = trigger));
   if (failedEarly) fail?.('unhandled promise rejection during start-up');
+  if (earlySignal !== undefined) process.emit('SIGTERM', earlySignal === 'SIGINT' ? 'SIGINT' : 'SIGTERM');
   const code = await stopped;
   // Backstop (see the module comment): nothing may outlive the service.
   process.exit(code);

@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import type { AuditSink } from '../audit/types.ts';
 import type { ApprovalGate } from '../human/approval-gate.ts';
 import type { ToolResultBlock, ToolUseBlock } from '../llm/types.ts';
+import type { Approval } from '../human/types.ts';
 import type { SessionStore } from '../state/session-store.ts';
 import type { CallRecord, TurnRecord, TurnStore } from '../state/turn-store.ts';
 import type { Transact } from '../state/transactor.ts';
@@ -51,6 +52,8 @@ const INTERRUPTED_AUTO = 'was running when the runtime stopped; its outcome is u
 /** Dispatches a turn's calls. */
 export class CallDispatcher {
   readonly #o: CallDispatcherOptions;
+  /** Approvals this process has asked a person about (opened here, or shown again after a start). */
+  readonly #requested = new Set<string>();
 
   constructor(options: CallDispatcherOptions) {
     this.#o = options;
@@ -83,6 +86,7 @@ export class CallDispatcher {
         }
         if (approval.state === 'pending') {
           blocked = true;
+          await this.#showAgainIfNeverShown(approval, turn, adapter);
           continue;
         }
         // Decided, but an earlier call still waits: keep the model's order.
@@ -115,11 +119,29 @@ export class CallDispatcher {
       turns.update(record.id, 'running', { toolCalls });
       const opened = await router.openGated(prepared, use, turn, adapter, scope, persist);
       if ('routed' in opened) continue;
+      this.#requested.add(opened.approval.id);
       const current = gate.get(opened.approval.id);
       if (current?.state === 'pending') blocked = true;
       else if (current && !blocked) this.#track(scope, await router.dispatchDecided(current, use, turn, adapter, scope, persist));
     }
     return { blocked, limitHit, paused: false, results };
+  }
+
+  /**
+   * A pending approval this process has not asked about, with no display on record: the process
+   * that opened it died before (or while) showing it. Ask again — the adapter finds a card that
+   * did reach Slack instead of posting a second one — so it can still be decided.
+   */
+  async #showAgainIfNeverShown(approval: Approval, turn: Turn, adapter: Adapter): Promise<void> {
+    if (this.#requested.has(approval.id) || approval.displayRef !== null) return;
+    this.#requested.add(approval.id);
+    try {
+      await adapter.requestApproval(approval, turn);
+      this.#o.logger.info({ approval_id: approval.id }, 'approval.shown_again');
+    } catch (err) {
+      // It stays pending and expires like any other; the next start asks again.
+      this.#o.logger.error({ approval_id: approval.id, err: errorMessage(err) }, 'approval.show_failed');
+    }
   }
 
   #persistence(record: TurnRecord, call: CallRecord, scope: CallScope, results: Map<number, ToolResultBlock>): CallPersistence {

@@ -298,11 +298,16 @@ export interface Mention {
   /** The delivery in flight (settled before a retry). */
   inFlight: Promise<void>;
   attempts: number;
+  /** The thread it was posted in (a reply in a thread), if not a new one. */
+  threadTs?: string;
 }
 
 /** Mention the bot in a new thread; the promise of the ack is kept, never thrown. */
-export function mention(p: FaultProject, text: string, user = ALICE): Mention {
-  const m: Mention = { ts: freshTs(), eventId: `Ev${Math.random().toString(36).slice(2, 12).toUpperCase()}`, text, user, acked: false, inFlight: Promise.resolve(), attempts: 0 };
+export function mention(p: FaultProject, text: string, user = ALICE, threadTs?: string): Mention {
+  const m: Mention = {
+    ts: freshTs(), eventId: `Ev${Math.random().toString(36).slice(2, 12).toUpperCase()}`, text, user, acked: false, inFlight: Promise.resolve(), attempts: 0,
+    ...(threadTs === undefined ? {} : { threadTs }),
+  };
   deliver(p, m);
   return m;
 }
@@ -311,7 +316,7 @@ function deliver(p: FaultProject, m: Mention): void {
   const attempt = m.attempts;
   m.attempts += 1;
   m.inFlight = p.slack
-    .mention({ user: m.user, channel: CHANNEL, text: m.text, ts: m.ts, eventId: m.eventId, retryAttempt: attempt, timeoutMs: 3000 })
+    .mention({ user: m.user, channel: CHANNEL, text: m.text, ts: m.ts, eventId: m.eventId, retryAttempt: attempt, timeoutMs: 3000, ...(m.threadTs === undefined ? {} : { threadTs: m.threadTs }) })
     .then(() => {
       m.acked = true;
     })

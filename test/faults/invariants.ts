@@ -253,7 +253,8 @@ export async function finishScenario(
   for (const thread of report.threads) {
     const texts = botTexts(p, thread);
     const told = texts.filter((x) => x.startsWith('Told'));
-    if (told.length > 1) notes.push(`thread ${thread}: the final reply was posted ${told.length} times`);
+    const turns = p.turns().filter((turn) => turnThread(turn) === thread).length;
+    if (told.length > turns) notes.push(`thread ${thread}: ${told.length} final replies for ${turns} turn(s) (a reply posted again after a restart)`);
   }
   const full: ScenarioReport = {
     category: report.category, name: report.name, ...(report.point === undefined ? {} : { point: report.point }), kills: report.kills, runs: p.runs.length, findings, notes,

@@ -7,11 +7,14 @@
  * Expiry while down (human.timeout_seconds 4): killed with a card up, restarted after its deadline: the approval is
  * expired at start, its card is final, the thread is told, the model is told "expired without a
  * decision", and the thread gets the model's reply.
+ *
+ * A second mention in a thread whose turn waits on an approval, then kill -9: after the restart
+ * the first call is approved and runs, then the queued turn is answered (never silence).
  */
 import { test } from 'node:test';
 import { driveToEnd, finishScenario } from './invariants.ts';
 import type { Finding } from './invariants.ts';
-import { botTexts, cardsIn, clickApprove, killHard, makeFaultProject, mention, startConnected, waitFor } from './fault-harness.ts';
+import { botTexts, cardsIn, clickApprove, killHard, makeFaultProject, mention, redeliverIfUnacked, startConnected, waitFor } from './fault-harness.ts';
 import { lastUserText } from '../e2e/slack-harness.ts';
 
 test('SIGTERM with a slow tool running: exit 0 within the grace, the call is unknown, the pending approval stays pending', async (t) => {
@@ -73,4 +76,24 @@ test('expired while down: expired at start, card final, thread told, the model t
   if (!p.model.calls.some((c) => /expired without a decision/.test(lastUserText(c)))) findings.push({ kind: 'other', message: 'the model was never told "expired without a decision"' });
   if (p.effects().length > 0) findings.push({ kind: 'doubleExecutions', message: `an expired call ran: ${JSON.stringify(p.effects())}` });
   await finishScenario(t, p, second, { category: 'expiry while down', name, kills: 1, threads: [m.ts], findings });
+});
+
+test('kill -9 with a turn queued behind a waiting approval: after the restart both turns are answered, in order', async (t) => {
+  const name = 'kill with a turn queued behind a waiting approval';
+  const p = await makeFaultProject(t, name);
+  const findings: Finding[] = [];
+  const first = await startConnected(p);
+  const m = mention(p, 'restart api');
+  await waitFor('the card', () => cardsIn(p, m.ts).find((c) => c.buttons.length > 0), 15_000);
+  const queued = mention(p, 'restart db', undefined, m.ts);
+  await queued.inFlight;
+  await waitFor('the queued turn to be recorded', () => p.turns().length === 2, 10_000);
+  await killHard(first);
+  const second = await startConnected(p);
+  await redeliverIfUnacked(p, queued);
+  findings.push(...(await driveToEnd(p, second, [m.ts])));
+  if (JSON.stringify(p.effects()) !== JSON.stringify(['restart api', 'restart db'])) {
+    findings.push({ kind: p.effects().length > 2 ? 'doubleExecutions' : 'other', message: `effects.log is ${JSON.stringify(p.effects())}, expected restart api then restart db, once each` });
+  }
+  await finishScenario(t, p, second, { category: 'queued turns', name, kills: 1, threads: [m.ts], findings });
 });
