@@ -40,9 +40,13 @@ test('an expiry of a terminal turn\'s approval does not make the Slack process r
   const report = await runtime.engine.resumeAll();
   assert.deepEqual(report.turnIds, [], 'the Slack process resumes only Slack turns');
 
-  // The chat approval's deadline passes while the Slack process serves.
-  await new Promise((r) => setTimeout(r, 800));
-  assert.equal(runtime.approvals.listByTurn(id)[0]?.state, 'expired');
+  // The chat approval's deadline passes while the Slack process serves (its expiry timer fires).
+  const deadline = Date.now() + 5000;
+  while (runtime.approvals.listByTurn(id)[0]?.state !== 'expired') {
+    if (Date.now() > deadline) throw new Error('the approval never expired');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  assert.equal(runtime.engine.running, 0, 'the expiry started no step in the Slack process');
   assert.deepEqual(slack.replies.map((r) => r.text), [], 'the terminal turn\'s reply was posted through the Slack adapter');
   assert.equal(h.fake.calls.length, 1, 'the Slack process called the model for a terminal turn');
   assert.notEqual(runtime.turns.get(id)?.state, 'done', 'the terminal turn was finished by the Slack process; chat --session never gets its reply');
