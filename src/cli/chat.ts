@@ -72,6 +72,7 @@ async function chat(options: ChatOptions): Promise<number> {
       cancel: (id, reason) => runtime.engine.cancelPending(id, reason),
     },
     interactive,
+    stopSignal: stop.signal,
     redact: (t) => runtime.redactor.redact(t),
   });
   const thread = options.session ?? `chat-${new Date().toISOString()}`;

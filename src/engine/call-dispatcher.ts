@@ -44,8 +44,11 @@ export interface DispatchResult {
    * The results this pass produced, by position. A result whose row could not be written still
    * reaches the model from here (it ran, or was refused, exactly once).
    */
-  results: Map<number, ToolResultBlock>;
+  results: Map<number, RoutedCall>;
 }
+
+/** The start of the result text of a call refused because the turn's tool-call budget ran out. */
+export const TOOL_LIMIT_RESULT_PREFIX = 'Not run: this turn reached its limit of';
 
 const INTERRUPTED_AUTO = 'was running when the runtime stopped; its outcome is unknown and it was not re-run. Check whether it took effect before calling it again.';
 
@@ -66,7 +69,7 @@ export class CallDispatcher {
     let toolCalls = record.toolCalls;
     let blocked = false;
     let limitHit = false;
-    const results = new Map<number, ToolResultBlock>();
+    const results = new Map<number, RoutedCall>();
     const scope: CallScope = { sessionKey: record.sessionKey, tainted: this.#o.sessions.isTainted(record.sessionKey), nonce: record.nonce, turnId: record.id, ...(signal ? { signal } : {}) };
     for (const call of calls) {
       if (call.state === 'answered') continue;
@@ -97,13 +100,18 @@ export class CallDispatcher {
       // An open call.
       if (toolCalls >= this.#o.maxToolCallsPerTurn) {
         // Past the budget nothing runs; every tool_use still gets its result so history stays valid.
-        this.#commit(() => persist.answer(errorResult(use, `Not run: this turn reached its limit of ${this.#o.maxToolCallsPerTurn} tool calls (agent.max_tool_calls_per_turn).`)));
+        this.#commit(() => persist.answer(errorResult(use, `${TOOL_LIMIT_RESULT_PREFIX} ${this.#o.maxToolCallsPerTurn} tool calls (agent.max_tool_calls_per_turn).`)));
         limitHit = true;
         continue;
       }
       const prepared = await router.prepare(use, turn, scope);
       if (prepared.kind === 'answered') {
-        this.#commit(() => persist.answer(prepared.routed));
+        // The refusal's audit record (an unattended denial) commits with the answer: a crash
+        // between them could otherwise audit the same denial again at the next start.
+        this.#commit(() => {
+          if (prepared.audit) this.#o.audit.append(prepared.audit);
+          persist.answer(prepared.routed);
+        });
         this.#track(scope, prepared.routed);
         continue;
       }
@@ -139,19 +147,26 @@ export class CallDispatcher {
       await adapter.requestApproval(approval, turn);
       this.#o.logger.info({ approval_id: approval.id }, 'approval.shown_again');
     } catch (err) {
-      // It stays pending and expires like any other; the next start asks again.
+      // As when it was first opened: an approval nobody can see can never be decided, so cancel
+      // it (the turn carries on with that) rather than leave the thread waiting for nothing.
       this.#o.logger.error({ approval_id: approval.id, err: errorMessage(err) }, 'approval.show_failed');
+      try {
+        const cancelled = this.#o.gate.cancel(approval.id, 'the approval request could not be shown');
+        if (cancelled) await this.#o.router.show(adapter, cancelled);
+      } catch (cancelErr) {
+        this.#o.logger.error({ approval_id: approval.id, err: errorMessage(cancelErr) }, 'approval.cancel_failed');
+      }
     }
   }
 
-  #persistence(record: TurnRecord, call: CallRecord, scope: CallScope, results: Map<number, ToolResultBlock>): CallPersistence {
+  #persistence(record: TurnRecord, call: CallRecord, scope: CallScope, results: Map<number, RoutedCall>): CallPersistence {
     const { turns, sessions } = this.#o;
     return {
       markExecuting: () => turns.updateCall(record.id, call.position, 'executing'),
       markGated: (approval) => turns.updateCall(record.id, call.position, 'gated', { approvalId: approval.id }),
       answer: (routed) => {
         // Kept before the write: should the write fail, the model still gets this result once.
-        results.set(call.position, routed.result);
+        results.set(call.position, routed);
         turns.updateCall(record.id, call.position, 'answered', { resultJson: JSON.stringify(routed.result), tainted: routed.tainted });
         // Untrusted content is in the context now: later auto calls need approval.
         if (routed.tainted && !scope.tainted) sessions.markTainted(record.sessionKey);

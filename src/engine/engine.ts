@@ -80,6 +80,11 @@ export interface ResumeReport {
   unknown: Approval[];
 }
 
+/** A step that fails (a state write) is tried again this many times, backing off, before the thread is answered with an error. */
+const STEP_RETRIES = 6;
+const STEP_RETRY_BASE_MS = 1_000;
+const STEP_RETRY_MAX_MS = 30_000;
+
 /** How long an inbound receipt stays claimed (Slack retries come within minutes; reconnects replay). */
 const RECEIPT_TTL_MS = 24 * 60 * 60 * 1000;
 
@@ -91,6 +96,8 @@ export class Engine {
   readonly #locks = new KeyedMutex();
   readonly #active = new Map<string, { again: boolean; done: Promise<StepResult> }>();
   readonly #finished = new Map<string, Set<(result: TurnResult) => void>>();
+  /** Failed steps in a row, per turn (retried with backoff). */
+  readonly #failures = new Map<string, number>();
   /** Turns whose thread was told they wait behind another turn (told once per process). */
   readonly #toldQueued = new Set<string>();
   #adapter: Adapter | undefined;
@@ -264,9 +271,8 @@ export class Engine {
    */
   async resumeAll(options: { sessionKey?: string } = {}): Promise<ResumeReport> {
     const adapter = this.#requireAdapter();
-    const reconciled = reconcileApprovals(this.#o.gate, { listByState: (states) => this.#approvalsIn(states) });
+    const reconciled = reconcileApprovals(this.#o.gate, { listByState: (states) => this.#approvalsIn(states) }, (approval) => this.#isOurs(approval));
     for (const approval of [...reconciled.expired, ...reconciled.cancelled, ...reconciled.unknown]) {
-      if (!this.#isOurs(approval)) continue;
       await this.#safely('approval display', () => adapter.showDecision(approval));
       await this.#safely('restart notice', async () => adapter.notice?.({ channel: approval.channel, thread: approval.thread }, restartNotice(approval)));
     }
@@ -342,17 +348,21 @@ export class Engine {
     if (key === undefined) return { kind: 'paused' };
     const result = await this.#locks.run(key, async () => {
       try {
-        return await this.#o.runner.step(turnId, adapter, this.#signal, () => this.#isStopping);
+        const stepped = await this.#o.runner.step(turnId, adapter, this.#signal, () => this.#isStopping);
+        this.#failures.delete(turnId);
+        return stepped;
       } catch (err) {
+        // A state write failed (the database busy or full): the rows are as they were before
+        // the step, so trying again later is safe. Nothing else would ever move this turn.
         this.#o.logger.error({ turn_id: turnId, err: errorMessage(err), stack: err instanceof Error ? err.stack : undefined }, 'turn.step_failed');
-        return { kind: 'paused' } as const;
+        return this.#retryLater(turnId, adapter);
       }
     });
     if (result.kind === 'queued' && !this.#toldQueued.has(turnId)) {
       this.#toldQueued.add(turnId);
       await this.#safely('queued notice', async () => {
         const record = this.#o.turns.get(turnId);
-        if (record) await adapter.notice?.(decodeTurn(turnId, record.turnJson).conversation, 'I will get to this once the turn before it in this thread (waiting on an approval) is done.');
+        if (record) await adapter.notice?.(decodeTurn(turnId, record.turnJson).conversation, 'I will get to this once I have finished the earlier request in this thread.');
       });
     }
     if (result.kind === 'finished') {
@@ -365,6 +375,19 @@ export class Engine {
       if (next) this.#kick(next);
     }
     return result;
+  }
+
+  /** Try a failed step again with backoff; after too many failures, answer the thread plainly. */
+  async #retryLater(turnId: string, adapter: Adapter): Promise<StepResult> {
+    const failures = (this.#failures.get(turnId) ?? 0) + 1;
+    this.#failures.set(turnId, failures);
+    if (failures > STEP_RETRIES) {
+      this.#failures.delete(turnId);
+      return this.#o.runner.giveUp(turnId, adapter);
+    }
+    const timer = setTimeout(() => this.#kick(turnId), Math.min(STEP_RETRY_MAX_MS, STEP_RETRY_BASE_MS * 2 ** (failures - 1)));
+    timer.unref();
+    return { kind: 'paused' };
   }
 
   #approvalsIn(states: readonly Approval['state'][]): Approval[] {

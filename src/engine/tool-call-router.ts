@@ -67,7 +67,7 @@ export interface RoutedCall {
 
 /** What a call turned out to be before anything ran. */
 export type PreparedCall =
-  | { kind: 'answered'; routed: RoutedCall }
+  | { kind: 'answered'; routed: RoutedCall; /** An audit record to commit with the answer. */ audit?: AuditEventInput }
   | { kind: 'auto'; tool: LoadedTool; input: unknown; reason: LevelReason }
   | { kind: 'gated'; tool: LoadedTool; input: unknown; level: 'approve' | 'confirm'; reason: LevelReason };
 
@@ -112,12 +112,11 @@ export class ToolCallRouter {
     if (!turn.canAskHuman) {
       // Unattended turns deny gated calls at once: nobody could answer the approval.
       const unattended = 'unattended: no human can answer approvals in this conversation';
-      try {
-        this.#deps.transact(() => this.#deps.audit.append({ ...this.#auditBase(tool, call, input, turn, scope, level, reason), event: 'decision', decision: 'denied', status: 'not_run', reason: unattended }));
-      } catch (err) {
-        log.error({ err: errorMessage(err) }, 'audit.append_failed');
-      }
-      return { kind: 'answered', routed: this.#error(call, `${tool.name} needs a human ${level}, but this conversation is unattended, so nobody can answer. The call did not run.`) };
+      return {
+        kind: 'answered',
+        routed: this.#error(call, `${tool.name} needs a human ${level}, but this conversation is unattended, so nobody can answer. The call did not run.`),
+        audit: { ...this.#auditBase(tool, call, input, turn, scope, level, reason), event: 'decision', decision: 'denied', status: 'not_run', reason: unattended },
+      };
     }
     return { kind: 'gated', tool, input, level, reason };
   }

@@ -25,7 +25,7 @@ import type { SkillRegistry } from '../skills/skill-registry.ts';
 import type { SessionStore } from '../state/session-store.ts';
 import type { CallRecord, TurnRecord, TurnStore } from '../state/turn-store.ts';
 import type { Transact } from '../state/transactor.ts';
-import { CallDispatcher } from './call-dispatcher.ts';
+import { CallDispatcher, TOOL_LIMIT_RESULT_PREFIX } from './call-dispatcher.ts';
 import { repairHistory } from './history.ts';
 import { stripToolMarkup } from './tool-markup.ts';
 import type { ToolCallRouter } from './tool-call-router.ts';
@@ -135,6 +135,28 @@ export class TurnRunner {
     }
   }
 
+  /**
+   * Answer a turn whose steps keep failing (state writes) with a plain error, so its thread is
+   * never left silent and the turns queued behind it can run. Best effort.
+   */
+  async giveUp(id: string, adapter: Adapter): Promise<StepResult> {
+    const result: TurnResult = { reply: 'Sorry, I could not carry on with this: mithai kept failing to save its progress. The error is in the logs.', status: 'internal_error' };
+    try {
+      const record = this.#o.turns.get(id);
+      if (record === undefined) return { kind: 'paused' };
+      const turn = decodeTurn(id, record.turnJson);
+      return await this.#finish(record, turn, adapter, this.#o.logger.child({ turn_id: id, session: record.sessionKey }), result);
+    } catch (err) {
+      this.#o.logger.error({ turn_id: id, err: errorMessage(err) }, 'turn.give_up_failed');
+      try {
+        this.#o.turns.quarantine(id);
+      } catch {
+        // The database refuses even this; the next start tries the turn again.
+      }
+      return { kind: 'finished', result };
+    }
+  }
+
   /** The turn starts: enrich it, store its user message, mark it running. */
   async #start(record: TurnRecord, given: Turn, adapter: Adapter, log: Logger): Promise<Turn> {
     let turn = given;
@@ -177,14 +199,20 @@ export class TurnRunner {
         }
         // Every tool_use gets exactly one result, in order: from its row, else from this pass
         // (its row could not be written), else a plain "no result was recorded" — never null.
-        const results = turns.listCalls(id).map((c) => resultOf(c, dispatched.results.get(c.position)));
+        const answered = turns.listCalls(id);
+        const results = answered.map((c) => resultOf(c, dispatched.results.get(c.position)?.result));
+        // Untrusted content in any result taints the session in the same transaction that puts
+        // it into the history (also when the call's own row could not be written).
+        const isTainted = answered.some((c) => c.tainted || dispatched.results.get(c.position)?.tainted === true);
+        const toolLimitHit = dispatched.limitHit || results.some((r) => r.is_error === true && r.content.startsWith(TOOL_LIMIT_RESULT_PREFIX));
         this.#o.transact(() => {
+          if (isTainted) sessions.markTainted(key);
           sessions.append(key, [{ role: 'user', content: results }], id);
           turns.clearCalls(id);
           turns.update(id, 'running');
         });
         record = turns.get(id)!;
-        const limit = this.#limitReached(record, dispatched.limitHit, lastText);
+        const limit = this.#limitReached(record, toolLimitHit, lastText);
         if (limit) return this.#finish(record, turn, adapter, log, limit);
       } else if (record.state === 'waiting') {
         turns.update(id, 'running');

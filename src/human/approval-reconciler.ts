@@ -28,10 +28,13 @@ export const APPROVED_TOO_LONG_AGO = 'approved, but it could not start within it
  * @throws AuditError when a change cannot be audited (start should stop: the row is unchanged
  *   and is settled at the next start).
  */
-export function reconcileApprovals(gate: ApprovalGate, store: Pick<ApprovalStore, 'listByState'>): ReconcileResult {
+export function reconcileApprovals(gate: ApprovalGate, store: Pick<ApprovalStore, 'listByState'>, isOurs: (approval: Approval) => boolean = () => true): ReconcileResult {
   const result: ReconcileResult = { expired: [], cancelled: [], unknown: [] };
   const nowMs = gate.clock.now();
   for (const approval of store.listByState(['pending', 'approved', 'executing'])) {
+    // Another platform's approvals are settled by the process that serves it, which can also
+    // show them and tell their threads.
+    if (!isOurs(approval)) continue;
     if (approval.state === 'pending') {
       if (nowMs >= Date.parse(approval.deadline)) push(result.expired, gate.expire(approval.id));
       else if (approval.turnId === null) push(result.cancelled, gate.cancel(approval.id, RESTARTED_NO_TURN));

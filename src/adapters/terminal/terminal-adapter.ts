@@ -28,6 +28,8 @@ export interface TerminalAdapterOptions {
   decisions: TerminalDecisions;
   /** True on a TTY: type-ahead is discarded before each approval question. */
   interactive: boolean;
+  /** Aborted on Ctrl-C / SIGTERM: the input closing then does not cancel a pending approval. */
+  stopSignal?: AbortSignal;
   redact(text: string): string;
 }
 
@@ -36,6 +38,8 @@ export class TerminalAdapter implements Adapter {
   readonly #o: TerminalAdapterOptions;
   /** Prompts still running, so `stop()` can wait for them. */
   readonly #prompts = new Set<Promise<void>>();
+  /** The tail of the queue of approval questions (asked one after the other). */
+  #queue: Promise<void> = Promise.resolve();
 
   constructor(options: TerminalAdapterOptions) {
     this.#o = options;
@@ -57,10 +61,17 @@ export class TerminalAdapter implements Adapter {
   }
 
   async requestApproval(approval: Approval): Promise<void> {
-    this.#print(describeApproval(approval, this.#o.redact));
-    // The answer is read in the background: the decision comes back through the gate, and the
+    // One question at a time: with two open, the next line typed would answer whichever asked
+    // first, not the one last on screen. Each request is shown and asked when its turn comes.
+    // The answer is read in the background: the decision comes back through the engine, and the
     // prompt gives up as soon as the approval settles some other way (expiry, cancellation).
-    const prompt = this.#ask(approval).finally(() => this.#prompts.delete(prompt));
+    const prompt = this.#queue
+      .then(async () => {
+        this.#print(describeApproval(approval, this.#o.redact));
+        await this.#ask(approval);
+      })
+      .finally(() => this.#prompts.delete(prompt));
+    this.#queue = prompt.catch(() => undefined);
     this.#prompts.add(prompt);
   }
 
@@ -91,8 +102,10 @@ export class TerminalAdapter implements Adapter {
       const line = await this.#o.lines.next(settled.signal);
       if (line === null) {
         // Input ended (piped stdin ran out): nobody is left to answer, so do not hold the
-        // turn until the deadline. Cancelled, not denied: no person decided.
-        if (this.#o.lines.isDone && !settled.signal.aborted) this.#o.decisions.cancel(approval.id, 'input ended before an answer');
+        // turn until the deadline. Cancelled, not denied: no person decided. A signal (Ctrl-C,
+        // SIGTERM) is not the end of input: the approval stays pending for `--session` to resume.
+        const isStopped = this.#o.stopSignal?.aborted === true;
+        if (this.#o.lines.isDone && !settled.signal.aborted && !isStopped) this.#o.decisions.cancel(approval.id, 'input ended before an answer');
         return;
       }
       const answer = line.trim();
