@@ -41,9 +41,13 @@ export function isConversational(msg: InboundMessage): Verdict {
   return drop(`subtype ${msg.subtype}`);
 }
 
-/** Drop the bot's own messages always, and other bots unless allowed_users lists them exactly. */
+/**
+ * Drop the bot's own messages always, and other bots unless allowed_users lists them exactly.
+ * A message with a bot id is judged only as that bot: the `user` field some bot messages carry
+ * (the person who installed or drives the bot) never makes it count as that person.
+ */
 export function isFromPersonOrAllowedBot(msg: InboundMessage, botUserId: string, botId: string, allowedUsers: readonly string[]): Verdict {
-  if (msg.user === botUserId || (msg.botId !== undefined && msg.botId === botId)) return drop('own message');
+  if (msg.botId !== undefined ? msg.botId === botId : msg.user === botUserId) return drop('own message');
   if (isBotMessage(msg)) return isListedBot(msg, allowedUsers) ? PASS : drop('message from a bot');
   return msg.user ? PASS : drop('no sender');
 }
@@ -52,9 +56,18 @@ function isBotMessage(msg: InboundMessage): boolean {
   return msg.botId !== undefined || msg.subtype === 'bot_message';
 }
 
-/** A bot is let in only by an exact entry for its id that no later rule (e.g. `!B…`) overrides. */
+/**
+ * A bot is let in only by an exact entry for its bot id that no later rule (e.g. `!B…`)
+ * overrides. A bot message without a bot id cannot be identified as any bot: refused.
+ */
 function isListedBot(msg: InboundMessage, allowedUsers: readonly string[]): boolean {
-  return [msg.botId, msg.user].some((id) => id !== undefined && allowedUsers.includes(id) && matchesAllowlist(id, allowedUsers));
+  const id = msg.botId;
+  return id !== undefined && allowedUsers.includes(id) && matchesAllowlist(id, allowedUsers);
+}
+
+/** Who a message is from, as the allowlists, the rate limit and the turn see it: a bot by its bot id. */
+export function senderOf(msg: Pick<InboundMessage, 'user' | 'botId' | 'subtype'>): string | undefined {
+  return msg.botId ?? (msg.subtype === 'bot_message' ? undefined : msg.user);
 }
 
 /**
@@ -72,7 +85,7 @@ export function matchesRespondMode(msg: InboundMessage, respond: 'mentions' | 'a
 
 /** Whether the sender and the channel pass `allowed_users` / `allowed_channels` (DMs: users only). */
 export function isAllowed(msg: InboundMessage, allowedUsers: readonly string[], allowedChannels: readonly string[]): Verdict {
-  const sender = msg.user ?? msg.botId;
+  const sender = senderOf(msg);
   if (sender === undefined) return drop('no sender');
   const isSenderAllowed = isBotMessage(msg) ? isListedBot(msg, allowedUsers) : matchesAllowlist(sender, allowedUsers);
   if (!isSenderAllowed) return drop('user not in allowed_users');

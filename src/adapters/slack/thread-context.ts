@@ -105,10 +105,11 @@ export function formatThread(messages: readonly ThreadMessage[], beforeTs: strin
 function renderMessage(message: ThreadMessage, readers: ThreadReaders, nonce: string): { text: string; isUntrusted: boolean } {
   const raw = decodeSlackEscapes(message.text ?? '');
   const text = readers.redact(raw.length > THREAD_LIMITS.perMessageChars ? `${raw.slice(0, THREAD_LIMITS.perMessageChars)}… (cut)` : raw);
-  const isOwn = message.user === readers.botUserId || (message.bot_id !== undefined && message.bot_id === readers.botId);
+  // A message with a bot id is that bot, whatever its `user` field says (see inbound-filters.ts).
+  const isOwn = message.bot_id !== undefined ? message.bot_id === readers.botId : message.user === readers.botUserId;
   if (isOwn) return { text: `[you]: ${text}`, isUntrusted: false };
   const isBot = message.bot_id !== undefined || message.subtype === 'bot_message';
-  const sender = message.user ?? message.bot_id;
+  const sender = message.bot_id ?? message.user;
   if (!isBot && sender !== undefined && matchesAllowlist(sender, readers.allowedUsers)) {
     return { text: `[<@${sender}>]: ${text}`, isUntrusted: false };
   }

@@ -18,7 +18,7 @@ import type { Engine } from '../../engine/engine.ts';
 import type { ConversationRef, Turn } from '../../engine/types.ts';
 import { errorMessage } from '../../errors.ts';
 import type { InboundMessage, Verdict } from './inbound-filters.ts';
-import { dateOfTs, dedupeKeys, isAllowed, isConversational, isFromPersonOrAllowedBot, matchesRespondMode, threadTsOf, turnText } from './inbound-filters.ts';
+import { dateOfTs, dedupeKeys, isAllowed, isConversational, isFromPersonOrAllowedBot, matchesRespondMode, senderOf, threadTsOf, turnText } from './inbound-filters.ts';
 import { RateLimiter } from './rate-limiter.ts';
 import type { SlackAdapter } from './slack-adapter.ts';
 import type { SlackPoster } from './slack-poster.ts';
@@ -80,7 +80,7 @@ export class TurnDispatcher {
    */
   accept(msg: InboundMessage): void {
     const { settings, logger } = this.#o;
-    const ids = { channel: msg.channel, user: msg.user ?? msg.botId, ts: msg.ts, event_id: msg.eventId };
+    const ids = { channel: msg.channel, user: senderOf(msg), ts: msg.ts, event_id: msg.eventId };
     const verdict = firstDrop([
       () => isConversational(msg),
       () => isFromPersonOrAllowedBot(msg, settings.botUserId, settings.botId, settings.allowedUsers),
@@ -100,7 +100,7 @@ export class TurnDispatcher {
       }
       return;
     }
-    const sender = msg.user ?? msg.botId ?? '';
+    const sender = senderOf(msg) ?? '';
     const conversation: ConversationRef = { platform: 'slack', team: msg.team, channel: msg.channel, thread: threadTsOf(msg) };
     const turn: Turn = {
       conversation,

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  compareTs, dateOfTs, dedupeKeys, isAllowed, isConversational, isFromPersonOrAllowedBot, matchesRespondMode, threadTsOf, turnText,
+  compareTs, dateOfTs, dedupeKeys, isAllowed, isConversational, isFromPersonOrAllowedBot, matchesRespondMode, senderOf, threadTsOf, turnText,
 } from '../../../src/adapters/slack/inbound-filters.ts';
 import type { InboundMessage } from '../../../src/adapters/slack/inbound-filters.ts';
 
@@ -80,4 +80,31 @@ test('Slack timestamps compare exactly and turn into dates', () => {
   assert.equal(compareTs('5.000001', '5.000001'), 0);
   assert.equal(dateOfTs('1700000000.000100')?.toISOString(), '2023-11-14T22:13:20.000Z');
   assert.equal(dateOfTs('nonsense'), undefined);
+});
+
+/*
+ * Bots are bots: a message carrying a bot id is judged only as that bot. Some bot messages also
+ * carry a `user` (the person who installed or drives the bot); that field must never make the
+ * message count as that person — otherwise any bot could speak with a listed user's rights.
+ */
+test('a bot message is judged only by its bot id, never by the user field it carries', () => {
+  const fromBot = msg({ botId: 'BOTHER0001', user: 'UALICE0001', subtype: 'bot_message' });
+  assert.equal(isFromPersonOrAllowedBot(fromBot, BOT_USER, BOT_ID, ['UALICE0001']).ok, false, 'listing the user does not admit the bot');
+  assert.equal(isAllowed(fromBot, ['UALICE0001'], []).ok, false);
+  assert.equal(isFromPersonOrAllowedBot(fromBot, BOT_USER, BOT_ID, ['BOTHER0001']).ok, true, 'listing the bot id does');
+  assert.equal(isAllowed(fromBot, ['BOTHER0001'], []).ok, true);
+  assert.equal(isAllowed(fromBot, ['BOTHER0001', '!UALICE0001'], []).ok, true, 'and the user field does not exclude it either');
+  assert.equal(senderOf(fromBot), 'BOTHER0001');
+});
+
+test('a bot message with no bot id cannot be identified as any bot and is dropped', () => {
+  const anonymous = msg({ subtype: 'bot_message', user: 'UALICE0001' });
+  assert.equal(isFromPersonOrAllowedBot(anonymous, BOT_USER, BOT_ID, ['*', 'UALICE0001']).ok, false);
+  assert.equal(senderOf(anonymous), undefined);
+});
+
+test('another bot that carries the bot user id in its user field is not mistaken for mithai itself', () => {
+  const impostor = msg({ botId: 'BOTHER0001', user: BOT_USER });
+  assert.equal(isFromPersonOrAllowedBot(impostor, BOT_USER, BOT_ID, ['BOTHER0001']).ok, true, 'judged as the other bot (listed here)');
+  assert.equal(isFromPersonOrAllowedBot(msg({ botId: BOT_ID, user: 'UALICE0001' }), BOT_USER, BOT_ID, ['*']).ok, false, 'mithai itself, whatever the user field');
 });
