@@ -16,6 +16,11 @@
  *   submissions are decided before the ack too, because the ack is the answer
  *   (`response_action: errors` keeps the modal open with the reason). Buttons that only open a
  *   modal change nothing and are acked at once.
+ * - Every click and submission is bound to its card and its workspace: the payload's team (and
+ *   Enterprise org) must be the app's own, a click must come from the very message that is the
+ *   approval's recorded card (channel + ts), and a modal submission must be of a view mithai
+ *   opened, for that approval, for that user. Anything else changes nothing and is logged as a
+ *   refused forgery (`slack.forgery_refused`).
  */
 import type { App, BlockAction, ButtonAction, ViewSubmitAction } from '@slack/bolt';
 import type { Logger } from 'pino';
@@ -26,6 +31,7 @@ import type { DecideOptions } from '../../human/approval-gate.ts';
 import type { Approval, DecideResult, Decision } from '../../human/types.ts';
 import { matchesAllowlist } from '../../security/allowlist.ts';
 import { ACTIONS, fullInputMessages } from './approval-card.ts';
+import { parseRef } from './card-ref.ts';
 import { confirmModal, denyModal, INPUTS, MODALS, typedPhrase, typedReason } from './approval-modals.ts';
 import type { SlackAdapter } from './slack-adapter.ts';
 import type { SlackPoster } from './slack-poster.ts';
@@ -37,6 +43,9 @@ export interface ApprovalActionsOptions {
   adapter: SlackAdapter;
   poster: SlackPoster;
   tracker: TaskTracker;
+  /** The app's own workspace (and Enterprise org): payloads from anywhere else are refused. */
+  teamId: string;
+  enterpriseId?: string;
   /** `adapter.slack.allowed_users` (who may see the full input). */
   allowedUsers: readonly string[];
   logger: Logger;
@@ -44,6 +53,10 @@ export interface ApprovalActionsOptions {
 }
 
 const UNKNOWN = 'Unknown approval; nothing was decided.';
+const NOT_THIS_CARD = 'This button is not on the card of this approval; nothing was decided.';
+const NOT_OUR_FORM = 'This form was not opened by mithai for you and this approval (or mithai restarted since); close it and click the button on the card again. Nothing was decided.';
+/** Views opened for approvals are remembered this long (Slack closes idle modals well before). */
+const VIEW_TTL_MS = 60 * 60 * 1000;
 const NOT_RECORDED = 'Your decision could not be recorded (the audit log or the database failed), so nothing was decided. Tell an operator.';
 
 /** Where to answer a clicker: the approval's thread, or the clicked message's when unknown. */
@@ -66,7 +79,7 @@ export function registerApprovalActions(app: App, o: ApprovalActionsOptions): vo
     const found = lookup(o, body, action.value ?? '');
     const user = body.user.id;
     let after: () => Promise<void>;
-    if (!found.approval) after = () => answer(o, found.place, user, UNKNOWN);
+    if (!found.approval) after = () => answer(o, found.place, user, found.refusal ?? UNKNOWN);
     else if (found.approval.level === 'confirm') after = () => answer(o, found.place, user, 'This call needs its confirmation phrase: use the Confirm… button.');
     else {
       const result = decide(o, found.approval, user, 'approve', {});
@@ -81,23 +94,33 @@ export function registerApprovalActions(app: App, o: ApprovalActionsOptions): vo
     o.tracker.run('approve click', after);
   });
 
+  // Views mithai opened for an approval, by view id: a submission must be of one of these.
+  const opened = new Map<string, { approvalId: string; user: string; callbackId: string; at: number }>();
+  const remember = (viewId: string, approvalId: string, user: string, callbackId: string): void => {
+    const now = Date.now();
+    for (const [key, entry] of opened) if (now - entry.at > VIEW_TTL_MS) opened.delete(key);
+    if (viewId) opened.set(viewId, { approvalId, user, callbackId, at: now });
+  };
+
   click(ACTIONS.deny, 'deny click', async (body, id) => {
     const found = lookup(o, body, id);
-    const refusal = precheck(o, found.approval, body.user.id, 'deny');
+    const refusal = found.refusal ?? precheck(o, found.approval, body.user.id, 'deny');
     if (refusal !== undefined) return answer(o, found.place, body.user.id, refusal);
-    await openModal(o, body, found.place, denyModal(found.approval!, o.redact));
+    const viewId = await openModal(o, body, found.place, denyModal(found.approval!, o.redact));
+    if (viewId !== undefined) remember(viewId, found.approval!.id, body.user.id, MODALS.deny);
   });
 
   click(ACTIONS.confirm, 'confirm click', async (body, id) => {
     const found = lookup(o, body, id);
-    const refusal = precheck(o, found.approval, body.user.id, 'approve');
+    const refusal = found.refusal ?? precheck(o, found.approval, body.user.id, 'approve');
     if (refusal !== undefined) return answer(o, found.place, body.user.id, refusal);
-    await openModal(o, body, found.place, confirmModal(found.approval!, o.redact));
+    const viewId = await openModal(o, body, found.place, confirmModal(found.approval!, o.redact));
+    if (viewId !== undefined) remember(viewId, found.approval!.id, body.user.id, MODALS.confirm);
   });
 
   click(ACTIONS.showInput, 'show input click', async (body, id) => {
     const found = lookup(o, body, id);
-    if (!found.approval) return answer(o, found.place, body.user.id, UNKNOWN);
+    if (!found.approval) return answer(o, found.place, body.user.id, found.refusal ?? UNKNOWN);
     if (!matchesAllowlist(body.user.id, o.allowedUsers)) {
       return answer(o, found.place, body.user.id, 'Only people on the allowlist (adapter.slack.allowed_users) can see the full input.');
     }
@@ -107,6 +130,14 @@ export function registerApprovalActions(app: App, o: ApprovalActionsOptions): vo
   const submit = (callbackId: string, decision: Decision, options: (view: ViewSubmitAction['view']) => DecideOptions, inputBlock: string): void => {
     app.view<ViewSubmitAction>(callbackId, async ({ ack, body, view }) => {
       const user = body.user.id;
+      const mine = opened.get(view.id);
+      const foreign = foreignWorkspace(o, body as { team?: { id?: string } | null; enterprise?: { id?: string } | null });
+      if (foreign !== undefined || mine === undefined || mine.user !== user || mine.approvalId !== view.private_metadata || mine.callbackId !== callbackId) {
+        const reason = foreign ?? (mine === undefined ? 'view not opened by mithai' : 'view opened for another user or approval');
+        o.logger.warn({ approval_id: view.private_metadata, user, view_id: view.id, reason }, 'slack.forgery_refused');
+        await ack(o.poster.redactValue({ response_action: 'errors' as const, errors: { [inputBlock]: NOT_OUR_FORM } }));
+        return;
+      }
       const approval = safeGet(o, view.private_metadata);
       if (!approval) {
         await ack(o.poster.redactValue({ response_action: 'errors' as const, errors: { [inputBlock]: UNKNOWN } }));
@@ -153,14 +184,37 @@ function refusalText(result: Extract<DecideResult, { ok: false }>): string {
   return result.refusal === 'not_found' && result.approval === undefined ? UNKNOWN : result.message;
 }
 
-function lookup(o: ApprovalActionsOptions, body: BlockAction<ButtonAction>, id: string): { approval: Approval | undefined; place: Place } {
+/**
+ * The approval a click names, when the click is bound to it: same workspace, and clicked on the
+ * approval's own card. A click that is not is answered where it was made and changes nothing.
+ */
+function lookup(o: ApprovalActionsOptions, body: BlockAction<ButtonAction>, id: string): { approval: Approval | undefined; place: Place; refusal?: string } {
+  const container = body.container as { channel_id?: unknown; thread_ts?: unknown; message_ts?: unknown };
+  const clickedChannel = body.channel?.id ?? String(container.channel_id ?? '');
+  const clicked: Place = { channel: clickedChannel, ...(typeof container.thread_ts === 'string' ? { thread: container.thread_ts } : {}) };
+  const foreign = foreignWorkspace(o, body);
+  if (foreign !== undefined) {
+    o.logger.warn({ approval_id: id, user: body.user.id, reason: foreign }, 'slack.forgery_refused');
+    return { approval: undefined, place: clicked, refusal: NOT_THIS_CARD };
+  }
   const approval = safeGet(o, id);
-  const container = body.container as { channel_id?: unknown; thread_ts?: unknown };
-  const clicked: Place = {
-    channel: body.channel?.id ?? String(container.channel_id ?? ''),
-    ...(typeof container.thread_ts === 'string' ? { thread: container.thread_ts } : {}),
-  };
-  return { approval, place: approval ? { channel: approval.channel, thread: approval.thread } : clicked };
+  if (!approval) return { approval, place: clicked };
+  const card = parseRef(approval.displayRef);
+  const clickedTs = typeof container.message_ts === 'string' ? container.message_ts : body.message?.ts;
+  if (card === undefined || card.channel !== clickedChannel || card.ts !== clickedTs) {
+    // Fail closed: a card whose place is not recorded yet cannot be told from a forged one.
+    o.logger.warn({ approval_id: id, user: body.user.id, channel: clickedChannel, ts: clickedTs, reason: card === undefined ? 'card not recorded' : 'not the approval card', display_ref: approval.displayRef }, 'slack.forgery_refused');
+    return { approval: undefined, place: clicked, refusal: NOT_THIS_CARD };
+  }
+  return { approval, place: { channel: approval.channel, thread: approval.thread } };
+}
+
+/** Why a payload is not from the app's own workspace, or undefined when it is. */
+function foreignWorkspace(o: ApprovalActionsOptions, body: { team?: { id?: string } | null; enterprise?: { id?: string } | null }): string | undefined {
+  if (body.team?.id !== o.teamId) return `team ${body.team?.id ?? '(none)'} is not the app's team`;
+  const enterprise = body.enterprise?.id;
+  if (enterprise !== undefined && enterprise !== null && enterprise !== o.enterpriseId) return `enterprise ${enterprise} is not the app's`;
+  return undefined;
 }
 
 function safeGet(o: ApprovalActionsOptions, id: string): Approval | undefined {
@@ -178,12 +232,14 @@ function safeGet(o: ApprovalActionsOptions, id: string): Approval | undefined {
  * Open a modal with the click's trigger (good once, for 3 s). When Slack refuses (the trigger
  * expired because Slack or we were slow), the clicker is told to click again; nothing changed.
  */
-async function openModal(o: ApprovalActionsOptions, body: BlockAction<ButtonAction>, place: Place, view: object): Promise<void> {
+/** @returns the opened view's id, or undefined when it could not be opened. */
+async function openModal(o: ApprovalActionsOptions, body: BlockAction<ButtonAction>, place: Place, view: object): Promise<string | undefined> {
   try {
-    await o.poster.openView(body.trigger_id, view);
+    return await o.poster.openView(body.trigger_id, view);
   } catch (err) {
-    o.logger.warn({ user: body.user.id, err: errorMessage(err) }, 'could not open the approval form');
+    o.logger.warn({ user: body.user.id, err: errorMessage(err) }, 'slack.form_open_failed');
     await answer(o, place, body.user.id, 'The form could not be opened (Slack refused it, possibly because the click took too long to reach me). Nothing was decided; click the button again.');
+    return undefined;
   }
 }
 

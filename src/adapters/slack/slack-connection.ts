@@ -22,6 +22,8 @@ export interface BotIdentity {
   userId: string;
   botId: string;
   teamId: string;
+  /** The Enterprise Grid org the app is installed in, when it is. */
+  enterpriseId?: string;
   team: string;
   name: string;
 }
@@ -74,7 +76,8 @@ export async function verifyBotToken(apiUrl: string, botToken: string, retry: Re
     if (!result.user_id || !result.bot_id || !result.team_id) {
       throw new ConfigError(`adapter.slack.bot_token is not a bot token (auth.test returned no bot id); use the xoxb-… Bot User OAuth Token in SLACK_BOT_TOKEN in ${envFile}`, { code: 'slack_token_invalid' });
     }
-    return { userId: result.user_id, botId: result.bot_id, teamId: result.team_id, team: result.team ?? result.team_id, name: result.user ?? 'mithai' };
+    const enterpriseId = typeof result.enterprise_id === 'string' && result.enterprise_id !== '' ? result.enterprise_id : undefined;
+    return { userId: result.user_id, botId: result.bot_id, teamId: result.team_id, ...(enterpriseId ? { enterpriseId } : {}), team: result.team ?? result.team_id, name: result.user ?? 'mithai' };
   } catch (err) {
     throw startError(err, 'adapter.slack.bot_token', 'SLACK_BOT_TOKEN', envFile, apiUrl);
   } finally {

@@ -130,8 +130,10 @@ export class SlackPoster {
   }
 
   /** Open a modal with the trigger of the click that asked for it (good once, for 3 s). */
-  async openView(triggerId: string, view: object): Promise<void> {
-    await this.#send.views.open({ trigger_id: triggerId, view: this.#redactor.redactDeep(view) as Parameters<webApi.WebClient['views']['open']>[0]['view'] });
+  /** @returns the id Slack gave the view (empty when it gave none). */
+  async openView(triggerId: string, view: object): Promise<string> {
+    const result = await this.#send.views.open({ trigger_id: triggerId, view: this.#redactor.redactDeep(view) as Parameters<webApi.WebClient['views']['open']>[0]['view'] });
+    return String(result.view?.id ?? '');
   }
 
   /**

@@ -184,6 +184,8 @@ async function serve(input: ServeInput): Promise<SlackService> {
     adapter,
     poster,
     tracker,
+    teamId: identity.teamId,
+    ...(identity.enterpriseId ? { enterpriseId: identity.enterpriseId } : {}),
     allowedUsers: slack.allowed_users,
     logger: log,
     redact,
