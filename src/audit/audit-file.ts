@@ -40,7 +40,7 @@ export function readAuditFile(path: string): AuditFileContents {
   const offsets: number[] = [];
   let start = 0;
   for (let nl = bytes.indexOf(0x0a, start); nl !== -1; nl = bytes.indexOf(0x0a, start)) {
-    lines.push(bytes.subarray(start, nl).toString('utf8'));
+    lines.push(decodeLine(bytes.subarray(start, nl)));
     offsets.push(start);
     start = nl + 1;
   }
@@ -83,11 +83,25 @@ function readLastLine(fd: number, size: number): { line: string; endsWithNewline
     endsWithNewline ??= buffer[buffer.length - 1] === 0x0a;
     const end = endsWithNewline ? buffer.length - 1 : buffer.length;
     const start = end === 0 ? -1 : buffer.lastIndexOf(0x0a, end - 1);
-    if (start !== -1) return { line: buffer.subarray(start + 1, end).toString('utf8'), endsWithNewline };
+    if (start !== -1) return { line: decodeLine(buffer.subarray(start + 1, end)), endsWithNewline };
   }
   const end = endsWithNewline ? buffer.length - 1 : buffer.length;
-  return { line: buffer.subarray(0, end).toString('utf8'), endsWithNewline: endsWithNewline ?? false };
+  return { line: decodeLine(buffer.subarray(0, end)), endsWithNewline: endsWithNewline ?? false };
 }
+
+/**
+ * One line's bytes as text. Lines are compared with the database's copy as text, and lossy
+ * decoding would turn invalid UTF-8 into U+FFFD, which could equal a record's line that does
+ * contain U+FFFD although the bytes differ. Such a line is no record's line (records are
+ * written as UTF-8), so it is marked to compare unequal to every record and not parse as one.
+ */
+function decodeLine(raw: Buffer): string {
+  const text = raw.toString('utf8');
+  return Buffer.from(text, 'utf8').equals(raw) ? text : `${NOT_UTF8}${text}`;
+}
+
+/** Prefix of a line whose bytes are not valid UTF-8 (see {@link decodeLine}); never starts a JSON text. */
+const NOT_UTF8 = '\uFFFD(not valid UTF-8) ';
 
 /** Fill `buffer` from `fd` at `position` (a read may return less); returns the bytes read, fewer at end of file. */
 function readFully(fd: number, buffer: Buffer, position: number): number {

@@ -25,7 +25,7 @@ import { dirname, resolve } from 'node:path';
 import { AuditError, errorMessage } from '../errors.ts';
 import type { Redactor } from '../security/redactor.ts';
 import type { AuditStore } from '../state/audit-store.ts';
-import { computeRecordHash } from './audit-chain.ts';
+import { computeRecordHash, RECORD_VERSION, recordLine } from './audit-chain.ts';
 import { fsyncDir, readAuditTail, statIfExists, withFd, writeAll } from './audit-file.ts';
 import { ACCEPT_GAP_FLAG, dbInconsistentError, EMPTY_AUDIT_HEAD, RECORD_BATCH, seqRange } from './audit-outbox.ts';
 import { reconcileAuditFile, type AuditFinding, type AuditPrepareOptions, type AuditPrepareReport, type AuditTornCut, type ReconcileMode } from './audit-startup.ts';
@@ -234,12 +234,14 @@ export class AuditLog implements AuditSink {
     // Field order is fixed (chain fields around the event's own), so the line is stable.
     // System reasons are our own words, but everything that reaches the log is redacted.
     const redacted = 'approval_id' in fields ? fields : { ...fields, reason: this.#redactor.redact(fields.reason) };
-    const unsigned = { v: 1 as const, seq: head.seq + 1, time: this.#now().toISOString(), ...redacted, prev_hash: head.hash };
+    const unsigned = { v: RECORD_VERSION, seq: head.seq + 1, time: this.#now().toISOString(), ...redacted, prev_hash: head.hash };
     let record: AuditRecord | SystemAuditRecord;
     let line: string;
     try {
       record = { ...unsigned, hash: computeRecordHash(unsigned) };
-      line = JSON.stringify(record);
+      // The one canonical serialization (canonical JSON, hash included): the verifier accepts
+      // these bytes and no others, so a line is never rewritten into "the same record".
+      line = recordLine(record);
     } catch (err) {
       throw new AuditError(`audit log ${this.path}: the ${fields.event} record cannot be encoded (${errorMessage(err)}); nothing was recorded`, { code: 'audit_encode_failed', cause: err });
     }

@@ -51,7 +51,7 @@ export interface AuditEventInput {
 
 /** The chain fields every record carries, whatever its event. */
 export interface AuditChainFields {
-  v: 1;
+  v: 1 | 2;
   seq: number;
   time: string;
   prev_hash: string;

@@ -3,8 +3,12 @@
  *
  * What it detects on the file alone: an edited record (its hash no longer matches its
  * contents), a removed record (a gap in `seq` and a `prev_hash` that points at nothing),
- * reordered records (`seq` out of order), lines that are not records at all, and a torn last
- * line (an interrupted write; `mithai audit repair` cuts it).
+ * reordered records (`seq` out of order), lines that are not records at all, a torn last
+ * line (an interrupted write; `mithai audit repair` cuts it), and a line that parses to a
+ * valid record but is not byte-for-byte the line mithai writes for it (`recordLine`: the
+ * canonical JSON of the whole record): duplicate keys, re-ordered keys, whitespace, another
+ * number format or string escape, a BOM, a CRLF ending, bytes that are not valid UTF-8. A line
+ * verifies as bytes, not as a parse.
  *
  * What the file alone cannot show, by construction: records cut off the *end* (the chain up
  * to the cut is still valid), or a file rewritten wholesale with freshly computed hashes (there
@@ -13,7 +17,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { AuditError, errorMessage } from '../errors.ts';
-import { computeRecordHash, GENESIS_HASH, parseRecordLine } from './audit-chain.ts';
+import { computeRecordHash, GENESIS_HASH, lineMismatch, parseRecordLine } from './audit-chain.ts';
 
 /** The verdict on an audit log. `records` counts the records that verified. */
 export type AuditVerification = { ok: true; records: number } | { ok: false; line: number; reason: string; records: number };
@@ -30,17 +34,35 @@ export const TORN_TAIL_ADVICE = '`mithai audit repair` cuts only the torn bytes 
  */
 export function verifyAuditLog(path: string): AuditVerification {
   if (!existsSync(path)) return { ok: true, records: 0 };
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = readFileSync(path, 'utf8');
+    bytes = readFileSync(path);
   } catch (err) {
     throw new AuditError(`audit log ${path} cannot be read (${errorMessage(err)}); check the path and its permissions`, { cause: err });
   }
-  if (text === '') return { ok: true, records: 0 };
-  const lines = text.split('\n');
+  if (bytes.length === 0) return { ok: true, records: 0 };
+  const lines: string[] = [];
+  // The first line whose bytes are not valid UTF-8 (0-based): decoding would replace them
+  // with U+FFFD, and the decoded text could then equal a canonical line it is not.
+  let badUtf8 = -1;
+  let start = 0;
+  for (;;) {
+    const nl = bytes.indexOf(0x0a, start);
+    const raw = bytes.subarray(start, nl === -1 ? bytes.length : nl);
+    const line = raw.toString('utf8');
+    if (badUtf8 === -1 && !Buffer.from(line, 'utf8').equals(raw)) badUtf8 = lines.length;
+    lines.push(line);
+    if (nl === -1) break;
+    start = nl + 1;
+  }
   const endsWithNewline = lines[lines.length - 1] === '';
   if (endsWithNewline) lines.pop();
-  return verifyAuditLines(lines, { endsWithNewline });
+  const verdict = verifyAuditLines(lines, { endsWithNewline });
+  if (badUtf8 === -1 || badUtf8 >= lines.length) return verdict;
+  if (!verdict.ok && verdict.line - 1 < badUtf8) return verdict;
+  const torn = !endsWithNewline && badUtf8 === lines.length - 1;
+  if (torn && !verdict.ok) return verdict;
+  return { ok: false, line: badUtf8 + 1, records: badUtf8, reason: 'the line is not valid UTF-8, so it is not the bytes mithai writes for any record (mithai writes canonical JSON in UTF-8); the line was damaged or rewritten' };
 }
 
 /**
@@ -78,6 +100,10 @@ export function verifyAuditLines(lines: readonly string[], options: { endsWithNe
     if (computeRecordHash(record) !== record.hash) {
       return fail(i, 'hash does not match the contents of the record: this line was edited');
     }
+    // Same record, other bytes (a BOM, CR, whitespace, key order, duplicate keys, number or
+    // escape forms): the hash cannot see it, so compare the line with what the writer writes.
+    const mismatch = lineMismatch(lines[i]!, record);
+    if (mismatch !== undefined) return fail(i, mismatch);
     previousHash = record.hash;
     records++;
   }

@@ -1,6 +1,7 @@
 /**
  * `mithai doctor`: check a project without starting it. Prints one line per check
- * (ok / warn / FAIL) and exits 1 when any check failed.
+ * (ok / warn / FAIL) and exits 1 when any check failed, or with `--strict` when any check warned
+ * (so it can gate a deploy). `--explain ID` says how each pattern list treats that id.
  */
 import { execFileSync } from 'node:child_process';
 import { accessSync, constants, existsSync, statSync } from 'node:fs';
@@ -15,38 +16,48 @@ import { verifyAuditLog } from '../audit/verify-audit-log.ts';
 import type { LoadedConfig } from '../config/load-config.ts';
 import type { ExitCode } from './main.ts';
 import { loadFromOptions, withConfigOption } from './options.ts';
+import { allowlistChecks } from './doctor-allowlists.ts';
+import type { Check } from './doctor-checks.ts';
 
-type Status = 'ok' | 'warn' | 'FAIL';
-interface Check {
-  status: Status;
-  text: string;
+interface DoctorOptions {
+  config: string;
+  strict?: boolean;
+  explain: string[];
 }
+
+/** Where doctor prints; tests that run `main(['doctor', ...])` in-process point this elsewhere. */
+export const doctorOutput = { write: (text: string): void => void process.stdout.write(text) };
 
 export function registerDoctor(program: Command, exit: ExitCode): void {
   withConfigOption(program.command('doctor'))
-    .description('check config, secrets, file modes, skills and the audit log')
-    .action(async (options: { config: string }) => {
-      const checks: Check[] = [];
-      let loaded: LoadedConfig;
-      try {
-        loaded = loadFromOptions(options);
-        checks.push({ status: 'ok', text: `config: ${loaded.path}` });
-      } catch (err) {
-        checks.push({ status: 'FAIL', text: `config: ${errorMessage(err)}` });
-        print(checks);
+    .description('check config, secrets, file modes, pattern lists, skills and the audit log')
+    .option('--strict', 'exit non-zero when any check warns, not only when one fails (to gate a deploy)')
+    .option('--explain <id>', 'say how allowed_users, allowed_channels and approvers treat this id (repeatable)', (id: string, all: string[]) => [...all, id], [] as string[])
+    .action(async (options: DoctorOptions) => {
+      const checks = await runChecks(options);
+      for (const c of checks) doctorOutput.write(`${c.status.padEnd(4)}  ${c.text}\n`);
+      const warnings = checks.filter((c) => c.status === 'warn').length;
+      if (checks.some((c) => c.status === 'FAIL')) exit.code = 1;
+      else if (options.strict && warnings > 0) {
+        doctorOutput.write(`FAIL  --strict: ${warnings} warning${warnings === 1 ? '' : 's'}\n`);
         exit.code = 1;
-        return;
-      }
-      checks.push(...secretChecks(loaded), ...envFileChecks(loaded.dir), ...accessChecks(loaded), ...(await skillChecks(loaded)));
-      const audit = verifyAuditLog(join(loaded.config.memory.path, 'approvals.json'));
-      checks.push(audit.ok ? { status: 'ok', text: `audit log: ${audit.records} records, chain intact` } : { status: 'FAIL', text: `audit log line ${audit.line}: ${audit.reason}` });
-      print(checks);
-      exit.code = checks.some((c) => c.status === 'FAIL') ? 1 : 0;
+      } else exit.code = 0;
     });
 }
 
-function print(checks: Check[]): void {
-  for (const c of checks) process.stdout.write(`${c.status.padEnd(4)}  ${c.text}\n`);
+/** Every check, in output order. A config that does not load is the only check. */
+export async function runChecks(options: { config?: string; explain?: readonly string[] }): Promise<Check[]> {
+  let loaded: LoadedConfig;
+  try {
+    loaded = loadFromOptions(options);
+  } catch (err) {
+    return [{ status: 'FAIL', text: `config: ${errorMessage(err)}` }];
+  }
+  const checks: Check[] = [{ status: 'ok', text: `config: ${loaded.path}` }];
+  checks.push(...secretChecks(loaded), ...allowlistChecks(loaded.config, options.explain), ...envFileChecks(loaded.dir), ...accessChecks(loaded), ...(await skillChecks(loaded)));
+  const audit = verifyAuditLog(join(loaded.config.memory.path, 'approvals.json'));
+  checks.push(audit.ok ? { status: 'ok', text: `audit log: ${audit.records} records, chain intact` } : { status: 'FAIL', text: `audit log line ${audit.line}: ${audit.reason}` });
+  return checks;
 }
 
 function secretChecks({ config }: LoadedConfig): Check[] {
@@ -60,9 +71,6 @@ function secretChecks({ config }: LoadedConfig): Check[] {
     out.push(slack.bot_token?.startsWith('xoxb-') ? { status: 'ok', text: 'adapter.slack.bot_token looks like a bot token (xoxb-)' } : { status: 'FAIL', text: 'adapter.slack.bot_token must be a bot token starting with xoxb-' });
     out.push(slack.app_token?.startsWith('xapp-') ? { status: 'ok', text: 'adapter.slack.app_token looks like an app-level token (xapp-)' } : { status: 'FAIL', text: 'adapter.slack.app_token must be an app-level token starting with xapp- (with connections:write)' });
   }
-  if (slack.allowed_users.length === 0) out.push({ status: 'warn', text: 'adapter.slack.allowed_users is empty: everyone in the workspace can talk to the agent' });
-  if (slack.allowed_channels.length === 0) out.push({ status: 'warn', text: 'adapter.slack.allowed_channels is empty: the agent answers in every channel it is in' });
-  if (config.human.approvers.length === 0) out.push({ status: 'warn', text: 'human.approvers is empty: only the requester can approve their own calls' });
   return out;
 }
 

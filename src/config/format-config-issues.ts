@@ -3,11 +3,14 @@
  * `config.yaml line 12: human.timeout_seconds: expected a positive number`.
  * zod's own messages ("Invalid input: expected number, received string") are written for
  * developers; these name the key, the line when the node can be found, and what to write.
- * Values are never echoed: after substitution any value may be a secret.
+ * Values are never echoed: after substitution any value may be a secret. Nor are keys that
+ * look like credentials (`<key on line 12>` instead, see formatKeyPath): an unknown key or a
+ * bad `human.overrides` key may be a token pasted in the wrong place.
  */
 import { isMap, isPair, isScalar } from 'yaml';
-import type { Document, LineCounter, Node } from 'yaml';
+import type { Document, LineCounter, Node, YAMLError } from 'yaml';
 import type { z } from 'zod';
+import { looksLikeCredential } from './secret-lint.ts';
 import { formatKeyPath, nodeLine, whereInFile } from './walk-yaml-scalars.ts';
 
 type Issue = z.core.$ZodIssue;
@@ -32,12 +35,14 @@ export function formatConfigIssues(issues: readonly Issue[], context: IssueConte
     if (issue.code === 'unrecognized_keys') {
       for (const key of issue.keys) {
         const line = nodeLine(findKeyNode(context.doc, path, key), context.lineCounter);
-        lines.push({ line, text: `${whereInFile(context.file, line)}: ${formatKeyPath([...path, key])}: unknown key` });
+        const keyLines = [...keyLinesAlong(context, path), line];
+        lines.push({ line, text: `${whereInFile(context.file, line)}: ${formatKeyPath([...path, key], keyLines)}: unknown key` });
       }
       continue;
     }
     const line = nodeLine(findValueNode(context.doc, path), context.lineCounter);
-    lines.push({ line, text: `${whereInFile(context.file, line)}: ${formatKeyPath(path)}: ${describeIssue(issue, valueAt(context.data, path))}` });
+    const where = `${whereInFile(context.file, line)}: ${formatKeyPath(path, keyLinesAlong(context, path))}`;
+    lines.push({ line, text: `${where}: ${describeIssue(issue, valueAt(context.data, path))}` });
   }
   // Array.prototype.sort is stable, so issues without a line keep zod's order, at the end.
   return lines.sort((a, b) => (a.line ?? Infinity) - (b.line ?? Infinity)).map((l) => l.text);
@@ -129,6 +134,16 @@ function findValueNode(doc: Document | undefined, path: readonly (string | numbe
   return undefined;
 }
 
+/** The line of the key node behind each segment of `path` (undefined for list indexes). */
+function keyLinesAlong(context: IssueContext, path: readonly (string | number)[]): (number | undefined)[] {
+  const lines: (number | undefined)[] = [];
+  for (let depth = 0; depth < path.length; depth++) {
+    const segment = path[depth]!;
+    lines.push(typeof segment === 'number' ? undefined : nodeLine(findKeyNode(context.doc, path.slice(0, depth), segment), context.lineCounter));
+  }
+  return lines;
+}
+
 function findKeyNode(doc: Document | undefined, mapPath: readonly (string | number)[], key: string): Node | undefined {
   if (!doc) return undefined;
   const map = mapPath.length === 0 ? doc.contents : doc.getIn(mapPath, true);
@@ -137,4 +152,44 @@ function findKeyNode(doc: Document | undefined, mapPath: readonly (string | numb
     if (isPair(pair) && isScalar(pair.key) && String(pair.key.value) === key) return pair.key;
   }
   return undefined;
+}
+
+/**
+ * Messages of the YAML library that quote the source after a fixed phrase; only the phrase is
+ * kept. (`Block scalar header includes extra characters: |hunter2`, `Could not resolve tag:
+ * !x!secret`, `Unsupported YAML version <text>`, `Ordered maps must not include duplicate
+ * keys: <key>`, `Invalid escape sequence \U<8 chars>` ...)
+ */
+const QUOTING_MESSAGES: readonly RegExp[] = [
+  /^Block scalar header includes extra characters/,
+  /^Could not resolve tag/,
+  /^Unresolved tag/,
+  /^Not a valid tag/,
+  /^Verbatim tags aren't resolved/,
+  /^The .* tag has no suffix/,
+  /^Unknown directive/,
+  /^Unsupported YAML version/,
+  /^Ordered maps must not include duplicate keys/,
+  /^Invalid escape sequence/,
+  /^Unresolved plain scalar/,
+  /^Unresolved alias/,
+  /^Expected a flow scalar value, but found/,
+];
+
+/**
+ * One operator line per YAML syntax error: `config.yaml line 4: Missing closing "quote`.
+ * The library's pretty message carries a source excerpt on the following lines, and some
+ * messages quote source text after the phrase (see {@link QUOTING_MESSAGES}); neither is kept,
+ * since the line may hold a secret. As a last guard a message that still contains a credential
+ * shape is replaced as a whole.
+ */
+export function formatYamlErrors(errors: readonly YAMLError[], file: string): string[] {
+  return errors.map((e) => {
+    const line = e.linePos?.[0]?.line;
+    let message = (e.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '');
+    const quoting = QUOTING_MESSAGES.find((re) => re.test(message));
+    if (quoting) message = message.match(quoting)![0].replace(/^The .* tag has no suffix$/, 'A tag has no suffix');
+    if (looksLikeCredential(message)) message = `YAML syntax error (${e.code})`;
+    return `${whereInFile(file, line)}: ${message}`;
+  });
 }

@@ -26,7 +26,7 @@ describe('appending', () => {
     assert.equal(appended[0]!.prev_hash, GENESIS_HASH);
     for (let i = 1; i < appended.length; i++) assert.equal(appended[i]!.prev_hash, appended[i - 1]!.hash);
     assert.equal(appended[0]!.time, '2026-01-02T03:04:05.000Z');
-    assert.equal(appended[0]!.v, 1);
+    assert.equal(appended[0]!.v, 2);
     assert.deepEqual(store.head(), { seq: 5, hash: appended[4]!.hash, flushedSeq: 0 });
     assert.equal(statSafe(path), undefined, 'append does not touch the file');
 

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { verifyAuditLog } from '../../src/audit/verify-audit-log.ts';
+import { computeRecordHash, GENESIS_HASH } from '../../src/audit/audit-chain.ts';
 import { auditEvent, openLog, tempDir } from './audit-fixtures.ts';
 import type { TestContext } from 'node:test';
 
@@ -119,12 +120,12 @@ describe('verifyAuditLog', () => {
 
   test('names a record of an unknown version', (t) => {
     const { path, lines } = logWith(t, 2);
-    lines[1] = lines[1]!.replace('"v":1', '"v":2');
+    lines[1] = lines[1]!.replace('"v":2', '"v":3');
     rewrite(path, lines);
     const result = verifyAuditLog(path);
     assert.ok(!result.ok);
     assert.equal(result.line, 2);
-    assert.match(result.reason, /unknown record version 2/);
+    assert.match(result.reason, /unknown record version 3/);
   });
 
   test('names a last line written without its newline', (t) => {
@@ -157,5 +158,41 @@ describe('verifyAuditLog', () => {
     assert.ok(!result.ok);
     assert.equal(result.line, 2);
     assert.doesNotMatch(result.reason, /audit repair/);
+  });
+});
+
+/*
+ * Logs written before lines were canonical JSON (record version 1) keep verifying: their one
+ * byte form is JSON.stringify in the writer's key order, so a rewritten old line still fails.
+ */
+describe('verifyAuditLog on version 1 (pre-canonical) lines', () => {
+  const legacyLog = (count: number): string[] => {
+    const out: string[] = [];
+    let prev = GENESIS_HASH;
+    for (let seq = 1; seq <= count; seq++) {
+      const unsigned = { v: 1, seq, time: '2026-01-01T00:00:00.000Z', event: 'decision', approval_id: `a${seq}`, call_id: `c${seq}`, session: 's', requester: 'U1', decider: 'U1', tool: 't__x', level: 'approve', level_reason: 'declared', decision: 'approved', fingerprint: 'f', input: { z: 1, a: { y: 2, b: 3 } }, status: 'pending', reason: null, prev_hash: prev };
+      const record = { ...unsigned, hash: computeRecordHash(unsigned) };
+      out.push(JSON.stringify(record));
+      prev = record.hash;
+    }
+    return out;
+  };
+
+  test('an untouched old log verifies', (t) => {
+    const path = join(tempDir(t), 'approvals.json');
+    writeFileSync(path, `${legacyLog(3).join('\n')}\n`);
+    assert.deepEqual(verifyAuditLog(path), { ok: true, records: 3 });
+  });
+
+  test('an old line rewritten without changing its record (whitespace, escapes, duplicate keys) fails', (t) => {
+    const path = join(tempDir(t), 'approvals.json');
+    for (const mutate of [(l: string) => l.replace('"seq":2', '"seq": 2'), (l: string) => l.replace('"t__x"', '"t\\u005f_x"'), (l: string) => l.replace('{"v":1,', '{"v":1,"v":1,')]) {
+      const lines = legacyLog(3);
+      lines[1] = mutate(lines[1]!);
+      writeFileSync(path, `${lines.join('\n')}\n`);
+      const result = verifyAuditLog(path);
+      assert.ok(!result.ok, `mutation ${mutate.toString()} was caught`);
+      assert.equal(result.line, 2);
+    }
   });
 });
