@@ -17,6 +17,7 @@ import type { LoadedConfig } from '../config/load-config.ts';
 import type { ExitCode } from './main.ts';
 import { loadFromOptions, withConfigOption } from './options.ts';
 import { allowlistChecks } from './doctor-allowlists.ts';
+import { MIN_SECRET_LENGTH, secretsTooShortToRedact } from '../security/short-secrets.ts';
 import type { Check } from './doctor-checks.ts';
 
 interface DoctorOptions {
@@ -54,10 +55,18 @@ export async function runChecks(options: { config?: string; explain?: readonly s
     return [{ status: 'FAIL', text: `config: ${errorMessage(err)}` }];
   }
   const checks: Check[] = [{ status: 'ok', text: `config: ${loaded.path}` }];
-  checks.push(...secretChecks(loaded), ...allowlistChecks(loaded.config, options.explain), ...envFileChecks(loaded.dir), ...accessChecks(loaded), ...(await skillChecks(loaded)));
+  checks.push(...secretChecks(loaded), ...shortSecretChecks(loaded), ...allowlistChecks(loaded.config, options.explain), ...envFileChecks(loaded.dir), ...accessChecks(loaded), ...(await skillChecks(loaded)));
   const audit = verifyAuditLog(join(loaded.config.memory.path, 'approvals.json'));
   checks.push(audit.ok ? { status: 'ok', text: `audit log: ${audit.records} records, chain intact` } : { status: 'FAIL', text: `audit log line ${audit.line}: ${audit.reason}` });
   return checks;
+}
+
+/** Secrets too short to redact safely: named (never shown), one warning each. */
+function shortSecretChecks(loaded: LoadedConfig): Check[] {
+  return secretsTooShortToRedact(loaded).map((name) => ({
+    status: 'warn' as const,
+    text: `${name} is shorter than ${MIN_SECRET_LENGTH} characters, too short to redact safely from logs, cards and the audit: use a longer secret`,
+  }));
 }
 
 function secretChecks({ config }: LoadedConfig): Check[] {

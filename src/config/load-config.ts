@@ -15,12 +15,14 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
 import { LineCounter, parseDocument } from 'yaml';
+import type { Document } from 'yaml';
 import { ConfigError, errorMessage } from '../errors.ts';
 import { configSchema, type Config } from './schema.ts';
 import { displayPath } from './display-path.ts';
-import { formatConfigIssues } from './format-config-issues.ts';
+import { formatYamlErrors, formatConfigIssues } from './format-config-issues.ts';
 import { lintSecrets } from './secret-lint.ts';
-import { substituteEnv } from './substitute-env.ts';
+import { substituteEnv, tokenizeEnvString } from './substitute-env.ts';
+import { walkYamlScalars } from './walk-yaml-scalars.ts';
 
 export { requireSecret, type SecretKeyPath } from './require-secret.ts';
 
@@ -34,8 +36,19 @@ export interface LoadedConfig {
   dir: string;
   /** The merged environment used for substitution: the real environment over `.env`. */
   env: Record<string, string | undefined>;
-  /** Values the redactor must know: substituted environment values and the resolved tokens. */
+  /**
+   * Values the redactor must know: every value of a secret variable (see
+   * {@link isSecretVariableName}), however short (the redactor applies its own floor), any
+   * other substituted value that looks like a secret (8+ characters, not a number or boolean),
+   * and the resolved tokens.
+   */
   secrets: string[];
+  /**
+   * Names (never values) of the secret variables the config uses, sorted: `${NAME}` references
+   * whose name, or the key they stand under, looks like a secret, and whose value is not empty
+   * or a switch (`true`, `off`). `mithai doctor` checks their length (secretsTooShortToRedact).
+   */
+  secretNames: string[];
 }
 
 /** Options for {@link loadConfig}. */
@@ -66,17 +79,14 @@ export function loadConfig(path: string, options: LoadConfigOptions = {}): Loade
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
-    const lines = doc.errors.map((e) => {
-      const line = e.linePos?.[0]?.line;
-      // yaml's pretty message carries a source excerpt; keep only its first line, since the
-      // excerpt could show a secret typed on that line.
-      const message = e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
-      return `${line === undefined ? file : `${file} line ${line}`}: ${message}`;
-    });
+    // yaml's messages quote source text (a block scalar header, a tag, a key): keep only the
+    // fixed phrase, so a secret typed on that line never reaches the error.
+    const lines = formatYamlErrors(doc.errors, file);
     throw new ConfigError(`${file} is not valid YAML:\n  ${lines.join('\n  ')}`, { code: 'config_yaml' });
   }
 
   lintSecrets(doc, { file, lineCounter });
+  const namedSecrets = secretReferences(doc, env); // before substitution replaces the references
   const { secretCandidates } = substituteEnv(doc, { env, file, lineCounter });
 
   let data: unknown;
@@ -96,10 +106,88 @@ export function loadConfig(path: string, options: LoadConfigOptions = {}): Loade
 
   const config = resolvePaths(parsed.data, dir);
   const secrets = new Set(secretCandidates);
+  for (const value of namedSecrets.values()) secrets.add(value);
   for (const value of [config.llm.anthropic.api_key, config.adapter.slack.bot_token, config.adapter.slack.app_token]) {
     if (value) secrets.add(value);
   }
-  return { config, path: absPath, dir, env, secrets: [...secrets] };
+  return { config, path: absPath, dir, env, secrets: [...secrets], secretNames: [...namedSecrets.keys()].sort() };
+}
+
+// ---- which variables are secrets ---------------------------------------------------------
+
+/** Words that make a variable a secret wherever they stand in its name (`DB_PASS`, `SIM_PIN`, `SENTRY_DSN`). */
+const SECRET_NAME_WORDS = new Set([
+  'token', 'tokens', 'secret', 'secrets', 'pass', 'password', 'passwords', 'passwd', 'passphrase', 'passcode', 'pwd', 'pw',
+  'pin', 'pincode', 'key', 'keys', 'credential', 'credentials', 'cred', 'creds', 'auth', 'oauth', 'authorization', 'bearer',
+  'dsn', 'jwt', 'otp', 'totp', 'hmac', 'cookie', 'signature', 'pat', 'salt',
+]);
+/** One-word compounds: `APIKEY`, `AUTHTOKEN`, `DBPASSWORD`, `CLIENTSECRET`. */
+const SECRET_WORD_ENDINGS = /(?:key|token|tokens|secret|password|passwd|pwd|credentials?)$/;
+/** Last words that say a variable describes a secret rather than holds it (`TOKEN_URL`, `KEY_TTL`, `AUTH_MODE`). */
+const DESCRIBING_WORDS = new Set([
+  'url', 'uri', 'endpoint', 'host', 'hostname', 'port', 'path', 'file', 'dir', 'name', 'id', 'type', 'kind', 'mode', 'method',
+  'ttl', 'timeout', 'expiry', 'interval', 'seconds', 'ms', 'enabled', 'disabled', 'required', 'user', 'username', 'login',
+  'region', 'version', 'format', 'length', 'size', 'env', 'var', 'provider',
+]);
+/** Words that make a variable a count or a budget (`MAX_TOKENS`, `TOKENS_PER_TURN`). */
+const COUNT_WORDS = new Set(['max', 'min', 'num', 'per', 'count', 'budget', 'limit']);
+/** First words that make a variable a switch (`USE_AUTH`, `REQUIRE_PASSWORD`). */
+const SWITCH_WORDS = new Set(['use', 'enable', 'enabled', 'disable', 'disabled', 'require', 'required', 'skip', 'no', 'allow', 'is', 'has', 'with', 'without']);
+
+/**
+ * The secret-name rule: whether a variable (or a config key) is named like a secret, so that
+ * its value is a secret whatever it looks like: short (`SIM_PIN=482913`), digits only, or with
+ * no token shape. The name is split into words (`DB_PASSWORD`, `dbPassword`, `db-password`) and
+ * it is secret-named when a word is one of token(s), secret(s), pass, password, passwd,
+ * passphrase, pwd, pin, key(s), credential(s), creds, auth, oauth, authorization, bearer, dsn,
+ * jwt, otp, hmac, cookie, signature, pat, salt, or ends in key, token, secret, password, pwd
+ * (`APIKEY`, `AUTHTOKEN`). Whole words, so `PING_URL`, `KEYBOARD`, `AUTHOR`, `PASSTHROUGH` are
+ * not. Not when the last word says it describes a secret (`TOKEN_URL`, `KEY_TTL`,
+ * `AUTH_MODE`), a word makes it a count (`MAX_TOKENS`), or the first word a switch (`USE_AUTH`).
+ */
+export function isSecretVariableName(name: string): boolean {
+  const words = nameWords(name);
+  const last = words[words.length - 1];
+  if (last === undefined || DESCRIBING_WORDS.has(last)) return false;
+  if (words.some((w) => COUNT_WORDS.has(w))) return false;
+  if (words.length > 1 && SWITCH_WORDS.has(words[0]!)) return false;
+  return words.some((w) => SECRET_NAME_WORDS.has(w) || SECRET_WORD_ENDINGS.test(w));
+}
+
+/** `DB_PASSWORD` → [db, password]; `apiKey` → [api, key]; `TOKEN2` → [token]. */
+function nameWords(name: string): string[] {
+  return name
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .replace(/([A-Z]+)([A-Z][a-z])/g, '$1 $2')
+    .toLowerCase()
+    .split(/[^a-z0-9]+/)
+    .map((w) => w.replace(/(?<=[a-z])\d+$/, ''))
+    .filter((w) => w !== '');
+}
+
+/** A switch, not a secret, even under a secret-looking name (`AUTH_TOKEN_REFRESH=true`). */
+const SWITCH_VALUE = /^(?:true|false|yes|no|on|off|enabled?|disabled?)$/i;
+
+/**
+ * The secret variables the document refers to, name → value (read before substitution): every
+ * `${NAME}` taken from the environment (not from its default) whose name, or the key it stands
+ * under (`password: ${DB}`, `bot_token: ${SLACK}`), is secret-named by
+ * {@link isSecretVariableName}. Empty values and switches are left out: there is nothing to hide.
+ */
+function secretReferences(doc: Document, env: Readonly<Record<string, string | undefined>>): Map<string, string> {
+  const found = new Map<string, string>();
+  walkYamlScalars(doc, ({ node, path, isKey }) => {
+    if (isKey || typeof node.value !== 'string' || !node.value.includes('${')) return;
+    const key = [...path].reverse().find((segment): segment is string => typeof segment === 'string');
+    const isUnderSecretKey = key !== undefined && isSecretVariableName(key);
+    for (const token of tokenizeEnvString(node.value)) {
+      if (token.kind !== 'reference') continue;
+      const value = Object.hasOwn(env, token.name) ? env[token.name] : undefined;
+      if (value === undefined || value === '' || SWITCH_VALUE.test(value.trim())) continue;
+      if (isUnderSecretKey || isSecretVariableName(token.name)) found.set(token.name, value);
+    }
+  });
+  return found;
 }
 
 function readText(absPath: string, file: string): string {

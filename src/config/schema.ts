@@ -88,7 +88,17 @@ export const configSchema = z.strictObject({
     })
     .prefault({}),
   memory: z.strictObject({ path: z.string().min(1).default('./memory') }).prefault({}),
-  state: z.strictObject({ path: z.string().min(1).default('./.mithai/state') }).prefault({}),
+  state: z
+    .strictObject({
+      path: z.string().min(1).default('./.mithai/state'),
+      /**
+       * Days a settled approval (denied, expired, cancelled, succeeded, failed, unknown) keeps its
+       * tool input in the state database; after that only a `{"purged":true}` marker is kept
+       * (fingerprint, tool, who and when stay). 0 keeps inputs forever.
+       */
+      approval_input_retention_days: numberFrom(z.number().int().min(0)).default(30),
+    })
+    .prefault({}),
   logging: z
     .strictObject({
       level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),

@@ -149,6 +149,12 @@ export async function createRuntime(loaded: LoadedConfig, options: RuntimeOption
     logger: logger.child({ component: 'gate' }),
   });
   const expiry = new ApprovalExpiry({ gate, store: approvals, logger: logger.child({ component: 'gate' }) });
+  // Approval inputs must stay exact to be run; once settled long enough, they are purged.
+  const retentionDays = config.state.approval_input_retention_days;
+  if (retentionDays > 0) {
+    const purged = approvals.purgeSettledInputs(new Date(clock.now() - retentionDays * 86_400_000).toISOString());
+    if (purged > 0) logger.info({ purged, retention_days: retentionDays }, 'state.inputs_purged');
+  }
   const waiters = new ApprovalWaiters(gate);
 
   const skillConfig = (skill: string): Record<string, unknown> => {

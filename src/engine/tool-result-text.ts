@@ -2,7 +2,11 @@
  * The text a tool's output becomes before the model reads it: redacted first (so a secret cut
  * in half by truncation is still caught), then truncated with a note, then wrapped as untrusted
  * when the tool brings outside content (so the wrapper itself is never cut off).
+ *
+ * Only a bounded window of the output is redacted (see redactThenCut), so a tool that prints
+ * tens of megabytes costs about as much as one that prints `maxChars`.
  */
+import { redactThenCut } from '../security/redact-then-cut.ts';
 import { wrapUntrusted } from '../security/untrusted.ts';
 
 export interface RenderOptions {
@@ -13,10 +17,11 @@ export interface RenderOptions {
 
 /** Redact, truncate and (optionally) wrap a tool's output. */
 export function renderToolResult(output: string, options: RenderOptions): string {
-  let text = options.redact(output);
-  if (text.length > options.maxChars) {
-    const dropped = text.length - options.maxChars;
-    text = `${text.slice(0, options.maxChars)}\n[truncated: ${dropped} more characters not shown (agent.max_tool_result_chars = ${options.maxChars})]`;
+  const cut = redactThenCut(output, options.maxChars, (t) => options.redact(t));
+  let text = cut.text;
+  if (cut.isCut) {
+    const more = `${cut.isExact ? '' : 'about '}${cut.omitted} more characters`;
+    text = `${text}\n[truncated: ${more} not shown (agent.max_tool_result_chars = ${options.maxChars})]`;
   }
   if (options.untrusted) text = wrapUntrusted(text, options.untrusted.source, options.untrusted.nonce);
   return text;

@@ -16,13 +16,48 @@
 /** What every redacted value is replaced with. */
 export const REDACTED = '[REDACTED]';
 
-/** Secrets shorter than this are ignored: redacting every `admin` or `1234` would wreck output. */
+/**
+ * The floor: known secret values shorter than this are not redacted (and `mithai doctor` names
+ * the variables holding them, see `secretsTooShortToRedact`). Six characters, because:
+ * - a shorter value (`admin`, `1234`, `prod`) occurs by chance all over ordinary output, so
+ *   redacting it would wreck logs, cards and tool results;
+ * - worse, that wreckage is itself a leak: a reader who sees every `prod` turned into
+ *   `[REDACTED]` has learnt the secret, so redacting a very short value protects nothing;
+ * - a value that short is guessable anyway; the fix is a longer secret, not redaction.
+ * From six characters on, chance collisions are rare enough that a known secret is always
+ * redacted, whatever its length, shape (digits only included) or the variable it came from.
+ */
 export const MIN_SECRET_LENGTH = 6;
+
+/**
+ * The least context kept beyond a cut (see `redactThenCut`): enough for every token shape below
+ * to be seen whole when its redacted part starts before the cut (a URL's user info needs at
+ * most ~520 characters after the scheme, an AWS key 20). Shapes of unbounded length (`sk-ant-…`,
+ * a PEM block, `password=…`) still match, and are redacted to the end, when cut off.
+ */
+export const SHAPE_MARGIN = 1024;
+
+// Longest encoded form of any secret any Redactor of this process has learnt: the margin a cut
+// must keep so that a secret straddling the cut is still seen whole. Process-wide and only
+// ever growing, so a cut through any redactor's plain `redact` function is safe (a margin too
+// long costs a little time, never a leak).
+let longestKnownForm = 0;
+
+/**
+ * How much text past a cut must be redacted with the text before it so that no known secret
+ * or token shape straddling the cut survives in part: the longest known secret form, at least
+ * {@link SHAPE_MARGIN}.
+ */
+export function redactionMargin(): number {
+  return Math.max(SHAPE_MARGIN, longestKnownForm);
+}
 
 // Each pattern's first group is kept; the rest of the match becomes [REDACTED].
 // The lookbehinds stop a shape from matching inside a longer word (`task-ant-` is not `sk-ant-`).
-// Repeats before a fixed delimiter are bounded ({0,40}) so that tool output of a few hundred KB
-// cannot make a pattern backtrack quadratically (the redactor sits on every output path).
+// Every pattern runs in time linear in its input (the redactor sits on every output path and
+// sees adversarial tool output): a pattern only starts where a fixed literal or a run boundary
+// is, repeats before a fixed delimiter are bounded or made atomic (`(?=(x+))\N`, JavaScript's
+// atomic group), and no two adjacent repeats can trade characters with each other.
 const SHAPES: readonly RegExp[] = [
   // A PEM private key block; a block cut off before its END line is redacted to the end.
   /()-----BEGIN[A-Z0-9 ]*PRIVATE KEY-----[\s\S]*?(?:-----END[A-Z0-9 ]*PRIVATE KEY-----|$)/g,
@@ -33,17 +68,23 @@ const SHAPES: readonly RegExp[] = [
   /()(?<![A-Za-z0-9])gh[pousr]_[A-Za-z0-9]{20,}/g,
   /()(?<![A-Za-z0-9])github_pat_[A-Za-z0-9_]+/g,
   // user:password@ in URLs; the user name is kept.
-  /(\b[a-z][a-z0-9+.-]{0,30}:\/\/[^\s/:@]{0,256}:)[^\s/@]{1,256}(?=@)/gi,
+  // The scheme is a whole run of scheme characters, taken atomically, so the pattern starts only
+  // at a run's start.
+  /((?<![a-z0-9+.-])(?=([a-z0-9+.-]+))\2:\/\/[^\s/:@]{0,256}:)(?=([^\s/@]{1,256}))\3(?=@)/gi,
   // Authorization headers (`Authorization: Bearer x`, `"authorization":"Basic x"`), whatever the scheme.
   /(\bauthorization["']?\s*[:=]\s*["']?(?:(?:Bearer|Basic|Token|Bot|Digest)\s+)?)[^\s"',;]+/gi,
-  // password=..., token=..., api_key=..., X-Amz-Signature=... in URLs, query strings, env dumps.
-  /(\b[A-Za-z0-9_.-]{0,40}(?:password|passwd|pwd|token|secret|api[_-]?key|apikey|access[_-]?key|private[_-]?key|credential|signature)[A-Za-z0-9_.-]{0,40}=)[^&\s"'#<>,;]+/gi,
 ];
+
+// password=..., token=..., api_key=..., X-Amz-Signature=... in URLs, query strings, env dumps:
+// any `key=value` whose key (a whole run of key characters, so it starts only at a run's start)
+// names a secret. The key is checked by a function, not by the pattern, which keeps it linear.
+const KEY_VALUE = /(?<![A-Za-z0-9_.-])([A-Za-z0-9_.-]+=)([^&\s"'#<>,;]+)/g;
+const SECRET_KEY = /password|passwd|pwd|token|secret|api[_-]?key|apikey|access[_-]?key|private[_-]?key|credential|signature/i;
 
 // `Bearer <token>` on its own (not in an Authorization header). Checked by a function so the
 // prose "Bearer authentication" survives while real tokens (which have digits or punctuation,
 // or are long) do not.
-const BEARER = /\b(Bearer\s+)([A-Za-z0-9._~+/-]+=*)/gi;
+const BEARER = /(?<![A-Za-z0-9_])(Bearer\s+)([A-Za-z0-9._~+/-]+=*)/gi;
 
 /**
  * Replaces secrets and token shapes with `[REDACTED]`.
@@ -69,6 +110,7 @@ export class Redactor {
       if (form.length >= MIN_SECRET_LENGTH && !this.#secrets.has(form)) {
         this.#secrets.add(form);
         this.#isDirty = true;
+        if (form.length > longestKnownForm) longestKnownForm = form.length;
       }
     }
   }
@@ -80,14 +122,20 @@ export class Redactor {
     const known = this.#knownPattern();
     if (known) out = out.replace(known, REDACTED);
     for (const shape of SHAPES) out = out.replace(shape, (_m, keep: string) => `${keep}${REDACTED}`);
+    out = out.replace(KEY_VALUE, (match, key: string) => (SECRET_KEY.test(key) ? `${key}${REDACTED}` : match));
     out = out.replace(BEARER, (match, prefix: string, token: string) => (looksLikeToken(token) ? `${prefix}${REDACTED}` : match));
     return out;
   }
 
   /**
    * A copy of `value` with every string inside it redacted: plain objects and arrays are walked,
-   * keys are kept, other values (numbers, Dates, class instances) are returned as they are.
-   * Cycles are preserved rather than followed forever.
+   * object keys are redacted like values (a tool input `{ "<secret>": 1 }` is as much a leak as
+   * `{ "x": "<secret>" }`), other values (numbers, Dates, class instances) are returned as they
+   * are. Cycles are preserved rather than followed forever.
+   *
+   * Nothing is dropped: when a redacted key equals a key already in the copy (two secrets, or a
+   * secret and a literal `[REDACTED]`), it gets a ` (2)`, ` (3)`, … suffix. Keys are copied as
+   * own properties, so a `__proto__` key stays data.
    */
   redactDeep<T>(value: T): T {
     return this.#deep(value, new Map()) as T;
@@ -108,7 +156,12 @@ export class Redactor {
     if (proto !== Object.prototype && proto !== null) return value;
     const copy: Record<string, unknown> = {};
     seen.set(value, copy);
-    for (const [key, item] of Object.entries(value)) copy[key] = this.#deep(item, seen);
+    for (const [key, item] of Object.entries(value)) {
+      const redactedKey = this.redact(key);
+      let name = redactedKey;
+      for (let n = 2; Object.hasOwn(copy, name); n += 1) name = `${redactedKey} (${n})`;
+      Object.defineProperty(copy, name, { value: this.#deep(item, seen), enumerable: true, writable: true, configurable: true });
+    }
     return copy;
   }
 

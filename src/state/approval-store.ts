@@ -13,6 +13,9 @@ import type { Database } from './database.ts';
 /** Record version of approval rows written by this code. */
 export const APPROVAL_VERSION = 1;
 
+/** What a settled approval's input becomes once its retention is over ({@link ApprovalStore.purgeSettledInputs}). */
+export const PURGED_INPUT_JSON = '{"purged":true}';
+
 /** Fields a transition may set besides `state`. */
 export type TransitionFields = Partial<Pick<Approval, 'decider' | 'decidedAt' | 'reason' | 'outcome' | 'finishedAt' | 'decidedVia' | 'validUntil'>>;
 
@@ -97,6 +100,8 @@ const TRANSITION_COLUMNS: Readonly<Record<keyof TransitionFields, string>> = {
 const STATES: ReadonlySet<string> = new Set<ApprovalState>([
   'pending', 'approved', 'denied', 'expired', 'cancelled', 'executing', 'succeeded', 'failed', 'unknown',
 ]);
+/** States from which nothing further happens (as FINAL_STATES in human/types.ts; state/ may not import human/). */
+const SETTLED_STATES: readonly ApprovalState[] = ['denied', 'expired', 'cancelled', 'succeeded', 'failed', 'unknown'];
 const LEVEL_REASONS: ReadonlySet<string> = new Set<LevelReason>(['declared', 'default', 'override', 'dynamic', 'taint', 'fail_closed']);
 
 /** Persisted approvals. */
@@ -227,6 +232,27 @@ export class ApprovalStore {
       .prepare<[string], ApprovalRow>('SELECT * FROM approvals WHERE call_id = ? ORDER BY created_at DESC, rowid DESC LIMIT 1')
       .get(callId);
     return row === undefined ? undefined : fromRow(row);
+  }
+
+  /**
+   * Forget the tool input of settled approvals: set `input_json` to {@link PURGED_INPUT_JSON} for
+   * every approval in a final state (denied, expired, cancelled, succeeded, failed, unknown)
+   * that settled before `olderThanIso`. "Settled" is when it finished, else when it was decided,
+   * else its deadline (an expiry has no other time). Everything else, the fingerprint included,
+   * is kept, so the audit log still verifies and `mithai approvals` still lists the call.
+   *
+   * @param olderThanIso - ISO-8601 UTC time, e.g. `new Date(now - days * 86_400_000).toISOString()`.
+   * @returns how many approvals were purged now (ones purged before are not counted).
+   */
+  purgeSettledInputs(olderThanIso: string): number {
+    const finals = SETTLED_STATES;
+    return this.#db
+      .prepare(
+        `UPDATE approvals SET input_json = ? WHERE state IN (${finals.map(() => '?').join(', ')}) ` +
+          // ISO-8601 UTC strings of the same shape compare correctly as text.
+        'AND COALESCE(finished_at, decided_at, deadline) < ? AND input_json != ?',
+      )
+      .run(PURGED_INPUT_JSON, ...finals, olderThanIso, PURGED_INPUT_JSON).changes;
   }
 
   /**

@@ -101,11 +101,11 @@ describe('token shapes', () => {
 });
 
 describe('redactDeep', () => {
-  test('redacts strings at any depth, keeps keys and other values, and does not mutate the input', () => {
+  test('redacts strings at any depth, keys included, keeps other values, and does not mutate the input', () => {
     const redactor = new Redactor(['deep-secret-value']);
     const input = { deep: { list: ['ok', 'has deep-secret-value'], n: 3, flag: true, nothing: null }, 'deep-secret-value': 'key kept' };
     const out = redactor.redactDeep(input);
-    assert.deepEqual(out, { deep: { list: ['ok', `has ${REDACTED}`], n: 3, flag: true, nothing: null }, 'deep-secret-value': 'key kept' });
+    assert.deepEqual(out, { deep: { list: ['ok', `has ${REDACTED}`], n: 3, flag: true, nothing: null }, [REDACTED]: 'key kept' });
     assert.equal(input.deep.list[1], 'has deep-secret-value');
   });
 

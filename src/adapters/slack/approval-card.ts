@@ -12,6 +12,7 @@
  */
 import type { Approval, LevelReason } from '../../human/types.ts';
 import { escapeCodeBlock, escapeInline, escapeMrkdwn, showInvisible, slackDate, userMention } from './mrkdwn.ts';
+import { redactThenCut } from '../../security/redact-then-cut.ts';
 import { splitMrkdwn } from './reply-chunks.ts';
 
 /** A Block Kit block as sent to Slack (plain JSON). */
@@ -106,7 +107,7 @@ export function deciderText(decider: string | null): string {
 /** One line saying where the approval stands, with who and when (and from where, off Slack). */
 export function statusLine(a: Approval, redactText: (text: string) => string): string {
   const redact = shown(redactText);
-  const detail = (text: string | null): string => escapeInline(clip(redact(text ?? ''), DETAIL_MAX));
+  const detail = (text: string | null): string => escapeInline(redactClip(text ?? '', DETAIL_MAX, redactText));
   const via = viaWords(a.decidedVia, redact);
   const by = `${deciderText(a.decider === null ? null : redact(a.decider))}${via ? ` (${via})` : ''}`;
   const at = a.decidedAt ? ` at ${slackDate(a.decidedAt)}` : '';
@@ -213,6 +214,17 @@ function prettyInput(inputJson: string): string {
 
 function section(blockId: string, text: string): SlackBlock {
   return { type: 'section', block_id: blockId, text: { type: 'mrkdwn', text: clip(text, SECTION_MAX) } };
+}
+
+/**
+ * `clip(shown(redactText)(text), max)`, with redaction bounded to what can be shown: redacted
+ * (a window of it, see redactThenCut) before the cut, made visible after it, so neither a huge
+ * error text nor a cut through a secret can get past it.
+ */
+export function redactClip(text: string, max: number, redactText: (text: string) => string): string {
+  const cut = redactThenCut(text, max, redactText);
+  const visible = showInvisible(cut.text);
+  return cut.isCut ? `${visible.slice(0, Math.max(0, max - 1))}…` : clip(visible, max);
 }
 
 /** Cut `text` to `max` characters, ending with an ellipsis when cut. */

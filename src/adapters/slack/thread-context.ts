@@ -9,6 +9,7 @@
  * presence taints the session: they could carry instructions aimed at the model.
  */
 import { matchesAllowlist } from '../../security/allowlist.ts';
+import { redactThenCut } from '../../security/redact-then-cut.ts';
 import { newNonce, wrapUntrusted } from '../../security/untrusted.ts';
 import { compareTs, decodeSlackEscapes } from './inbound-filters.ts';
 import type { RepliesPage } from './slack-poster.ts';
@@ -104,7 +105,9 @@ export function formatThread(messages: readonly ThreadMessage[], beforeTs: strin
 
 function renderMessage(message: ThreadMessage, readers: ThreadReaders, nonce: string): { text: string; isUntrusted: boolean } {
   const raw = decodeSlackEscapes(message.text ?? '');
-  const text = readers.redact(raw.length > THREAD_LIMITS.perMessageChars ? `${raw.slice(0, THREAD_LIMITS.perMessageChars)}… (cut)` : raw);
+  // Redacted before the cut, never after: a cut through a secret would leave its first half.
+  const cut = redactThenCut(raw, THREAD_LIMITS.perMessageChars, (t) => readers.redact(t));
+  const text = cut.isCut ? `${cut.text}… (cut)` : cut.text;
   // A message with a bot id is that bot, whatever its `user` field says (see inbound-filters.ts).
   const isOwn = message.bot_id !== undefined ? message.bot_id === readers.botId : message.user === readers.botUserId;
   if (isOwn) return { text: `[you]: ${text}`, isUntrusted: false };

@@ -2,6 +2,7 @@
  * Plain-text rendering of approvals for the terminal: the request, and each state it reaches.
  */
 import type { Approval } from '../../human/types.ts';
+import { redactThenCut } from '../../security/redact-then-cut.ts';
 import { showInvisible } from '../../security/show-invisible.ts';
 
 const MAX_INPUT_CHARS = 4000;
@@ -13,14 +14,26 @@ const MAX_INPUT_CHARS = 4000;
  */
 export function describeApproval(a: Approval, redact: (text: string) => string): string {
   const shown = (text: string): string => showInvisible(redact(text));
-  let input = shown(JSON.stringify(JSON.parse(a.inputJson), null, 2));
-  if (input.length > MAX_INPUT_CHARS) input = `${input.slice(0, MAX_INPUT_CHARS)}\n… (truncated; ${input.length - MAX_INPUT_CHARS} more characters)`;
+  const input = shownInput(JSON.stringify(JSON.parse(a.inputJson), null, 2), redact);
   return [
     `  ── ${a.level === 'confirm' ? 'Confirmation' : 'Approval'} needed: ${shown(a.tool)} (${a.id})`,
     `  ${shown(a.toolDescription)}`,
     `  requested by ${a.requester}; level ${a.level} (${a.levelReason}); decide by ${a.deadline}`,
     ...input.split('\n').map((l) => `    ${l}`),
   ].join('\n');
+}
+
+/**
+ * The input redacted (a bounded window of it, see redactThenCut), then made visible, then cut to
+ * {@link MAX_INPUT_CHARS} with a note. Making hidden characters visible lengthens text, so the
+ * visible text is cut once more; it is redacted already, so that cut cannot expose a secret.
+ */
+function shownInput(input: string, redact: (text: string) => string): string {
+  const cut = redactThenCut(input, MAX_INPUT_CHARS, redact);
+  const visible = showInvisible(cut.text);
+  const omitted = cut.omitted + Math.max(0, visible.length - MAX_INPUT_CHARS);
+  if (!cut.isCut && omitted === 0) return visible;
+  return `${visible.slice(0, MAX_INPUT_CHARS)}\n… (truncated; ${cut.isExact ? '' : 'about '}${omitted} more characters)`;
 }
 
 /** One line describing where an approval stands. */
