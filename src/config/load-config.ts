@@ -20,7 +20,7 @@ import { ConfigError, errorMessage } from '../errors.ts';
 import { configSchema, type Config } from './schema.ts';
 import { displayPath } from './display-path.ts';
 import { formatYamlErrors, formatConfigIssues } from './format-config-issues.ts';
-import { lintSecrets } from './secret-lint.ts';
+import { keyWords, lintSecrets } from './secret-lint.ts';
 import { substituteEnv, tokenizeEnvString } from './substitute-env.ts';
 import { walkYamlScalars } from './walk-yaml-scalars.ts';
 
@@ -146,7 +146,7 @@ const SWITCH_WORDS = new Set(['use', 'enable', 'enabled', 'disable', 'disabled',
  * `AUTH_MODE`), a word makes it a count (`MAX_TOKENS`), or the first word a switch (`USE_AUTH`).
  */
 export function isSecretVariableName(name: string): boolean {
-  const words = nameWords(name);
+  const words = keyWords(name);
   const last = words[words.length - 1];
   if (last === undefined || DESCRIBING_WORDS.has(last)) return false;
   if (words.some((w) => COUNT_WORDS.has(w))) return false;
@@ -154,16 +154,6 @@ export function isSecretVariableName(name: string): boolean {
   return words.some((w) => SECRET_NAME_WORDS.has(w) || SECRET_WORD_ENDINGS.test(w));
 }
 
-/** `DB_PASSWORD` → [db, password]; `apiKey` → [api, key]; `TOKEN2` → [token]. */
-function nameWords(name: string): string[] {
-  return name
-    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
-    .replace(/([A-Z]+)([A-Z][a-z])/g, '$1 $2')
-    .toLowerCase()
-    .split(/[^a-z0-9]+/)
-    .map((w) => w.replace(/(?<=[a-z])\d+$/, ''))
-    .filter((w) => w !== '');
-}
 
 /** A switch, not a secret, even under a secret-looking name (`AUTH_TOKEN_REFRESH=true`). */
 const SWITCH_VALUE = /^(?:true|false|yes|no|on|off|enabled?|disabled?)$/i;
