@@ -12,6 +12,7 @@ import type { AuditSink } from '../audit/types.ts';
 import type { ApprovalGate } from '../human/approval-gate.ts';
 import type { ToolResultBlock, ToolUseBlock } from '../llm/types.ts';
 import type { Approval } from '../human/types.ts';
+import { fingerprint } from '../human/fingerprint.ts';
 import type { SessionStore } from '../state/session-store.ts';
 import type { CallRecord, TurnRecord, TurnStore } from '../state/turn-store.ts';
 import type { Transact } from '../state/transactor.ts';
@@ -189,7 +190,7 @@ export class CallDispatcher {
         level: 'auto',
         level_reason: 'declared',
         decision: 'auto',
-        fingerprint: '',
+        fingerprint: fingerprint(call.name, parseInput(call.inputJson)),
         input: parseInput(call.inputJson),
         status: 'unknown',
         reason: 'the runtime stopped while the call was running',

@@ -24,6 +24,7 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { errorMessage } from '../errors.ts';
 import { faultPoint } from '../fault-point.ts';
+import { KeyedWaiters } from '../keyed-waiters.ts';
 import type { ApprovalGate, DecideOptions } from '../human/approval-gate.ts';
 import { checkDecider } from '../human/approvers.ts';
 import { fingerprint } from '../human/fingerprint.ts';
@@ -95,7 +96,7 @@ export class Engine {
   readonly #o: EngineOptions;
   readonly #locks = new KeyedMutex();
   readonly #active = new Map<string, { again: boolean; done: Promise<StepResult> }>();
-  readonly #finished = new Map<string, Set<(result: TurnResult) => void>>();
+  readonly #finished = new KeyedWaiters<TurnResult>();
   /** Failed steps in a row, per turn (retried with backoff). */
   readonly #failures = new Map<string, number>();
   /** Turns whose thread was told they wait behind another turn (told once per process). */
@@ -207,21 +208,7 @@ export class Engine {
   whenFinished(turnId: string, signal?: AbortSignal): Promise<TurnResult> {
     const record = this.#o.turns.get(turnId);
     if (record?.state === 'done') return Promise.resolve({ reply: record.reply ?? '', status: (record.status ?? 'answered') as TurnResult['status'] });
-    return new Promise((resolve) => {
-      let set = this.#finished.get(turnId);
-      if (set === undefined) this.#finished.set(turnId, (set = new Set()));
-      const done = (result: TurnResult): void => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve(result);
-      };
-      const onAbort = (): void => {
-        set.delete(done);
-        resolve({ reply: '', status: 'internal_error' });
-      };
-      set.add(done);
-      if (signal?.aborted) onAbort();
-      else signal?.addEventListener('abort', onAbort, { once: true });
-    });
+    return this.#finished.wait(turnId, { reply: '', status: 'internal_error' }, signal);
   }
 
   /**
@@ -367,9 +354,7 @@ export class Engine {
     }
     if (result.kind === 'finished') {
       this.#toldQueued.delete(turnId);
-      const set = this.#finished.get(turnId);
-      this.#finished.delete(turnId);
-      for (const resolve of set ?? []) resolve(result.result);
+      this.#finished.settle(turnId, result.result);
       // The next turn queued behind this one in the same conversation may start now.
       const next = this.#o.turns.listUnfinishedIdsInSession(key)[0];
       if (next) this.#kick(next);

@@ -4,22 +4,20 @@
  * uses it to stop asking once the approval was settled some other way.
  */
 import type { ApprovalGate } from './approval-gate.ts';
+import { KeyedWaiters } from '../keyed-waiters.ts';
 import { waitOutcomeOf } from './settled-refusal.ts';
 import type { WaitOutcome } from './types.ts';
 
 /** Promises that resolve when an approval is settled through this process's gate. */
 export class ApprovalWaiters {
   readonly #gate: ApprovalGate;
-  readonly #waiters = new Map<string, Set<(outcome: WaitOutcome) => void>>();
+  readonly #waiters = new KeyedWaiters<WaitOutcome>();
 
   constructor(gate: ApprovalGate) {
     this.#gate = gate;
     gate.onChange((approval) => {
       const outcome = waitOutcomeOf(approval.state);
-      if (outcome === undefined) return;
-      const set = this.#waiters.get(approval.id);
-      this.#waiters.delete(approval.id);
-      for (const resolve of set ?? []) resolve(outcome);
+      if (outcome !== undefined) this.#waiters.settle(approval.id, outcome);
     });
   }
 
@@ -32,20 +30,6 @@ export class ApprovalWaiters {
     const current = this.#gate.get(id);
     const settled = current === undefined ? 'cancelled' : waitOutcomeOf(current.state);
     if (settled !== undefined) return Promise.resolve(settled);
-    return new Promise((resolve) => {
-      let set = this.#waiters.get(id);
-      if (set === undefined) this.#waiters.set(id, (set = new Set()));
-      const done = (outcome: WaitOutcome): void => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve(outcome);
-      };
-      const onAbort = (): void => {
-        set.delete(done);
-        resolve('cancelled');
-      };
-      set.add(done);
-      if (signal?.aborted) onAbort();
-      else signal?.addEventListener('abort', onAbort, { once: true });
-    });
+    return this.#waiters.wait(id, 'cancelled', signal);
   }
 }

@@ -1,8 +1,6 @@
 /**
- * Review repro: `mithai approvals approve` promises that "the serving `mithai run` (or
- * `mithai chat`) picks it up from the database within about a second". `mithai chat` never
- * polls for decisions (only slack-service calls Engine.pollDecisions), so a CLI decision made
- * while chat waits is never carried on: the terminal keeps asking and the tool never runs.
+ * `mithai chat` picks up decisions made by another process (`mithai approvals approve`) within
+ * about a second, like `mithai run`: the prompt stops asking and the turn carries on.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

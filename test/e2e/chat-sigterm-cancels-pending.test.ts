@@ -1,12 +1,6 @@
 /**
- * Review 2 repro (chat: a signal withdraws the approval it should leave for --session). README:
- * "`--session NAME` resumes a conversation, including an approval that was pending when it was
- * killed"; docs/approvals.md: on SIGTERM/SIGINT "pending approvals stay pending". In `mithai
- * chat`, the signal handler closes the LineReader (chat.ts onSignal → lines.close()); the open
- * prompt then reads null with `lines.isDone` true and takes it for "piped input ended"
- * (terminal-adapter.ts #ask → decisions.cancel(…, 'input ended before an answer')). So `kill
- * <pid>` (SIGTERM) or Ctrl-C on a chat waiting for an answer cancels the approval (audited
- * `cancelled`), and `mithai chat --session NAME` has nothing left to resume.
+ * A signal is not the end of input: SIGTERM or Ctrl-C on `mithai chat` while it waits for an answer
+ * leaves the approval pending (not `cancelled`), so `mithai chat --session NAME` can resume it.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

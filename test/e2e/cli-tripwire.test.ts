@@ -1,10 +1,6 @@
 /**
- * Review repro (low): Engine.decide refuses to decide a row whose stored input no longer matches
- * its fingerprint ("a row edited under us cannot be decided"). `mithai approvals approve`
- * calls gate.decide directly without that fingerprint, so the same edited row is approved from
- * the command line, after `mithai approvals show` displayed the edited input; the call that
- * then runs is the turn's original input (the re-check compares turn_calls with the row's
- * fingerprint), i.e. not what the operator was shown.
+ * Every decision entry point applies the same tripwire: a row whose stored input no longer
+ * matches its fingerprint (edited under us) cannot be decided, from the command line either.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

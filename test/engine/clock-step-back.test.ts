@@ -1,10 +1,7 @@
 /**
- * Review repro: the order of turns in a thread is taken from their wall-clock `created_at`
- * (TurnStore.listUnfinishedInSession: ORDER BY created_at, rowid). When the system clock steps
- * back (NTP correction, VM resume) between two messages of one thread, the later message sorts
- * first, is not "queued", and starts while the earlier turn waits on its approval: a user
- * message lands right after a tool_use, the model is told the pending call was "not run, or
- * outcome unknown", and the approved call later runs out of order.
+ * Turns of a thread run in arrival order, and arrival order is the insertion order, not the wall
+ * clock: a clock that steps back (NTP correction, VM resume) between two messages must not let the
+ * second start while the first waits on its approval.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -1,9 +1,7 @@
 /**
- * Review repro: an approval change seen in-process (expiry timer, a decision by approval id)
- * kicks its turn regardless of the platform this process serves. `mithai run` (platform slack)
- * therefore carries on a `mithai chat` turn through the Slack adapter (and `mithai chat` a
- * Slack turn through the terminal): the model is called, the reply goes to the wrong place,
- * and the turn is marked done, so its own front end never gets the reply.
+ * A process carries on only turns of the platform it serves: an expiry or a decision seen in
+ * `mithai run` never carries on (and answers through Slack) a `mithai chat` turn, or the other way
+ * round; that turn's own front end resumes it.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

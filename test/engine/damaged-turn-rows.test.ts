@@ -1,13 +1,7 @@
 /**
- * Review repro: damaged turn rows. The brief's rule: bad persisted input fails closed with a
- * clear error, never a crash loop or a silent drop.
- * - A `running` turn whose turn_json does not decode makes Engine.resumeAll throw (the restart
- *   notice decodes it outside #safely), so `mithai run` refuses to start, every time, for every
- *   thread: a crash loop caused by one row.
- * - A turn row with an unknown state makes listUnfinished throw: same crash loop.
- * - An `accepted` turn that does not decode stays unfinished forever (its step throws and is
- *   logged as paused), so every later message in its thread is "queued" behind it forever and
- *   told it waits for an approval that does not exist.
+ * Damaged turn rows fail closed without stopping anything else: a turn whose stored JSON does not
+ * decode, or whose state is unknown, never stops a start (every other thread is still served) and
+ * never holds its thread's queue; it is quarantined and logged.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -1,11 +1,8 @@
 /**
- * Review 2 repro (a re-shown approval that cannot be shown). A pending approval with no card on
- * record is shown again at the next start (call-dispatcher.ts #showAgainIfNeverShown). When that
- * fails (Slack refuses: not_in_channel, channel_not_found; or the thread cannot be read to check
- * for an existing card), the approval is left pending — nobody can see it, so nobody can decide
- * it — and the id is already in #requested, so this process never asks again. The thread sits
- * silent until human.timeout_seconds. docs/approvals.md: "pending → cancelled: the card could not
- * be shown"; openGated (tool-call-router.ts) cancels in exactly this case.
+ * A pending approval that is shown again after a restart (its card was never posted) and cannot
+ * be shown (Slack refuses, or the thread cannot be read) is cancelled, exactly as when it was first
+ * opened: an approval nobody can see can never be decided, and the turn must answer instead of
+ * waiting for its deadline.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

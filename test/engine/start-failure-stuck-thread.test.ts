@@ -1,12 +1,9 @@
 /**
- * Review 2 repro (a silent thread after a failed start). TurnRunner.step calls #start outside
- * its try (turn-runner.ts: `turn = await this.#start(...)` before `try { return await this.#loop`).
- * A one-off failure of the start transaction (SQLITE_BUSY while `mithai approvals approve`
- * holds the write lock, SQLITE_FULL) throws out of the step; Engine.#step logs
- * `turn.step_failed` and returns `paused`. The turn stays `accepted` with nothing that will ever
- * move it while this process serves (pollDecisions looks at `waiting` turns only), no reply is
- * posted, and every later message in the thread is queued behind it — told it waits "on an
- * approval" that does not exist.
+ * A step whose state write fails (SQLITE_BUSY while another process holds the write lock,
+ * SQLITE_FULL) must never leave its thread silent: the rows are as they were before the step, so
+ * the engine tries it again with backoff and, after too many failures, answers the thread plainly;
+ * turns queued behind it then run. A queued turn is told it waits for an earlier request, never for
+ * an approval that does not exist.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

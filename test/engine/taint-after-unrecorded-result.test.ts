@@ -1,11 +1,8 @@
 /**
- * Review 2 repro (taint across a failed write). When the commit that records a call's result
- * fails, the dispatcher still hands the result to the model from memory (round-1 fix), but the
- * session taint is set only inside that failed commit (call-dispatcher.ts #persistence →
- * answer → sessions.markTainted). The turn-runner's closing transaction appends the untrusted
- * result to the session without marking it tainted, and the next dispatch pass rebuilds its
- * scope from `sessions.isTainted` (false). So untrusted text is in the model's context and a
- * non-read-only auto call runs without approval (docs/approvals.md rule 5, "Taint").
+ * Taint survives a failed write. When the commit that records an untrusted call's result fails,
+ * the result still reaches the model (from memory), and the transaction that puts it into the
+ * session history marks the session tainted too, so a later non-read-only auto call still needs
+ * approval.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -1,11 +1,7 @@
 /**
- * Review 2 repro (a limit forgotten across steps). A call past agent.max_tool_calls_per_turn is
- * answered "Not run: this turn reached its limit" and the pass reports limitHit, which makes the
- * turn stop with `tool_call_limit`. But limitHit lives only in the pass's DispatchResult: when
- * the same pass is blocked on a pending approval, the turn waits, and the pass after the
- * decision finds that call already answered and reports limitHit = false (call-dispatcher.ts
- * `if (call.state === 'answered') continue`). The turn then calls the model again although its
- * tool-call budget is spent. (The same happens after a restart: the flag is not in the rows.)
+ * agent.max_tool_calls_per_turn holds across steps: a call refused for the budget while the same
+ * response waits on an approval still stops the turn once the approval is decided (and after a
+ * restart), instead of calling the model again.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -1,11 +1,7 @@
 /**
- * Review 2 repro (one decision, two audit records). An unattended turn denies a gated call at
- * once: ToolCallRouter.prepare commits the `decision · denied · not_run` audit record in its own
- * transaction, and the dispatcher commits the call's answer in a second one
- * (call-dispatcher.ts `this.#commit(() => persist.answer(prepared.routed))`). A crash between
- * the two leaves the call `open`; the next start prepares it again and audits a second denial
- * of the same call. Every other decision commits its audit record with the state it records.
- * The crash is simulated by closing the database at the answer write (like kill -9 there).
+ * One decision, one audit record: an unattended turn's denial is audited in the same transaction
+ * as the call's answer, so a crash between them (simulated by closing the database at the answer
+ * write, as kill -9 there would) cannot audit the same denial again at the next start.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -1,10 +1,7 @@
 /**
- * Review repro: when the commit that records a call's result fails (the outcome's audit append
- * or the DB write throws: SQLITE_BUSY/SQLITE_FULL), the router logs it and says "the result then
- * reaches the model once, from memory" (tool-call-router.ts #commitQuietly). It does not: the
- * dispatcher rebuilds the results from the rows (turn-runner.ts: `JSON.parse(c.resultJson ?? 'null')`),
- * so a `null` block is stored as the tool_result. repairHistory then throws on it for this turn
- * and for every later turn of the thread: the conversation is poisoned for good.
+ * Every tool_use gets exactly one result, even when the commit that records it fails (the
+ * outcome's audit append or the database write throws): the result reaches the model from memory,
+ * the history never gets a null block, and the thread keeps working.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

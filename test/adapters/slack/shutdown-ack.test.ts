@@ -1,9 +1,7 @@
 /**
- * Review repro: a message that arrives while `mithai run` shuts down is acknowledged to Slack
- * without being recorded. TurnDispatcher.accept returns normally when it is no longer
- * accepting ("Not claimed: after the restart, Slack's redelivery (or the user) brings it
- * back"), so recordBeforeAck goes on to app.processEvent, which acks the envelope: Slack never
- * redelivers an acked event, and the message is lost (a bot sender is not even told).
+ * A message that arrives while `mithai run` shuts down is either recorded before it is acknowledged
+ * (and runs at the next start) or left unacknowledged for Slack to deliver again: never acked and
+ * lost.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -1,10 +1,6 @@
 /**
- * Review 2 repro (the terminal asks two questions at once). Every gated call of one response
- * gets its approval "at once" (call-dispatcher.ts); in Slack that is one card each, but the
- * TerminalAdapter starts a prompt per approval on the same LineReader (terminal-adapter.ts
- * requestApproval → #ask). Both questions are printed, the second one last — and the next
- * line typed goes to the FIRST waiter (line-reader.ts: FIFO). An operator who reads the last
- * question ("dyn {mode: second} … Approve? [y/N]") and types "y" approves the other call.
+ * The terminal asks one approval question at a time: with two gated calls in one response, the
+ * next line typed must answer the question on screen, never another one queued before it.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -47,7 +43,11 @@ test('the terminal never has two approval questions open at once (an answer must
   const lastShown = [...screen.matchAll(/"mode": "(\w+)"/g)].at(-1)?.[1];
   // The operator answers the question that is on screen (the last one printed).
   input.write('y\n');
-  await new Promise((r) => setTimeout(r, 200));
+  const deadline = Date.now() + 5000;
+  while (h.runtime.approvals.listByTurn(id).every((a) => a.state === 'pending')) {
+    if (Date.now() > deadline) throw new Error('the answer decided nothing');
+    await new Promise((r) => setTimeout(r, 5));
+  }
   const approved = h.runtime.approvals.listByTurn(id).filter((a) => a.state !== 'pending').map((a) => JSON.parse(a.inputJson).mode as string);
   assert.equal(questionsOpen, 1, `${questionsOpen} approval questions were open at once; the last one on screen was for mode "${lastShown}", and the "y" typed for it decided mode ${JSON.stringify(approved)}.\n--- screen ---\n${screen}`);
 });
