@@ -34,6 +34,10 @@ const slackSchema = z
     api_url: z.url().default('https://slack.com/api/'),
     /** How long `mithai run` lets running tool calls finish on SIGTERM/SIGINT before recording them unknown. */
     shutdown_grace_seconds: numberFrom(z.number().positive()).default(30),
+    /** Admit users of another organisation (Slack Connect) as talkers and approvers. */
+    allow_external_users: booleanFrom().default(false),
+    /** Reply and post cards in channels shared with another organisation. */
+    allow_external_channels: booleanFrom().default(false),
   })
   .prefault({});
 
@@ -84,6 +88,8 @@ export const configSchema = z.strictObject({
       approval_valid_seconds: numberFrom(z.number().positive()).default(900),
       approvers: stringList().default([]),
       confirm_requires_second_person: booleanFrom().default(false),
+      /** A gated call made in a session that took in untrusted content needs someone other than the requester to approve it. */
+      tainted_requires_second_person: booleanFrom().default(true),
       overrides: z.record(z.string().regex(/^[a-z0-9_-]+__[A-Za-z0-9_-]+$/, 'expected a tool name like skill__tool'), z.enum(LEVELS)).default({}),
     })
     .prefault({}),
