@@ -82,7 +82,7 @@ export async function createRuntime(loaded: LoadedConfig, options: RuntimeOption
   const { config } = loaded;
   const redactor = new Redactor(loaded.secrets);
   const logger = createLogger({ level: config.logging.level, file: config.logging.file, redactor, destination: options.logDestination });
-  const model = options.model ?? buildModel(loaded, logger);
+  const model = options.model ?? buildModel(loaded, logger, (t) => redactor.redact(t));
 
   const { skills, errors: skillErrors } = await loadSkills({
     paths: config.skills.paths,
@@ -251,7 +251,7 @@ export async function createRuntime(loaded: LoadedConfig, options: RuntimeOption
   };
 }
 
-function buildModel(loaded: LoadedConfig, logger: Logger): Model {
+function buildModel(loaded: LoadedConfig, logger: Logger, redact: (text: string) => string): Model {
   const { llm } = loaded.config;
   const apiKey = requireSecret(loaded, 'llm.anthropic.api_key', 'ANTHROPIC_API_KEY');
   return new AnthropicModel({
@@ -261,5 +261,6 @@ function buildModel(loaded: LoadedConfig, logger: Logger): Model {
     maxRetries: llm.anthropic.max_retries,
     timeoutMs: llm.anthropic.timeout_seconds * 1000,
     logger: logger.child({ component: 'llm' }),
+    redact,
   });
 }

@@ -177,7 +177,9 @@ function isLevel(value: unknown): value is Level {
 
 function describe(value: unknown): string {
   if (value === undefined) return 'undefined';
-  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  // Quoted whole or not at all: a cut could keep the recognisable half of a secret that the
+  // logger's redaction would then miss (the whole string is redacted where it is logged).
+  if (typeof value === 'string') return value.length > 40 ? `a string of ${value.length} characters` : JSON.stringify(value);
   if (typeof value === 'object') return Array.isArray(value) ? 'an array' : 'an object';
   return `${typeof value} ${String(value)}`;
 }

@@ -41,6 +41,8 @@ export interface AnthropicModelOptions {
   retryBaseDelayMs?: number;
   /** A `fetch` to use instead of the global one (tests, proxies). */
   fetch?: typeof fetch;
+  /** Redacts known secrets from the API's error text before it is cut into an error message. */
+  redact?: (text: string) => string;
 }
 
 /** Replace every occurrence of `secret` in `text`; a belt-and-braces guard for logs and errors. */
@@ -136,7 +138,14 @@ export class AnthropicModel implements Model {
   }
 
   #toModelError(err: unknown, attempts: number): ModelError {
-    const mapped = toModelError(err, { attempts, baseURL: this.#baseURL, model: this.#options.model, timeoutMs: this.#options.timeoutMs });
+    const { apiKey, redact } = this.#options;
+    const mapped = toModelError(err, {
+      attempts,
+      baseURL: this.#baseURL,
+      model: this.#options.model,
+      timeoutMs: this.#options.timeoutMs,
+      redact: (text) => (redact ?? ((t: string) => t))(scrub(text, apiKey)),
+    });
     const message = scrub(mapped.message, this.#options.apiKey);
     if (message === mapped.message) return mapped;
     return new ModelError(message, { status: mapped.status, isRetryable: mapped.isRetryable, code: mapped.code, cause: mapped.cause });

@@ -6,6 +6,7 @@
 import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from '@anthropic-ai/sdk';
 import { ModelError, errorMessage } from '../errors.ts';
 import { isConnectionFailure, shouldRetry } from './retry-policy.ts';
+import { redactThenCut } from '../security/redact-then-cut.ts';
 
 /** What the caller knows about the failed call, for the message. */
 export interface ModelErrorContext {
@@ -17,6 +18,11 @@ export interface ModelErrorContext {
   model?: string;
   /** The per-attempt time limit. */
   timeoutMs?: number;
+  /**
+   * Redacts the API's own text before it is cut to a sentence-sized piece (a cut first could
+   * leave half of an echoed secret). Defaults to no redaction.
+   */
+  redact?: (text: string) => string;
 }
 
 /** HTTP status the API means by each error type, for errors that arrive mid-stream without one. */
@@ -28,27 +34,30 @@ function gaveUp(context: ModelErrorContext): string {
 }
 
 /** The API's own explanation, trimmed to a sentence-sized piece. */
-function apiText(err: APIError): string {
-  const text = err.apiMessage ?? err.message;
-  return text.length > 500 ? `${text.slice(0, 500)}…` : text;
+function apiText(err: APIError, context: ModelErrorContext): string {
+  const cut = redactThenCut(err.apiMessage ?? err.message, API_TEXT_MAX, context.redact ?? ((t) => t));
+  return cut.isCut ? `${cut.text}…` : cut.text;
 }
+
+/** How much of the API's explanation a message keeps. */
+const API_TEXT_MAX = 500;
 
 function describeApiError(err: APIError, context: ModelErrorContext): { message: string; code: string } {
   const status = err.status ?? (err.type ? STATUS_BY_TYPE[err.type] : undefined);
   const http = err.status !== undefined ? `HTTP ${err.status}` : `${err.type ?? 'error'} during the answer`;
   if (status === 401) return { code: 'model_auth_failed', message: `The model API rejected the API key (${http}). Check ANTHROPIC_API_KEY in .env.` };
   if (status === 403) {
-    return { code: 'model_forbidden', message: `The model API refused access with this API key (${http}): ${apiText(err)}. Check the key's workspace and permissions.` };
+    return { code: 'model_forbidden', message: `The model API refused access with this API key (${http}): ${apiText(err, context)}. Check the key's workspace and permissions.` };
   }
   if (status === 402) {
-    return { code: 'model_billing', message: `The model API refused the request for billing reasons (${http}): ${apiText(err)}. Check the Anthropic account's billing.` };
+    return { code: 'model_billing', message: `The model API refused the request for billing reasons (${http}): ${apiText(err, context)}. Check the Anthropic account's billing.` };
   }
   if (status === 404) {
     const model = context.model ? ` (now "${context.model}")` : '';
-    return { code: 'model_not_found', message: `The model API could not find what was asked for (${http}): ${apiText(err)}. Check llm.model in config.yaml${model}.` };
+    return { code: 'model_not_found', message: `The model API could not find what was asked for (${http}): ${apiText(err, context)}. Check llm.model in config.yaml${model}.` };
   }
   if (status === 413) {
-    return { code: 'model_request_too_large', message: `The request was too large for the model API (${http}): ${apiText(err)}. Start a new thread to begin with a shorter history.` };
+    return { code: 'model_request_too_large', message: `The request was too large for the model API (${http}): ${apiText(err, context)}. Start a new thread to begin with a shorter history.` };
   }
   if (status === 429) return { code: 'model_rate_limited', message: `The model API is rate limiting us (${http}); ${gaveUp(context)}. Try again in a minute.` };
   if (status === 529 || err.type === 'overloaded_error') {
@@ -57,8 +66,8 @@ function describeApiError(err: APIError, context: ModelErrorContext): { message:
   if (status !== undefined && status >= 500) {
     return { code: 'model_unavailable', message: `The model API failed (${http}); ${gaveUp(context)}. Try again in a minute.` };
   }
-  if (status !== undefined && status >= 400) return { code: 'model_request_rejected', message: `The model API rejected the request (${http}): ${apiText(err)}` };
-  return { code: 'model_error', message: `The model API failed: ${apiText(err)}` };
+  if (status !== undefined && status >= 400) return { code: 'model_request_rejected', message: `The model API rejected the request (${http}): ${apiText(err, context)}` };
+  return { code: 'model_error', message: `The model API failed: ${apiText(err, context)}` };
 }
 
 function causeCode(err: unknown): string {

@@ -213,6 +213,8 @@ describe('resolveDynamicLevel', () => {
       [true, /returned boolean true/],
       [{ level: 'auto' }, /returned an object/],
       [['auto'], /returned an array/],
+      // Long strings are described, never cut: a cut could keep half of a secret that redaction then misses.
+      ['xoxb-'.padEnd(60, '7'), /returned a string of 60 characters;/],
     ];
     for (const [value, pattern] of cases) {
       const got = await resolveDynamicLevel((() => value) as unknown as ResolveHuman, 'k8s__scale', {}, fakeContext());

@@ -5,6 +5,7 @@ import pino from 'pino';
 import type { Logger } from 'pino';
 import { ModelError } from '../../src/errors.ts';
 import { AnthropicModel } from '../../src/llm/anthropic-model.ts';
+import { Redactor } from '../../src/security/redactor.ts';
 import type { AnthropicModelOptions } from '../../src/llm/anthropic-model.ts';
 import type { Message, ModelRequest, ModelTool } from '../../src/llm/types.ts';
 import { FAKE_API_KEY, FakeAnthropic } from '../fakes/anthropic/fake-anthropic.ts';
@@ -247,6 +248,18 @@ describe('AnthropicModel', () => {
     assert.ok(!all.includes(fake.apiKey), 'the real key appears nowhere');
     assert.ok(!all.includes(wrongKey), 'a wrong key appears nowhere either');
     assert.match(bad.message, /bad header value \[redacted\]/);
+  });
+
+  test('redacts the API text before cutting it: a secret across the 500-character cut leaves no piece', async (t) => {
+    // The API (or a proxy in front of it) echoes request text that holds a known secret.
+    const secret = 'xoxb-1111-2222-abcdefabcdefabcdef';
+    const redactor = new Redactor([secret]);
+    for (const start of [480, 490, 495, 499, 500]) {
+      const fake = await FakeAnthropic.start([apiError(400, { message: `${'m'.repeat(start)}${secret} tail` })]);
+      t.after(() => fake.stop());
+      const err = await rejection(modelFor(fake, { redact: (text) => redactor.redact(text) }).complete(request([ask])));
+      for (let n = 6; n <= secret.length; n++) assert.ok(!err.message.includes(secret.slice(0, n)), `cut at ${start}: ${n} characters of the secret survived`);
+    }
   });
 
   test('sends requests through an injected fetch and never takes the base URL from the environment', async (t) => {

@@ -159,7 +159,7 @@ export function registerApprovalActions(app: App, o: ApprovalActionsOptions): vo
   };
   submit(MODALS.confirm, 'approve', (view) => ({ typedPhrase: typedPhrase(view.state.values) }), INPUTS.phrase.block);
   submit(MODALS.deny, 'deny', (view) => {
-    const reason = typedReason(view.state.values);
+    const reason = typedReason(view.state.values, o.redact);
     return reason === undefined ? {} : { reason };
   }, INPUTS.reason.block);
 }

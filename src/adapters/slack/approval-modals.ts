@@ -3,6 +3,7 @@
  * "Deny" (an optional reason the model will read). `private_metadata` carries only the approval
  * id; on submission the server reloads the approval and lets the gate check everything again.
  */
+import { redactThenCut } from '../../security/redact-then-cut.ts';
 import type { Approval } from '../../human/types.ts';
 import type { SlackBlock } from './approval-card.ts';
 import { clip, SECTION_MAX, shown } from './approval-card.ts';
@@ -95,7 +96,8 @@ export function typedPhrase(values: ViewStateValues): string {
 }
 
 /** The reason typed in the deny modal, trimmed and capped; undefined when left empty. */
-export function typedReason(values: ViewStateValues): string | undefined {
+export function typedReason(values: ViewStateValues, redact: (text: string) => string): string | undefined {
   const reason = (values[INPUTS.reason.block]?.[INPUTS.reason.action]?.value ?? '').trim();
-  return reason === '' ? undefined : reason.slice(0, REASON_MAX);
+  // Redacted before the cut (a forged submission can exceed the form's max_length).
+  return reason === '' ? undefined : redactThenCut(reason, REASON_MAX, redact).text;
 }

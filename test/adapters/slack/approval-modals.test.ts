@@ -7,7 +7,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { INPUTS, MODALS, REASON_MAX, confirmModal, denyModal, typedPhrase, typedReason } from '../../../src/adapters/slack/approval-modals.ts';
 import { approval } from '../../fixtures/approval.ts';
+import { Redactor } from '../../../src/security/redactor.ts';
 
+const keep = (t: string): string => t;
 const values = (block: string, action: string, value: string | null) => ({ [block]: { [action]: { value } } });
 
 test('the confirm modal carries only the approval id and shows the phrase, escaped', () => {
@@ -32,10 +34,10 @@ test('the deny modal has one optional, length-capped reason input', () => {
 test('typed values are read back: phrase without zero-width spaces, reason trimmed or absent', () => {
   assert.equal(typedPhrase(values(INPUTS.phrase.block, INPUTS.phrase.action, 'ord\u200bers')), 'orders');
   assert.equal(typedPhrase({}), '');
-  assert.equal(typedReason(values(INPUTS.reason.block, INPUTS.reason.action, '  not now  ')), 'not now');
-  assert.equal(typedReason(values(INPUTS.reason.block, INPUTS.reason.action, '   ')), undefined);
-  assert.equal(typedReason(values(INPUTS.reason.block, INPUTS.reason.action, null)), undefined);
-  assert.equal(typedReason(values(INPUTS.reason.block, INPUTS.reason.action, 'r'.repeat(5000)))!.length, REASON_MAX);
+  assert.equal(typedReason(values(INPUTS.reason.block, INPUTS.reason.action, '  not now  '), keep), 'not now');
+  assert.equal(typedReason(values(INPUTS.reason.block, INPUTS.reason.action, '   '), keep), undefined);
+  assert.equal(typedReason(values(INPUTS.reason.block, INPUTS.reason.action, null), keep), undefined);
+  assert.equal(typedReason(values(INPUTS.reason.block, INPUTS.reason.action, 'r'.repeat(5000)), keep)!.length, REASON_MAX);
 });
 
 test('the confirm modal shows invisible characters of the tool and phrase as \\u escapes', () => {
@@ -43,4 +45,17 @@ test('the confirm modal shows invisible characters of the tool and phrase as \\u
   const intro = JSON.stringify(modal.blocks[0]);
   assert.match(intro, /prod\\\\u202Eapi\\\\u200B/);
   assert.doesNotMatch(intro, /\u202E/);
+});
+
+test('a typed reason is redacted before it is capped: no cut offset leaves a piece of a secret', () => {
+  const secret = 'hunter2-very-secret-value-0123456789';
+  const redactor = new Redactor([secret]);
+  const redact = (t: string): string => redactor.redact(t);
+  // A forged submission can be longer than the form's max_length; put the secret across the cap.
+  for (let start = REASON_MAX - secret.length; start <= REASON_MAX; start++) {
+    const typed = `${'r'.repeat(start)}${secret} and more`;
+    const reason = typedReason(values(INPUTS.reason.block, INPUTS.reason.action, typed), redact)!;
+    assert.ok(reason.length <= REASON_MAX, `at ${start}: ${reason.length} characters`);
+    for (let n = 6; n <= secret.length; n++) assert.ok(!reason.includes(secret.slice(0, n)), `at ${start}: the first ${n} characters of the secret survived`);
+  }
 });
