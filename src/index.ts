@@ -44,3 +44,8 @@ export type {
   ToolContext,
   ToolSpec,
 } from './skills/types.ts';
+
+// Building blocks for skills that run programs (used by the built-in shell and kubernetes skills).
+export { runArgv, SpawnError, KILL_GRACE_MS } from './skills/run-argv.ts';
+export type { CappedOutput, RunArgvOptions, RunArgvResult } from './skills/run-argv.ts';
+export { childEnv } from './skills/child-env.ts';

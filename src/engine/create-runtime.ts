@@ -9,6 +9,7 @@ import type { LoadedConfig } from '../config/load-config.ts';
 import { requireSecret } from '../config/require-secret.ts';
 import { ConfigError, errorMessage } from '../errors.ts';
 import { Redactor } from '../security/redactor.ts';
+import { childEnv } from '../skills/child-env.ts';
 import { createLogger } from '../audit/logger.ts';
 import { AuditLog } from '../audit/audit-log.ts';
 import { openDatabase } from '../state/database.ts';
@@ -189,6 +190,7 @@ export async function createRuntime(loaded: LoadedConfig, options: RuntimeOption
       channel: turn.conversation.channel,
       thread: turn.conversation.thread,
       callId,
+      childEnv: () => childEnv(process.env, (value) => redactor.redact(value) !== value),
     }),
   });
   const runner = new TurnRunner({

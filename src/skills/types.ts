@@ -38,6 +38,12 @@ export interface ToolContext {
   signal: AbortSignal;
   /** Stable id of this call; use it as an idempotency key toward remote systems. */
   callId: string;
+  /**
+   * The environment to give a child process: the runtime's own without any credential
+   * (secret-named variables, cloud and Slack/Anthropic variables, any value the runtime
+   * redacts). Pass it to `runArgv` (or `spawn`) instead of letting the child inherit `process.env`.
+   */
+  childEnv(): Record<string, string>;
 }
 
 /** Context for `startup` (no user, no call). */

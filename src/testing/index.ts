@@ -10,6 +10,7 @@
  * ```
  */
 import { pino } from 'pino';
+import { childEnv } from '../skills/child-env.ts';
 import type { SkillMemory, SkillState, ToolContext } from '../skills/types.ts';
 
 /**
@@ -29,6 +30,7 @@ export function createTestToolContext(overrides: Partial<ToolContext> = {}): Too
     thread: '1700000000.000100',
     signal: new AbortController().signal,
     callId: 'test-call-1',
+    childEnv: () => childEnv(process.env),
     ...overrides,
   };
 }

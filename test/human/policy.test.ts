@@ -135,6 +135,7 @@ function fakeContext(): ToolContext {
     thread: '1.0',
     signal: new AbortController().signal,
     callId: 'toolu_1',
+    childEnv: () => ({}),
   };
 }
 
