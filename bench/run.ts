@@ -43,7 +43,7 @@ try {
   const appends = Array.from({ length: 300 }, () => time(() => { audit.append(input); audit.flush(); }));
   results.push({ name: 'audit append (fsync) p95', value: percentile(appends, 95), unit: 'ms', target: 50 });
 
-  const gate = new ApprovalGate({ store: new ApprovalStore(db), audit, clock: systemClock, timeoutSeconds: 300, approvers: [], confirmRequiresSecondPerson: false, logger: pino({ level: 'silent' }) });
+  const gate = new ApprovalGate({ store: new ApprovalStore(db), audit, clock: systemClock, timeoutSeconds: 300, approvers: [], confirmRequiresSecondPerson: false, taintedRequiresSecondPerson: true, logger: pino({ level: 'silent' }) });
   const decides: number[] = [];
   for (let i = 0; i < 200; i++) {
     const a = gate.open({ callId: `call-${i}`, sessionKey: 's', tool: 't__x', toolDescription: 'x', level: 'approve', levelReason: 'declared', input: { i }, requester: 'U1', channel: 'C1', thread: 't', confirmPhrase: null });

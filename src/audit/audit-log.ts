@@ -274,6 +274,9 @@ export class AuditLog implements AuditSink {
       input: this.#redactor.redactDeep(normalised),
       status: input.status,
       reason: input.reason === null ? null : this.#redactor.redact(input.reason),
+      // Optional and only when there is something to say: a record without taint is exactly
+      // the record an older mithai wrote.
+      ...(input.taint !== undefined && input.taint.length > 0 ? { taint: input.taint.map((t) => ({ kind: t.kind, source: this.#redactor.redact(t.source) })) } : {}),
     };
   }
 

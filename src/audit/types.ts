@@ -7,7 +7,7 @@
  * System records: written by the audit log itself when it repairs or re-aligns the file with
  * the state database, so every repair is part of the chain it repaired.
  */
-import type { LevelReason } from '../human/types.ts';
+import type { LevelReason, TaintSource } from '../human/types.ts';
 
 /** Events of an approval's life, appended by the gate and the tool router. */
 export type ApprovalAuditEvent = 'requested' | 'decision' | 'outcome';
@@ -47,6 +47,13 @@ export interface AuditEventInput {
   input: unknown;
   status: AuditStatus;
   reason: string | null;
+  /**
+   * The untrusted content the conversation had taken in when the call was requested. Only on
+   * `requested` records of such calls (added in schema v3 of the state database); absent
+   * everywhere else, so records written before it existed, and records without taint, keep
+   * exactly the fields and bytes they always had.
+   */
+  taint?: TaintSource[];
 }
 
 /** The chain fields every record carries, whatever its event. */

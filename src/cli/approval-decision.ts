@@ -16,6 +16,7 @@ import type { LoadedConfig } from '../config/load-config.ts';
 import { ConfigError, errorMessage } from '../errors.ts';
 import { ApprovalGate } from '../human/approval-gate.ts';
 import { fingerprint } from '../human/fingerprint.ts';
+import { describeTaint } from '../human/taint.ts';
 import type { Approval, Decision } from '../human/types.ts';
 import { Redactor } from '../security/redactor.ts';
 import { showInvisible } from '../security/show-invisible.ts';
@@ -54,6 +55,7 @@ export function decideFromCli(loaded: LoadedConfig, id: string, decision: Decisi
       approvedValidSeconds: config.human.approval_valid_seconds,
       approvers: config.human.approvers,
       confirmRequiresSecondPerson: config.human.confirm_requires_second_person,
+      taintedRequiresSecondPerson: config.human.tainted_requires_second_person,
       logger: pino({ level: 'silent' }),
     });
     const decider = localDecider();
@@ -87,7 +89,7 @@ export function decideFromCli(loaded: LoadedConfig, id: string, decision: Decisi
   }
 }
 
-/** `mithai approvals show ID`: the call, its input (redacted), who asked, state, history. */
+/** `mithai approvals show ID`: the call, its input (redacted), who asked, any untrusted content, state, history. */
 export function showApproval(loaded: LoadedConfig, id: string): CliOutcome {
   const { config } = loaded;
   const redactor = new Redactor(loaded.secrets);
@@ -108,6 +110,10 @@ export function showApproval(loaded: LoadedConfig, id: string): CliOutcome {
   }
   const lines = [
     `${approval.id}  ${approval.tool}  (${approval.level}: ${approval.levelReason})`,
+    // Right under the call: the content that may have asked for it (ids and tool names only).
+    ...(approval.taint.length > 0
+      ? [`  untrusted   ⚠ untrusted content was in this conversation when it was requested: ${shown(describeTaint(approval.taint))}. It may have asked for this call: check the input before approving.`]
+      : []),
     `  state       ${approval.state}`,
     `  requested   by ${approval.requester} at ${approval.createdAt}; decide by ${approval.deadline}`,
     `  where       channel ${approval.channel}, thread ${approval.thread}`,

@@ -39,7 +39,7 @@ export function registerApprovals(program: Command, exit: ExitCode): void {
             const { inputJson: _omit, ...rest } = a;
             process.stdout.write(`${redactor.redact(JSON.stringify(rest))}\n`);
           } else {
-            process.stdout.write(`${a.createdAt}  ${a.id}  ${a.state.padEnd(9)}  ${a.level.padEnd(7)}  ${a.tool}  requester=${a.requester}${a.decider ? ` decider=${a.decider}` : ''}\n`);
+            process.stdout.write(`${a.createdAt}  ${a.id}  ${a.state.padEnd(9)}  ${a.level.padEnd(7)}  ${a.tool}  requester=${a.requester}${a.decider ? ` decider=${a.decider}` : ''}${a.taint.length > 0 ? '  (untrusted content in the conversation)' : ''}\n`);
           }
         }
         if (rows.length === 0 && !options.json) process.stdout.write('no approvals\n');

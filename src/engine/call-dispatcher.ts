@@ -13,6 +13,7 @@ import type { ApprovalGate } from '../human/approval-gate.ts';
 import type { ToolResultBlock, ToolUseBlock } from '../llm/types.ts';
 import type { Approval } from '../human/types.ts';
 import { fingerprint } from '../human/fingerprint.ts';
+import { UNRECORDED_TAINT, mergeTaint } from '../human/taint.ts';
 import type { SessionStore } from '../state/session-store.ts';
 import type { CallRecord, TurnRecord, TurnStore } from '../state/turn-store.ts';
 import type { Transact } from '../state/transactor.ts';
@@ -71,7 +72,8 @@ export class CallDispatcher {
     let blocked = false;
     let limitHit = false;
     const results = new Map<number, RoutedCall>();
-    const scope: CallScope = { sessionKey: record.sessionKey, tainted: this.#o.sessions.isTainted(record.sessionKey), nonce: record.nonce, turnId: record.id, ...(signal ? { signal } : {}) };
+    const taint = this.#o.sessions.taintSources(record.sessionKey);
+    const scope: CallScope = { sessionKey: record.sessionKey, tainted: taint.length > 0, taint, nonce: record.nonce, turnId: record.id, ...(signal ? { signal } : {}) };
     for (const call of calls) {
       if (call.state === 'answered') continue;
       // Shutdown starts nothing new; what is not started yet carries on at the next start.
@@ -126,6 +128,8 @@ export class CallDispatcher {
       }
       toolCalls += 1;
       turns.update(record.id, 'running', { toolCalls });
+      // The sources as stored now, plus any this pass saw whose write failed: the approval's snapshot.
+      scope.taint = mergeTaint(this.#o.sessions.taintSources(record.sessionKey), scope.taint);
       const opened = await router.openGated(prepared, use, turn, adapter, scope, persist);
       if ('routed' in opened) continue;
       this.#requested.add(opened.approval.id);
@@ -169,8 +173,9 @@ export class CallDispatcher {
         // Kept before the write: should the write fail, the model still gets this result once.
         results.set(call.position, routed);
         turns.updateCall(record.id, call.position, 'answered', { resultJson: JSON.stringify(routed.result), tainted: routed.tainted });
-        // Untrusted content is in the context now: later auto calls need approval.
-        if (routed.tainted && !scope.tainted) sessions.markTainted(record.sessionKey);
+        // Untrusted content is in the context now: later auto calls need approval, and later
+        // approvals name where it came from (the flag and its source commit with the answer).
+        if (routed.tainted) sessions.markTainted(record.sessionKey, routed.taintSource === undefined ? [] : [routed.taintSource]);
       },
     };
   }
@@ -201,7 +206,9 @@ export class CallDispatcher {
   }
 
   #track(scope: CallScope, routed: RoutedCall): void {
-    if (routed.tainted) scope.tainted = true;
+    if (!routed.tainted) return;
+    scope.tainted = true;
+    scope.taint = mergeTaint(scope.taint, [routed.taintSource ?? UNRECORDED_TAINT]);
   }
 
   #commit(fn: () => void): void {

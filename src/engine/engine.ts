@@ -58,9 +58,14 @@ export interface EngineOptions {
   clock: Clock;
   gate: ApprovalGate;
   logger: Logger;
-  /** `human.approvers` and `human.confirm_requires_second_person`, for {@link Engine.checkDecider}. */
+  /**
+   * `human.approvers`, `human.confirm_requires_second_person` and
+   * `human.tainted_requires_second_person`, for {@link Engine.checkDecider} (the gate applies
+   * the same settings to every decision).
+   */
   approvers: readonly string[];
   confirmRequiresSecondPerson: boolean;
+  taintedRequiresSecondPerson: boolean;
 }
 
 /** Settings of the adapter an engine serves. */
@@ -247,7 +252,14 @@ export class Engine {
   checkDecider(approval: Approval, decider: string, decision: Decision): string | undefined {
     if (approval.state !== 'pending') return settledRefusal(approval).message;
     if (this.#o.gate.clock.now() >= Date.parse(approval.deadline)) return settledRefusal(approval).message;
-    const verdict = checkDecider({ approval, decider, decision, approvers: this.#o.approvers, confirmRequiresSecondPerson: this.#o.confirmRequiresSecondPerson });
+    const verdict = checkDecider({
+      approval,
+      decider,
+      decision,
+      approvers: this.#o.approvers,
+      confirmRequiresSecondPerson: this.#o.confirmRequiresSecondPerson,
+      taintedRequiresSecondPerson: this.#o.taintedRequiresSecondPerson,
+    });
     return verdict.ok ? undefined : verdict.message;
   }
 

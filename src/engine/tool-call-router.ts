@@ -22,7 +22,8 @@ import type { ApprovalGate } from '../human/approval-gate.ts';
 import { effectiveLevel, resolveDynamicLevel, RESOLVE_HUMAN_TIMEOUT_MS } from '../human/policy.ts';
 import { fingerprint } from '../human/fingerprint.ts';
 import { APPROVED_TOO_LONG_AGO } from '../human/approval-reconciler.ts';
-import type { Approval, LevelReason } from '../human/types.ts';
+import { UNRECORDED_TAINT, taintSource } from '../human/taint.ts';
+import type { Approval, LevelReason, TaintSource } from '../human/types.ts';
 import type { ToolResultBlock, ToolUseBlock } from '../llm/types.ts';
 import type { SkillRegistry, ToolOutcome } from '../skills/skill-registry.ts';
 import type { LoadedTool, ToolContext } from '../skills/types.ts';
@@ -52,6 +53,8 @@ export interface ToolCallRouterDeps {
 export interface CallScope {
   sessionKey: string;
   tainted: boolean;
+  /** Where the session's untrusted content came from (what an approval opened now is warned with). */
+  taint: TaintSource[];
   /** Per-turn nonce for untrusted wrappers. */
   nonce: string;
   /** The durable turn the call belongs to. */
@@ -59,10 +62,12 @@ export interface CallScope {
   signal?: AbortSignal;
 }
 
-/** A routed call: the result block, and whether it brought untrusted content in. */
+/** A routed call: the result block, and whether it brought untrusted content in (and from where). */
 export interface RoutedCall {
   result: ToolResultBlock;
   tainted: boolean;
+  /** Set when `tainted`: the tool whose output (or error text) is untrusted. */
+  taintSource?: TaintSource;
 }
 
 /** What a call turned out to be before anything ran. */
@@ -175,6 +180,8 @@ export class ToolCallRouter {
           thread: turn.conversation.thread,
           confirmPhrase: level === 'confirm' ? tool.confirmPhrase(input) : null,
           ...(scope.turnId === undefined ? {} : { turnId: scope.turnId }),
+          // What the approver is warned about; a tainted session never opens one with no source.
+          taint: scope.tainted && scope.taint.length === 0 ? [UNRECORDED_TAINT] : scope.taint,
         });
         persist.markGated(opened);
         return opened;
@@ -333,13 +340,17 @@ export class ToolCallRouter {
     }
     const note = decider ? `(approved by ${decider}) ` : '';
     const text = renderToolResult(outcome.output, { redact: this.#deps.redact, maxChars: this.#deps.maxResultChars, untrusted });
-    return { result: { type: 'tool_result', tool_use_id: call.id, content: note + text }, tainted: tool.untrustedOutput };
+    const result: ToolResultBlock = { type: 'tool_result', tool_use_id: call.id, content: note + text };
+    if (!tool.untrustedOutput) return { result, tainted: false };
+    return { result, tainted: true, taintSource: taintSource('tool_output', tool.name, this.#deps.redact) };
   }
 
   /** An is_error result: redacted and truncated like any result (and wrapped when untrusted). */
   #error(call: ToolUseBlock, text: string, untrusted?: { source: string; nonce: string }): RoutedCall {
     const content = renderToolResult(text, { redact: this.#deps.redact, maxChars: this.#deps.maxResultChars, untrusted });
-    return { result: { type: 'tool_result', tool_use_id: call.id, content, is_error: true }, tainted: untrusted !== undefined };
+    const result: ToolResultBlock = { type: 'tool_result', tool_use_id: call.id, content, is_error: true };
+    if (untrusted === undefined) return { result, tainted: false };
+    return { result, tainted: true, taintSource: taintSource('tool_error', untrusted.source, this.#deps.redact) };
   }
 
   /** Commit `fn`; a failure is logged (the result then reaches the model once, from memory). */

@@ -42,6 +42,7 @@ export function decodeTurn(id: string, json: string): Turn {
   if (typeof t.sentAt === 'string') turn.sentAt = new Date(t.sentAt);
   if (Array.isArray(t.context)) turn.context = t.context.filter((c): c is string => typeof c === 'string');
   if (t.hasUntrustedContext === true) turn.hasUntrustedContext = true;
+  if (Array.isArray(t.untrustedSources)) turn.untrustedSources = t.untrustedSources.filter((c): c is string => typeof c === 'string');
   if (typeof t.origin === 'string') turn.origin = t.origin;
   return turn;
 }

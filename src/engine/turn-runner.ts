@@ -19,6 +19,8 @@ import type { Logger } from 'pino';
 import type { AuditSink } from '../audit/types.ts';
 import type { ApprovalGate } from '../human/approval-gate.ts';
 import { ModelError, errorMessage } from '../errors.ts';
+import { taintSource, threadTaint } from '../human/taint.ts';
+import type { TaintSource } from '../human/types.ts';
 import { faultPoint } from '../fault-point.ts';
 import type { Message, Model, TextBlock, ToolResultBlock, ToolUseBlock } from '../llm/types.ts';
 import type { SkillRegistry } from '../skills/skill-registry.ts';
@@ -28,7 +30,7 @@ import type { Transact } from '../state/transactor.ts';
 import { CallDispatcher, TOOL_LIMIT_RESULT_PREFIX } from './call-dispatcher.ts';
 import { repairHistory } from './history.ts';
 import { stripToolMarkup } from './tool-markup.ts';
-import type { ToolCallRouter } from './tool-call-router.ts';
+import type { RoutedCall, ToolCallRouter } from './tool-call-router.ts';
 import { decodeTurn, encodeTurn } from './turn-codec.ts';
 import type { Adapter, Turn } from './types.ts';
 
@@ -169,7 +171,7 @@ export class TurnRunner {
     }
     const userMessage: Message = { role: 'user', content: [{ type: 'text', text: this.#o.redact(this.#userText(turn)) }] };
     this.#o.transact(() => {
-      if (turn.hasUntrustedContext) this.#o.sessions.markTainted(record.sessionKey);
+      if (turn.hasUntrustedContext) this.#o.sessions.markTainted(record.sessionKey, threadTaint(turn.untrustedSources ?? [], this.#o.redact));
       this.#o.sessions.append(record.sessionKey, [userMessage], record.id);
       this.#o.turns.update(record.id, 'running', { turnJson: encodeTurn(turn) });
     });
@@ -203,10 +205,10 @@ export class TurnRunner {
         const results = answered.map((c) => resultOf(c, dispatched.results.get(c.position)?.result));
         // Untrusted content in any result taints the session in the same transaction that puts
         // it into the history (also when the call's own row could not be written).
-        const isTainted = answered.some((c) => c.tainted || dispatched.results.get(c.position)?.tainted === true);
+        const taint = answered.flatMap((c) => callTaint(c, dispatched.results.get(c.position), this.#o.redact));
         const toolLimitHit = dispatched.limitHit || results.some((r) => r.is_error === true && r.content.startsWith(TOOL_LIMIT_RESULT_PREFIX));
         this.#o.transact(() => {
-          if (isTainted) sessions.markTainted(key);
+          if (taint.length > 0) sessions.markTainted(key, taint);
           sessions.append(key, [{ role: 'user', content: results }], id);
           turns.clearCalls(id);
           turns.update(id, 'running');
@@ -327,6 +329,22 @@ function resultOf(call: CallRecord, fromThisPass: ToolResultBlock | undefined): 
     is_error: true,
     content: `${call.name}: no result was recorded for this call (a state write failed). Check whether it took effect before calling it again.`,
   };
+}
+
+/**
+ * Where an answered call's untrusted content came from, if it brought any: from this pass's
+ * result, else from its row (the tool's name; an error result is an error message).
+ */
+function callTaint(call: CallRecord, fromThisPass: RoutedCall | undefined, redact: (text: string) => string): TaintSource[] {
+  if (fromThisPass?.tainted === true && fromThisPass.taintSource !== undefined) return [fromThisPass.taintSource];
+  if (!call.tainted && fromThisPass?.tainted !== true) return [];
+  let isError = false;
+  try {
+    isError = call.resultJson !== null && (JSON.parse(call.resultJson) as { is_error?: unknown } | null)?.is_error === true;
+  } catch {
+    // An unreadable result still tainted the session; call it output.
+  }
+  return [taintSource(isError ? 'tool_error' : 'tool_output', call.name, redact)];
 }
 
 function cutResult(use: ToolUseBlock): ToolResultBlock {

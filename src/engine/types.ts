@@ -28,6 +28,12 @@ export interface Turn {
   context?: string[];
   /** True when `context` carries untrusted content (taints the session). */
   hasUntrustedContext?: boolean;
+  /**
+   * Who sent the untrusted content in `context`: sender ids (`U999`, `B123 (bot)`,
+   * `unknown sender`), never message text. Recorded as the session's taint sources and shown
+   * to approvers.
+   */
+  untrustedSources?: string[];
   /** Adapter-private reference to the inbound message (e.g. the Slack message ts), opaque here. */
   origin?: string;
 }

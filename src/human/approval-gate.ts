@@ -33,7 +33,8 @@ import { auditRecord } from './audit-record.ts';
 import { fingerprint } from './fingerprint.ts';
 import { transitionOf, type DecisionSource } from './approval-lifecycle.ts';
 import { settledRefusal } from './settled-refusal.ts';
-import type { Approval, ApprovalState, DecideResult, Decision, LevelReason } from './types.ts';
+import { mergeTaint } from './taint.ts';
+import type { Approval, ApprovalState, DecideResult, Decision, LevelReason, TaintSource } from './types.ts';
 
 /** Dependencies and settings of an {@link ApprovalGate}. */
 export interface ApprovalGateOptions {
@@ -51,6 +52,8 @@ export interface ApprovalGateOptions {
   approvers: readonly string[];
   /** `human.confirm_requires_second_person`. */
   confirmRequiresSecondPerson: boolean;
+  /** `human.tainted_requires_second_person`. */
+  taintedRequiresSecondPerson: boolean;
   logger: Logger;
   /**
    * Runs `fn` in one write transaction and, after the outermost commit, copies new audit
@@ -78,6 +81,8 @@ export interface ApprovalRequest {
   confirmPhrase: string | null;
   /** The durable turn the call belongs to. */
   turnId?: string;
+  /** The untrusted content the session has taken in (cleaned sources; default none). */
+  taint?: readonly TaintSource[];
 }
 
 /** Extra facts a decision may carry. */
@@ -107,6 +112,7 @@ export class ApprovalGate {
   readonly #validMs: number;
   readonly #approvers: readonly string[];
   readonly #confirmRequiresSecondPerson: boolean;
+  readonly #taintedRequiresSecondPerson: boolean;
   readonly #logger: Logger;
   readonly #transact: <T>(fn: () => T) => T;
   readonly #listeners = new Set<ApprovalListener>();
@@ -123,6 +129,7 @@ export class ApprovalGate {
     this.#validMs = (options.approvedValidSeconds ?? DEFAULT_APPROVED_VALID_SECONDS) * 1000;
     this.#approvers = options.approvers;
     this.#confirmRequiresSecondPerson = options.confirmRequiresSecondPerson;
+    this.#taintedRequiresSecondPerson = options.taintedRequiresSecondPerson;
     this.#logger = options.logger;
     this.#transact =
       options.transact ??
@@ -211,13 +218,14 @@ export class ApprovalGate {
       displayedState: null,
       decidedVia: null,
       validUntil: null,
+      taint: mergeTaint([], request.taint ?? []),
     };
     this.#transact(() => {
       this.#store.insert(approval);
       this.#audit.append(auditRecord(approval, { event: 'requested', decision: null, status: 'pending', reason: null }));
     });
     const { id, callId, tool, level, levelReason, requester } = approval;
-    this.#logger.info({ approval_id: id, call_id: callId, tool, level, level_reason: levelReason, requester }, 'approval.requested');
+    this.#logger.info({ approval_id: id, call_id: callId, tool, level, level_reason: levelReason, requester, taint: approval.taint.length }, 'approval.requested');
     this.#tell(approval);
     return approval;
   }
@@ -260,6 +268,7 @@ export class ApprovalGate {
       decision,
       approvers: this.#approvers,
       confirmRequiresSecondPerson: this.#confirmRequiresSecondPerson,
+      taintedRequiresSecondPerson: this.#taintedRequiresSecondPerson,
     });
     if (!verdict.ok) {
       this.#logger.warn({ approval_id: id, decider, decision }, 'approval.decision_refused');

@@ -1,9 +1,15 @@
 /**
  * Who may decide an approval: the requester, or anyone matching `human.approvers`.
- * With `human.confirm_requires_second_person`, a `confirm` call needs someone other than the
- * requester to approve it; the requester may still deny (withdraw) their own call.
+ * Two rules can require a second person, someone other than the requester, to *approve* (the
+ * requester may always deny, that is, withdraw, their own call):
+ * - `human.confirm_requires_second_person`: a `confirm` call;
+ * - `human.tainted_requires_second_person`: a call made in a conversation that had taken in
+ *   untrusted content (the approval's `taint` is not empty), which may have asked for it.
+ * For these rules the local operator `local:<name>` (the CLI) is the same person as `<name>`
+ * (a `mithai chat` requester): the same login cannot approve its own call from another terminal.
  */
 import { matchesAnyPattern } from '../security/allowlist.ts';
+import { describeTaint } from './taint.ts';
 import type { Approval, Decision } from './types.ts';
 
 /** What {@link checkDecider} looks at. */
@@ -16,6 +22,8 @@ export interface DeciderCheck {
   approvers: readonly string[];
   /** `human.confirm_requires_second_person`. */
   confirmRequiresSecondPerson: boolean;
+  /** `human.tainted_requires_second_person`. */
+  taintedRequiresSecondPerson: boolean;
 }
 
 /** Whether the decider may decide, and if not, a message for them saying why. */
@@ -36,8 +44,9 @@ export function checkDecider(input: DeciderCheck): DeciderVerdict {
     };
   }
   // Checked after the approver match on purpose: being an approver does not let the
-  // requester approve their own confirm call when a second person is required.
-  if (input.confirmRequiresSecondPerson && approval.level === 'confirm' && decision === 'approve' && isRequester) {
+  // requester approve their own call when a second person is required.
+  if (decision !== 'approve' || !isSamePerson(decider, approval.requester)) return { ok: true };
+  if (input.confirmRequiresSecondPerson && approval.level === 'confirm') {
     return {
       ok: false,
       message:
@@ -45,5 +54,28 @@ export function checkDecider(input: DeciderCheck): DeciderVerdict {
         'ask an approver listed in human.approvers. You can still deny it.',
     };
   }
+  if (input.taintedRequiresSecondPerson && approval.taint.length > 0) {
+    return { ok: false, message: taintedMessage(approval, input.approvers) };
+  }
   return { ok: true };
+}
+
+/**
+ * Whether `decider` is the requester for the second-person rules: the same id, or the same
+ * local login (`local:alice` deciding from the CLI on what `alice` asked for in `mithai chat`).
+ */
+export function isSamePerson(decider: string, requester: string): boolean {
+  return decider === requester || decider === `local:${requester}` || `local:${decider}` === requester;
+}
+
+function taintedMessage(approval: Approval, approvers: readonly string[]): string {
+  const others = approvers.some((p) => p.trim() !== '' && !p.trim().startsWith('!'))
+    ? 'Ask an approver listed in human.approvers to approve it.'
+    : 'human.approvers lists nobody, so nobody else can approve it: it will expire unless you deny it.';
+  return (
+    `Untrusted content is in this conversation (${describeTaint(approval.taint)}), and it may have asked for this call, ` +
+    'so someone other than the requester must approve it (human.tainted_requires_second_person). ' +
+    `${others} You can still deny it. ` +
+    'Working alone? Set human.tainted_requires_second_person: false in config.yaml to approve such calls yourself.'
+  );
 }

@@ -1,6 +1,7 @@
 /**
  * Builds the audit record for a step of an approval's life from the approval row, so every
- * record carries the same identifying fields (ids, session, tool, level, fingerprint, input).
+ * record carries the same identifying fields (ids, session, tool, level, fingerprint, input), and
+ * the `requested` record of a call made after untrusted content also its sources (`taint`).
  */
 import type { AuditDecision, AuditEvent, AuditEventInput, AuditStatus } from '../audit/types.ts';
 import type { Approval } from './types.ts';
@@ -35,6 +36,9 @@ export function auditRecord(approval: Approval, step: AuditStep): AuditEventInpu
     input: parseInput(approval.inputJson),
     status: step.status,
     reason: step.reason,
+    // The request record carries what the approver was warned about; older records (and every
+    // record of an untainted call) have no such field, so their lines verify as before.
+    ...(step.event === 'requested' && approval.taint.length > 0 ? { taint: approval.taint.map((t) => ({ ...t })) } : {}),
   };
 }
 

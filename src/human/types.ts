@@ -27,6 +27,23 @@ export type ApprovalState =
 /** Every state, in lifecycle order. */
 export const APPROVAL_STATES: readonly ApprovalState[] = ['pending', 'approved', 'denied', 'expired', 'cancelled', 'executing', 'succeeded', 'failed', 'unknown'];
 
+/**
+ * What kind of untrusted content entered a session: the output (or the error text) of a tool
+ * marked `untrustedOutput`, a thread message from someone outside the allowlist (or a bot, or
+ * an unknown sender), or content recorded before mithai kept its source (`unrecorded`).
+ */
+export type TaintKind = 'tool_output' | 'tool_error' | 'thread_message' | 'unrecorded';
+
+/**
+ * One source of untrusted content in a session: a kind and where it came from — a tool name
+ * (`http__http_get`) or a sender (`U999`, `B123 (bot)`, `unknown sender`), empty when unknown.
+ * Ids and tool names only, never message text (see ./taint.ts, which cleans and clips it).
+ */
+export interface TaintSource {
+  kind: TaintKind;
+  source: string;
+}
+
 /** States from which nothing further happens. */
 export const FINAL_STATES: ReadonlySet<ApprovalState> = new Set(['denied', 'expired', 'cancelled', 'succeeded', 'failed', 'unknown']);
 
@@ -72,6 +89,12 @@ export interface Approval {
   decidedVia: string | null;
   /** ISO time after which an approved call that has not started may no longer start. */
   validUntil: string | null;
+  /**
+   * The untrusted content the session had taken in when the approval was opened (a snapshot;
+   * empty: none). Non-empty, it is shown on the card and, with
+   * `human.tainted_requires_second_person`, the requester cannot approve the call alone.
+   */
+  taint: TaintSource[];
 }
 
 export type Decision = 'approve' | 'deny';

@@ -7,7 +7,7 @@
  * same state exactly one changes the row and the other learns that it lost.
  */
 import { StateError } from '../errors.ts';
-import type { Approval, ApprovalState, LevelReason } from '../human/types.ts';
+import type { Approval, ApprovalState, LevelReason, TaintKind, TaintSource } from '../human/types.ts';
 import type { Database } from './database.ts';
 
 /** Record version of approval rows written by this code. */
@@ -53,10 +53,11 @@ interface ApprovalRow {
   displayed_state: string | null;
   decided_via: string | null;
   valid_until: string | null;
+  taint_json: string | null;
 }
 
-/** Column for each Approval field, in table order. */
-const COLUMNS: ReadonlyArray<readonly [keyof Approval, keyof ApprovalRow]> = [
+/** Column for each scalar Approval field, in table order (`taint` is stored as JSON in `taint_json`). */
+const COLUMNS: ReadonlyArray<readonly [Exclude<keyof Approval, 'taint'>, Exclude<keyof ApprovalRow, 'taint_json'>]> = [
   ['id', 'id'],
   ['version', 'version'],
   ['callId', 'call_id'],
@@ -103,6 +104,9 @@ const STATES: ReadonlySet<string> = new Set<ApprovalState>([
 /** States from which nothing further happens (as FINAL_STATES in human/types.ts; state/ may not import human/). */
 const SETTLED_STATES: readonly ApprovalState[] = ['denied', 'expired', 'cancelled', 'succeeded', 'failed', 'unknown'];
 const LEVEL_REASONS: ReadonlySet<string> = new Set<LevelReason>(['declared', 'default', 'override', 'dynamic', 'taint', 'fail_closed']);
+const TAINT_KINDS: ReadonlySet<string> = new Set<TaintKind>(['tool_output', 'tool_error', 'thread_message', 'unrecorded']);
+/** What an unreadable taint snapshot reads as: untrusted, source unknown (fail closed). */
+const UNREADABLE_TAINT: readonly TaintSource[] = [{ kind: 'unrecorded', source: '' }];
 
 /** Persisted approvals. */
 export class ApprovalStore {
@@ -119,10 +123,11 @@ export class ApprovalStore {
    *   same call id (a call is never gated, and so never run, twice).
    */
   insert(approval: Approval): void {
-    const columns = COLUMNS.map(([, column]) => column);
+    const columns = [...COLUMNS.map(([, column]) => column), 'taint_json'];
     const sql = `INSERT INTO approvals (${columns.join(', ')}) VALUES (${columns.map((c) => `@${c}`).join(', ')})`;
     const params: Record<string, unknown> = {};
     for (const [field, column] of COLUMNS) params[column] = approval[field];
+    params.taint_json = JSON.stringify(approval.taint.map(({ kind, source }) => ({ kind, source })));
     try {
       this.#db.prepare(sql).run(params);
     } catch (err) {
@@ -309,5 +314,29 @@ function fromRow(row: ApprovalRow): Approval {
     displayedState: row.displayed_state !== null && STATES.has(row.displayed_state) ? (row.displayed_state as ApprovalState) : null,
     decidedVia: row.decided_via,
     validUntil: row.valid_until,
+    taint: parseTaint(row.taint_json),
   };
+}
+
+/**
+ * The taint snapshot of a row. NULL (opened before the column existed, and not a call made
+ * after untrusted content as far as the migration could tell) is none; anything unreadable
+ * reads as untrusted with an unknown source, never as none.
+ */
+function parseTaint(json: string | null): TaintSource[] {
+  if (json === null) return [];
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch {
+    return [...UNREADABLE_TAINT];
+  }
+  if (!Array.isArray(value)) return [...UNREADABLE_TAINT];
+  const sources: TaintSource[] = [];
+  for (const item of value as unknown[]) {
+    const { kind, source } = (item ?? {}) as { kind?: unknown; source?: unknown };
+    if (typeof kind !== 'string' || !TAINT_KINDS.has(kind) || typeof source !== 'string') return [...UNREADABLE_TAINT];
+    sources.push({ kind: kind as TaintKind, source });
+  }
+  return sources;
 }

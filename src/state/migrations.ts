@@ -149,4 +149,29 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 3,
+    sql: `
+      -- What tainted a session: one row per distinct source of untrusted content (a tool name or
+      -- a sender id, never message text), the first 20 per session, written in the same
+      -- transaction as sessions.tainted. A session tainted before this table existed has none:
+      -- it shows as "untrusted content (source not recorded)".
+      CREATE TABLE session_taints (
+        session_key TEXT NOT NULL REFERENCES sessions(key) ON DELETE CASCADE,
+        kind        TEXT NOT NULL,
+        source      TEXT NOT NULL,
+        first_at    TEXT NOT NULL,
+        PRIMARY KEY (session_key, kind, source)
+      );
+
+      -- The session's sources when the approval was opened (JSON array of {kind, source}), for
+      -- the card and the second-person rule. NULL: opened before this column existed.
+      ALTER TABLE approvals ADD COLUMN taint_json TEXT;
+      -- Approvals already open whose call was made after untrusted content (their level says so,
+      -- or they are still undecided or unrun in a tainted session) keep their warning and rule.
+      UPDATE approvals SET taint_json = '[{"kind":"unrecorded","source":""}]'
+        WHERE level_reason = 'taint'
+           OR (state IN ('pending', 'approved') AND session_key IN (SELECT key FROM sessions WHERE tainted = 1));
+    `,
+  },
 ];

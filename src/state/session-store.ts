@@ -7,11 +7,18 @@
 import type { Clock } from '../clock.ts';
 import { systemClock } from '../clock.ts';
 import { StateError, errorMessage } from '../errors.ts';
+import type { TaintKind, TaintSource } from '../human/types.ts';
 import type { Message } from '../llm/types.ts';
 import type { Database } from './database.ts';
 
 /** Shape version of `session_messages.message_json` written by this code. */
 export const MESSAGE_VERSION = 1;
+
+/** At most this many distinct taint sources are kept per session (as MAX_TAINT_SOURCES in human/taint.ts; state/ may not import human/). */
+export const MAX_SESSION_TAINTS = 20;
+/** Longest source stored (the engine cleans and clips sources before; this is a backstop). */
+const MAX_SOURCE_CHARS = 200;
+const TAINT_KINDS: ReadonlySet<string> = new Set<TaintKind>(['tool_output', 'tool_error', 'thread_message', 'unrecorded']);
 
 /** A session as loaded for a turn. */
 export interface LoadedSession {
@@ -27,7 +34,7 @@ interface MessageRow {
   message_json: string;
 }
 
-/** Persisted conversation history and taint flag, keyed by session key. */
+/** Persisted conversation history, taint flag and taint sources, keyed by session key. */
 export class SessionStore {
   readonly #db: Database;
   readonly #clock: Clock;
@@ -127,13 +134,40 @@ export class SessionStore {
     return this.#db.prepare<[string], { tainted: number }>('SELECT tainted FROM sessions WHERE key = ?').get(key)?.tainted === 1;
   }
 
-  /** Mark a session as tainted by untrusted content. Taint is never cleared. */
-  markTainted(key: string): void {
+  /**
+   * Mark a session as tainted by untrusted content, recording where it came from in the same
+   * transaction (the first {@link MAX_SESSION_TAINTS} distinct sources are kept; a source seen
+   * before keeps its first time). Taint is never cleared.
+   * @param sources Cleaned sources (ids and tool names, never message text; see human/taint.ts).
+   */
+  markTainted(key: string, sources: readonly TaintSource[] = []): void {
     const now = this.#now();
+    const insert = this.#db.prepare('INSERT OR IGNORE INTO session_taints (session_key, kind, source, first_at) VALUES (?, ?, ?, ?)');
+    const count = this.#db.prepare<[string], { n: number }>('SELECT COUNT(*) AS n FROM session_taints WHERE session_key = ?');
     this.#db.transaction(() => {
       this.#touch(key, now);
       this.#db.prepare('UPDATE sessions SET tainted = 1 WHERE key = ?').run(key);
+      let stored = count.get(key)?.n ?? 0;
+      for (const source of sources) {
+        if (stored >= MAX_SESSION_TAINTS) break;
+        stored += insert.run(key, source.kind, source.source.slice(0, MAX_SOURCE_CHARS), now).changes;
+      }
     })();
+  }
+
+  /**
+   * Where the session's untrusted content came from, oldest first. A tainted session without a
+   * recorded source (tainted before sources were kept) has one `unrecorded` source, so taint
+   * never reads as "none"; an untainted session has none.
+   */
+  taintSources(key: string): TaintSource[] {
+    if (!this.isTainted(key)) return [];
+    const rows = this.#db
+      .prepare<[string], { kind: string; source: string }>('SELECT kind, source FROM session_taints WHERE session_key = ? ORDER BY first_at, rowid')
+      .all(key);
+    // An unknown kind (a newer mithai wrote it) still says "untrusted": never dropped.
+    const sources = rows.map((row): TaintSource => (TAINT_KINDS.has(row.kind) ? { kind: row.kind as TaintKind, source: row.source } : { kind: 'unrecorded', source: '' }));
+    return sources.length > 0 ? sources : [{ kind: 'unrecorded', source: '' }];
   }
 
   #touch(key: string, now: string): void {

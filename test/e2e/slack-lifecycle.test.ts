@@ -191,7 +191,7 @@ test('a Socket Mode drop while an approval waits: the service reconnects, the cl
 test('SIGTERM while mithai run is still starting is honoured once it has started: exit 0, not killed by the signal', async (t) => {
   const project = await makeCliProject(t, { script: [] });
   const run = project.run();
-  await waitFor('start-up under way', () => /skill loaded/.test(run.stdout()), 15_000);
+  await waitFor('start-up under way', () => /skill\.loaded/.test(run.stdout()), 15_000);
   run.child.kill('SIGTERM');
   assert.equal(await run.exited, 0, run.stderr());
   assert.equal(run.child.signalCode, null);

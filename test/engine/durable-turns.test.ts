@@ -69,7 +69,7 @@ function decideElsewhere(h: EngineHarness, id: string, decision: 'approve' | 'de
   try {
     const store = new ApprovalStore(db);
     const audit = AuditLog.open(join(h.dir, 'memory', 'approvals.json'), { redactor: new Redactor(), store: new AuditStore(db) });
-    const gate = new ApprovalGate({ store, audit, clock: systemClock, timeoutSeconds: 300, ...(approvedValidSeconds === undefined ? {} : { approvedValidSeconds }), approvers: ['local:*'], confirmRequiresSecondPerson: false, logger: pino({ level: 'silent' }) });
+    const gate = new ApprovalGate({ store, audit, clock: systemClock, timeoutSeconds: 300, ...(approvedValidSeconds === undefined ? {} : { approvedValidSeconds }), approvers: ['local:*'], confirmRequiresSecondPerson: false, taintedRequiresSecondPerson: true, logger: pino({ level: 'silent' }) });
     const result = gate.decide(id, 'local:ops', decision, { via: 'cli', ...(reason ? { reason } : {}) });
     assert.equal(result.ok, true, result.ok ? '' : result.message);
   } finally {

@@ -17,7 +17,7 @@ function approval(level: 'approve' | 'confirm'): Approval {
  * requester may still deny. A refusal explains itself, because the clicker sees it.
  */
 describe('checkDecider', () => {
-  const base = { approvers: ['U9', 'UOPS*', '!UOPSBOT'], confirmRequiresSecondPerson: false };
+  const base = { approvers: ['U9', 'UOPS*', '!UOPSBOT'], confirmRequiresSecondPerson: false, taintedRequiresSecondPerson: false };
 
   test('the requester may approve and deny their own call', () => {
     for (const decision of ['approve', 'deny'] as const) {
@@ -41,12 +41,12 @@ describe('checkDecider', () => {
   });
 
   test('an empty approvers list leaves only the requester', () => {
-    assert.equal(checkDecider({ approval: approval('approve'), decider: 'U9', decision: 'approve', approvers: [], confirmRequiresSecondPerson: false }).ok, false);
-    assert.equal(checkDecider({ approval: approval('approve'), decider: 'U1', decision: 'approve', approvers: [], confirmRequiresSecondPerson: false }).ok, true);
+    assert.equal(checkDecider({ approval: approval('approve'), decider: 'U9', decision: 'approve', approvers: [], confirmRequiresSecondPerson: false, taintedRequiresSecondPerson: false }).ok, false);
+    assert.equal(checkDecider({ approval: approval('approve'), decider: 'U1', decision: 'approve', approvers: [], confirmRequiresSecondPerson: false, taintedRequiresSecondPerson: false }).ok, true);
   });
 
   test('with a second person required, the requester cannot approve their own confirm call, even as an approver', () => {
-    const verdict = checkDecider({ approval: approval('confirm'), decider: 'U1', decision: 'approve', approvers: ['U1', 'U9'], confirmRequiresSecondPerson: true });
+    const verdict = checkDecider({ approval: approval('confirm'), decider: 'U1', decision: 'approve', approvers: ['U1', 'U9'], confirmRequiresSecondPerson: true, taintedRequiresSecondPerson: false });
     assert.equal(verdict.ok, false);
     assert.match(verdict.ok ? '' : verdict.message, /someone other than the requester.*confirm_requires_second_person/);
   });

@@ -25,6 +25,7 @@ const gate = new ApprovalGate({
   timeoutSeconds: 300,
   approvers: ['*'],
   confirmRequiresSecondPerson: false,
+  taintedRequiresSecondPerson: true,
   logger: pino({ level: 'silent' }),
 });
 process.stdout.write('ready\n');

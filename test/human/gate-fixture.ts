@@ -30,7 +30,7 @@ export interface GateFixture {
 }
 
 /** Default settings: 300 s timeout; approvers U9 and anyone matching UOPS*. */
-export const DEFAULTS = { timeoutSeconds: 300, approvers: ['U9', 'UOPS*'], confirmRequiresSecondPerson: false } as const;
+export const DEFAULTS = { timeoutSeconds: 300, approvers: ['U9', 'UOPS*'], confirmRequiresSecondPerson: false, taintedRequiresSecondPerson: true } as const;
 
 /**
  * A gate over `db` (a fresh in-memory database when omitted), closed after the test.
@@ -38,7 +38,7 @@ export const DEFAULTS = { timeoutSeconds: 300, approvers: ['U9', 'UOPS*'], confi
  */
 export function makeGate(
   t: TestContext,
-  options: Partial<Pick<ApprovalGateOptions, 'timeoutSeconds' | 'approvers' | 'confirmRequiresSecondPerson'>> & { db?: Database; clock?: FakeClock; audit?: MemoryAuditSink; realAudit?: AuditSink } = {},
+  options: Partial<Pick<ApprovalGateOptions, 'timeoutSeconds' | 'approvers' | 'confirmRequiresSecondPerson' | 'taintedRequiresSecondPerson'>> & { db?: Database; clock?: FakeClock; audit?: MemoryAuditSink; realAudit?: AuditSink } = {},
 ): GateFixture {
   const db = options.db ?? openTestDatabase(t, 'memory');
   const store = new ApprovalStore(db);
@@ -52,6 +52,7 @@ export function makeGate(
     timeoutSeconds: options.timeoutSeconds ?? DEFAULTS.timeoutSeconds,
     approvers: options.approvers ?? DEFAULTS.approvers,
     confirmRequiresSecondPerson: options.confirmRequiresSecondPerson ?? DEFAULTS.confirmRequiresSecondPerson,
+    taintedRequiresSecondPerson: options.taintedRequiresSecondPerson ?? DEFAULTS.taintedRequiresSecondPerson,
     logger: pino({ level: 'silent' }),
   });
   const expiry = new ApprovalExpiry({ gate, store, logger: pino({ level: 'silent' }) });

@@ -128,7 +128,7 @@ function fakeContext(): ToolContext {
       delete: (key) => void values.delete(key),
       keys: () => [...values.keys()],
     },
-    memory: { readMemory: async () => '', appendDailyNote: async () => undefined },
+    memory: { readMemory: async () => '', appendDailyNote: async () => undefined, readFile: async () => '', writeFile: async () => undefined, listFiles: async () => [] },
     logger: pino({ level: 'silent' }),
     user: 'U1',
     channel: 'C1',

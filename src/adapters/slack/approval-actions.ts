@@ -20,7 +20,15 @@
  *   Enterprise org) must be the app's own, a click must come from the very message that is the
  *   approval's recorded card (channel + ts), and a modal submission must be of a view mithai
  *   opened, for that approval, for that user. Anything else changes nothing and is logged as a
- *   refused forgery (`slack.forgery_refused`).
+ *   refused forgery (`slack.forgery_refused`). A submission's workspace is the one the app is
+ *   installed in (`view.app_installed_team_id`): Slack names the submitter's own workspace in
+ *   `team` when the modal was opened from a Slack Connect channel.
+ * - People of another organisation (./organisation.ts, from `user.team_id`, else users.info)
+ *   may not click, open a form, submit one or see the full input while
+ *   `adapter.slack.allow_external_users` is false, whatever `human.approvers` or a wildcard
+ *   says; when mithai cannot tell, it refuses. They get an ephemeral explanation, nothing
+ *   changes (checked before `engine.decide` and before any modal opens), and it is logged as
+ *   `slack.external_refused`.
  */
 import type { App, BlockAction, ButtonAction, ViewSubmitAction } from '@slack/bolt';
 import type { Logger } from 'pino';
@@ -33,7 +41,9 @@ import { matchesAllowlist } from '../../security/allowlist.ts';
 import { ACTIONS, fullInputMessages } from './approval-card.ts';
 import { parseRef } from './card-ref.ts';
 import { confirmModal, denyModal, INPUTS, MODALS, typedPhrase, typedReason } from './approval-modals.ts';
+import type { Organisation } from './organisation.ts';
 import type { SlackAdapter } from './slack-adapter.ts';
+import { SharedChannelRefusal } from './slack-poster.ts';
 import type { SlackPoster } from './slack-poster.ts';
 import type { TaskTracker } from './task-tracker.ts';
 
@@ -48,6 +58,10 @@ export interface ApprovalActionsOptions {
   enterpriseId?: string;
   /** `adapter.slack.allowed_users` (who may see the full input). */
   allowedUsers: readonly string[];
+  /** Who is from another organisation. */
+  organisation: Organisation;
+  /** `adapter.slack.allow_external_users`: people of other organisations may decide (the lists still apply). */
+  allowExternalUsers: boolean;
   logger: Logger;
   redact(text: string): string;
 }
@@ -58,6 +72,13 @@ const NOT_OUR_FORM = 'This form was not opened by mithai for you and this approv
 /** Views opened for approvals are remembered this long (Slack closes idle modals well before). */
 const VIEW_TTL_MS = 60 * 60 * 1000;
 const NOT_RECORDED = 'Your decision could not be recorded (the audit log or the database failed), so nothing was decided. Tell an operator.';
+const OUTSIDER = 'Only people of this organisation can act on approvals, and I could not confirm that you are one (Slack Connect); nothing was decided. An operator can admit people of other organisations with adapter.slack.allow_external_users.';
+
+/** The clicker or submitter as a payload names them. */
+interface Actor {
+  id: string;
+  team_id?: string;
+}
 
 /** Where to answer a clicker: the approval's thread, or the clicked message's when unknown. */
 interface Place {
@@ -78,8 +99,10 @@ export function registerApprovalActions(app: App, o: ApprovalActionsOptions): vo
   app.action<BlockAction<ButtonAction>>({ type: 'block_actions', action_id: ACTIONS.approve }, async ({ ack, body, action }) => {
     const found = lookup(o, body, action.value ?? '');
     const user = body.user.id;
+    const outsider = found.approval ? await outsiderRefusal(o, body.user, found.approval.id) : undefined;
     let after: () => Promise<void>;
     if (!found.approval) after = () => answer(o, found.place, user, found.refusal ?? UNKNOWN);
+    else if (outsider !== undefined) after = () => answer(o, found.place, user, outsider);
     else if (found.approval.level === 'confirm') after = () => answer(o, found.place, user, 'This call needs its confirmation phrase: use the Confirm… button.');
     else {
       const result = decide(o, found.approval, user, 'approve', {});
@@ -104,7 +127,7 @@ export function registerApprovalActions(app: App, o: ApprovalActionsOptions): vo
 
   click(ACTIONS.deny, 'deny click', async (body, id) => {
     const found = lookup(o, body, id);
-    const refusal = found.refusal ?? precheck(o, found.approval, body.user.id, 'deny');
+    const refusal = found.refusal ?? (found.approval ? await outsiderRefusal(o, body.user, id) : undefined) ?? precheck(o, found.approval, body.user.id, 'deny');
     if (refusal !== undefined) return answer(o, found.place, body.user.id, refusal);
     const viewId = await openModal(o, body, found.place, denyModal(found.approval!, o.redact));
     if (viewId !== undefined) remember(viewId, found.approval!.id, body.user.id, MODALS.deny);
@@ -112,7 +135,7 @@ export function registerApprovalActions(app: App, o: ApprovalActionsOptions): vo
 
   click(ACTIONS.confirm, 'confirm click', async (body, id) => {
     const found = lookup(o, body, id);
-    const refusal = found.refusal ?? precheck(o, found.approval, body.user.id, 'approve');
+    const refusal = found.refusal ?? (found.approval ? await outsiderRefusal(o, body.user, id) : undefined) ?? precheck(o, found.approval, body.user.id, 'approve');
     if (refusal !== undefined) return answer(o, found.place, body.user.id, refusal);
     const viewId = await openModal(o, body, found.place, confirmModal(found.approval!, o.redact));
     if (viewId !== undefined) remember(viewId, found.approval!.id, body.user.id, MODALS.confirm);
@@ -121,6 +144,8 @@ export function registerApprovalActions(app: App, o: ApprovalActionsOptions): vo
   click(ACTIONS.showInput, 'show input click', async (body, id) => {
     const found = lookup(o, body, id);
     if (!found.approval) return answer(o, found.place, body.user.id, found.refusal ?? UNKNOWN);
+    const outsider = await outsiderRefusal(o, body.user, id);
+    if (outsider !== undefined) return answer(o, found.place, body.user.id, outsider);
     if (!matchesAllowlist(body.user.id, o.allowedUsers)) {
       return answer(o, found.place, body.user.id, 'Only people on the allowlist (adapter.slack.allowed_users) can see the full input.');
     }
@@ -131,7 +156,7 @@ export function registerApprovalActions(app: App, o: ApprovalActionsOptions): vo
     app.view<ViewSubmitAction>(callbackId, async ({ ack, body, view }) => {
       const user = body.user.id;
       const mine = opened.get(view.id);
-      const foreign = foreignWorkspace(o, body as { team?: { id?: string } | null; enterprise?: { id?: string } | null });
+      const foreign = foreignSubmission(o, body as { team?: { id?: string } | null; enterprise?: { id?: string } | null }, view);
       if (foreign !== undefined || mine === undefined || mine.user !== user || mine.approvalId !== view.private_metadata || mine.callbackId !== callbackId) {
         const reason = foreign ?? (mine === undefined ? 'view not opened by mithai' : 'view opened for another user or approval');
         o.logger.warn({ approval_id: view.private_metadata, user, view_id: view.id, reason }, 'slack.forgery_refused');
@@ -141,6 +166,11 @@ export function registerApprovalActions(app: App, o: ApprovalActionsOptions): vo
       const approval = safeGet(o, view.private_metadata);
       if (!approval) {
         await ack(o.poster.redactValue({ response_action: 'errors' as const, errors: { [inputBlock]: UNKNOWN } }));
+        return;
+      }
+      const outsider = await outsiderRefusal(o, body.user, approval.id);
+      if (outsider !== undefined) {
+        await ack(o.poster.redactValue({ response_action: 'errors' as const, errors: { [inputBlock]: outsider } }));
         return;
       }
       const result = decide(o, approval, user, decision, options(view));
@@ -209,6 +239,29 @@ function lookup(o: ApprovalActionsOptions, body: BlockAction<ButtonAction>, id: 
   return { approval, place: { channel: approval.channel, thread: approval.thread } };
 }
 
+/**
+ * Why `actor` may not act on approval `approvalId` as someone of another organisation, or
+ * undefined when they may (inside, or `allow_external_users`). Logs a refusal.
+ */
+async function outsiderRefusal(o: ApprovalActionsOptions, actor: Actor, approvalId: string): Promise<string | undefined> {
+  if (o.allowExternalUsers) return undefined;
+  const answer = await o.organisation.user(actor.id, actor.team_id);
+  if (!answer.isOutside) return undefined;
+  o.logger.warn({ approval_id: approvalId, user: actor.id, team: actor.team_id, reason: 'external user', detail: answer.reason }, 'slack.external_refused');
+  return OUTSIDER;
+}
+
+/**
+ * Why a view submission is not from the app's own workspace, or undefined when it is. A modal
+ * opened from a Slack Connect channel names the submitter's workspace (and org) in `team`, and
+ * the app's in `view.app_installed_team_id`: that one, when present, is what must be the app's.
+ */
+function foreignSubmission(o: ApprovalActionsOptions, body: { team?: { id?: string } | null; enterprise?: { id?: string } | null }, view: ViewSubmitAction['view']): string | undefined {
+  const installed = view.app_installed_team_id;
+  if (installed === undefined || installed === '') return foreignWorkspace(o, body);
+  return installed === o.teamId ? undefined : `app_installed_team_id ${installed} is not the app's team`;
+}
+
 /** Why a payload is not from the app's own workspace, or undefined when it is. */
 function foreignWorkspace(o: ApprovalActionsOptions, body: { team?: { id?: string } | null; enterprise?: { id?: string } | null }): string | undefined {
   if (body.team?.id !== o.teamId) return `team ${body.team?.id ?? '(none)'} is not the app's team`;
@@ -245,5 +298,10 @@ async function openModal(o: ApprovalActionsOptions, body: BlockAction<ButtonActi
 
 async function answer(o: ApprovalActionsOptions, place: Place, user: string, text: string): Promise<void> {
   if (!place.channel) return;
-  await o.poster.ephemeral(place.channel, user, text, place.thread);
+  try {
+    await o.poster.ephemeral(place.channel, user, text, place.thread);
+  } catch (err) {
+    // A channel shared with another organisation gets nothing (the poster logged the refusal).
+    if (!(err instanceof SharedChannelRefusal)) throw err;
+  }
 }

@@ -9,8 +9,13 @@
  * escapes (showInvisible), so hidden or reordered text cannot make a call look like another
  * one. Button values carry only the approval id; the server looks up
  * everything else, so a forged value can at most name another approval.
+ *
+ * A call made in a conversation that took in untrusted content (the approval's `taint`) gets a
+ * warning right under its title naming what and from where — tool names in code, senders as
+ * mentions — because that content may be what asked for the call; the final card keeps a
+ * compact version.
  */
-import type { Approval, LevelReason } from '../../human/types.ts';
+import type { Approval, LevelReason, TaintSource } from '../../human/types.ts';
 import { escapeCodeBlock, escapeInline, escapeMrkdwn, showInvisible, slackDate, userMention } from './mrkdwn.ts';
 import { redactThenCut } from '../../security/redact-then-cut.ts';
 import { splitMrkdwn } from './reply-chunks.ts';
@@ -42,6 +47,8 @@ export const SECTION_MAX = 3000;
 const DESCRIPTION_MAX = 500;
 /** Longest outcome / reason text shown on a card. */
 const DETAIL_MAX = 300;
+/** Taint sources named on a card; any more are counted. */
+const TAINT_SHOWN = 10;
 
 /** Why a call has its level, in words for the approver. */
 export const LEVEL_REASON_WORDS: Readonly<Record<LevelReason, string>> = {
@@ -61,13 +68,17 @@ export function renderCard(approval: Approval, redactText: (text: string) => str
   const title = approval.level === 'confirm' ? 'Confirmation needed' : 'Approval needed';
   const blocks: SlackBlock[] = [
     section('mithai_status', isPending ? `:lock: *${title}:* \`${tool}\`` : `${statusLine(approval, redact)}\n\`${tool}\``),
+  ];
+  const warning = taintWarning(approval, redactText);
+  if (warning !== undefined) blocks.push(section('mithai_taint', warning));
+  blocks.push(
     section('mithai_tool', [
       `_${escapeMrkdwn(clip(redact(approval.toolDescription).replace(/\s+/g, ' '), DESCRIPTION_MAX)) || 'No description.'}_`,
       `*Requested by* ${userMention(approval.requester)}`,
       `*Level* ${approval.level}: ${LEVEL_REASON_WORDS[approval.levelReason]}`,
       ...(isPending ? [`*Decide by* ${slackDate(approval.deadline)}`] : []),
     ].join('\n')),
-  ];
+  );
   const input = renderInput(approval.inputJson, redact);
   blocks.push(section('mithai_input', input.text));
   if (isPending) {
@@ -77,10 +88,43 @@ export function renderCard(approval: Approval, redactText: (text: string) => str
     }
     blocks.push({ type: 'actions', block_id: 'mithai_actions', elements: buttons(approval, input.isTruncated) });
   }
+  const tainted = approval.taint.length > 0 ? ' — untrusted content is in this conversation' : '';
   const text = isPending
-    ? `${title}: ${tool} (requested by ${userMention(approval.requester)})`
+    ? `${title}: ${tool} (requested by ${userMention(approval.requester)})${tainted}`
     : `${tool}: ${statusLine(approval, redact)}`;
   return { text, blocks };
+}
+
+/**
+ * The warning about untrusted content in the approval's conversation, or undefined when there
+ * was none: in full while the call can still be decided, compact once it is settled.
+ */
+export function taintWarning(approval: Approval, redactText: (text: string) => string): string | undefined {
+  if (approval.taint.length === 0) return undefined;
+  const redact = shown(redactText);
+  const named = approval.taint.slice(0, TAINT_SHOWN).map((source) => taintSourceText(source, redact));
+  const more = approval.taint.length - named.length;
+  const list = `${named.join('; ')}${more > 0 ? `; and ${more} more` : ''}`;
+  if (approval.state !== 'pending') return `:warning: Untrusted content was in this conversation: ${list}.`;
+  return `:warning: *Untrusted content is in this conversation* — ${list}. It may have asked for this call: check the input before approving.`;
+}
+
+/** One source in mrkdwn: tool names in code, Slack users as mentions, everything escaped. */
+function taintSourceText(source: TaintSource, redact: (text: string) => string): string {
+  const code = (text: string): string => `\`${escapeInline(redact(text)) || '?'}\``;
+  switch (source.kind) {
+    case 'tool_output':
+      return `output of ${code(source.source)}`;
+    case 'tool_error':
+      return `an error message from ${code(source.source)}`;
+    case 'thread_message': {
+      if (source.source === '' || source.source === 'unknown sender') return 'a message from an unknown sender';
+      const bot = /^(.*) \(bot\)$/.exec(source.source);
+      return bot ? `a message from the bot ${code(bot[1] ?? '')}` : `a message from ${userMention(redact(source.source))}`;
+    }
+    case 'unrecorded':
+      return 'untrusted content (source not recorded)';
+  }
 }
 
 /**

@@ -1,7 +1,8 @@
 /**
  * The inbound filter chain, as small named steps (pure functions): which Slack messages become
  * turns, and what a turn's text, thread and time are. The dispatcher runs them in order:
- * subtype → bots and self → respond mode → de-duplication keys → allowlists.
+ * subtype → bots and self → respond mode → de-duplication keys → allowlists; then (async, in
+ * the dispatcher) the organisation step of ./organisation.ts: Slack Connect outsiders and shared channels.
  *
  * Fail closed: a message whose sender cannot be identified is dropped, and a bot is let through
  * only when its id is listed in allowed_users exactly (a wildcard that happens to match a bot id
@@ -23,6 +24,10 @@ export interface InboundMessage {
   ts: string;
   threadTs?: string;
   eventId?: string;
+  /** The sender's home team as the event names it (`user_team`, else `team`): who is from another organisation. */
+  userTeam?: string;
+  /** The envelope's `is_ext_shared_channel`: true when Slack says the channel is shared with another organisation. */
+  isExtSharedChannel?: boolean;
 }
 
 /** What a filter decided. `drop` carries a reason for the log (ids only, never text). */

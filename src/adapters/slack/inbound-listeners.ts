@@ -2,9 +2,11 @@
  * Messages in, recorded before they are acknowledged. Bolt acks an Events API envelope
  * *before* any middleware or listener runs, so a listener is too late to make "acknowledged"
  * mean "recorded". The receiver is therefore pointed at a thin front of the app: for
- * `app_mention` and `message` events it hands the normalised message to the dispatcher, which
- * records the turn synchronously, and only then lets Bolt process (and ack) the envelope. When
- * the record cannot be written, the envelope is not acknowledged and Slack delivers it again.
+ * `app_mention` and `message` events it hands the normalised message to the dispatcher, waits
+ * until it has recorded the turn (or dropped the message; the organisation check it may ask
+ * Slack for is bounded well inside Slack's 3 s), and only then lets Bolt process (and ack) the
+ * envelope. When the record cannot be written, the envelope is not acknowledged and Slack
+ * delivers it again.
  */
 import type { App, SocketModeReceiver } from '@slack/bolt';
 import type { Logger } from 'pino';
@@ -28,7 +30,7 @@ export function recordBeforeAck(receiver: SocketModeReceiver, app: App, dispatch
       const kind = inner?.type === 'app_mention' || inner?.type === 'message' ? inner.type : undefined;
       if (inner !== undefined && kind !== undefined) {
         try {
-          dispatcher.accept(normalise(kind, inner, body, teamId));
+          await dispatcher.accept(normalise(kind, inner, body, teamId));
         } catch (err) {
           // Not acknowledged: Slack redelivers it, and nothing was half-recorded.
           logger.error({ err: errorMessage(err), event_id: body.event_id }, 'slack.event_not_recorded');
@@ -63,6 +65,8 @@ export function normalise(kind: InboundMessage['kind'], event: object, body: obj
     ts: str(e.ts) ?? '',
     ...optional('threadTs', str(e.thread_ts)),
     ...optional('eventId', str(b.event_id)),
+    ...optional('userTeam', str(e.user_team) ?? str(e.team)),
+    ...(b.is_ext_shared_channel === true ? { isExtSharedChannel: true } : {}),
   };
 }
 

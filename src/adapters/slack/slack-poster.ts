@@ -18,11 +18,31 @@
  * a card whose post answer was lost can be found again by reading its thread.
  * Both reject a 429 at once and time out (see `webClientOptions`), so one rate-limited call
  * never pauses the others. Reactions are cosmetic: fire-and-forget, errors logged.
+ *
+ * Shared channels: with a {@link ChannelGuard} (the service sets one while
+ * `adapter.slack.allow_external_channels` is false), every write into a channel (post, update,
+ * ephemeral, reaction) first asks it, and a refused write throws {@link SharedChannelRefusal}
+ * without reaching Slack, logged as `slack.external_refused`. Checked at the moment of writing,
+ * so a channel that became shared after a turn began gets nothing more either. Modals are not
+ * in a channel (they go to the clicker, who is checked before one opens); reads are not writes.
  */
 import type { webApi } from '@slack/bolt';
 import type { Logger } from 'pino';
-import { errorMessage } from '../../errors.ts';
+import { errorMessage, MithaiError } from '../../errors.ts';
 import { within } from './timing.ts';
+
+/**
+ * Whether mithai may write into `channel`.
+ * @returns why not (ids only, for the log), or undefined when it may.
+ */
+export type ChannelGuard = (channel: string) => Promise<string | undefined>;
+
+/** A write into a channel the {@link ChannelGuard} refused (a channel shared with another organisation). Nothing was sent. */
+export class SharedChannelRefusal extends MithaiError {
+  constructor(channel: string, method: string) {
+    super('shared_channel_refused', `${method} into ${channel} refused: the channel is shared with another organisation (adapter.slack.allow_external_channels is false)`);
+  }
+}
 
 /** The part of the Redactor the poster needs. */
 export interface SlackRedactor {
@@ -50,6 +70,9 @@ export interface ReadMessage {
   ts?: string;
   user?: string;
   bot_id?: string;
+  /** The author's team (and, in shared channels, their home team): who is from another organisation. */
+  team?: string;
+  user_team?: string;
   text?: string;
   subtype?: string;
   /** Present only when the read asked for metadata. */
@@ -84,17 +107,20 @@ export class SlackPoster {
   readonly #logger: Logger;
   readonly #background = new Set<Promise<void>>();
   readonly #chains = new Map<string, Promise<void>>();
+  readonly #guard: ChannelGuard | undefined;
 
   /**
    * @param clients The bot-token Web API clients.
    * @param redactor The runtime's redactor.
-   * @param logger Where failed fire-and-forget calls (reactions) are logged.
+   * @param logger Where failed fire-and-forget calls (reactions) and refused writes are logged.
+   * @param guard Asked before every write into a channel (see the module comment); none lets every write through.
    */
-  constructor(clients: PosterClients, redactor: SlackRedactor, logger: Logger) {
+  constructor(clients: PosterClients, redactor: SlackRedactor, logger: Logger, guard?: ChannelGuard) {
     this.#send = clients.send;
     this.#retrying = clients.retrying;
     this.#redactor = redactor;
     this.#logger = logger;
+    this.#guard = guard;
   }
 
   /**
@@ -102,6 +128,7 @@ export class SlackPoster {
    * @returns the new message's ts.
    */
   async post(channel: string, threadTs: string | undefined, body: PostBody, metadata?: MessageMetadata): Promise<string> {
+    await this.#admit(channel, 'chat.postMessage');
     const result = await this.#send.chat.postMessage({
       channel,
       ...(threadTs ? { thread_ts: threadTs } : {}),
@@ -115,6 +142,7 @@ export class SlackPoster {
 
   /** Replace a message's text and blocks (and its metadata, when given: sent again so it is kept). */
   async update(channel: string, ts: string, body: PostBody, metadata?: MessageMetadata): Promise<void> {
+    await this.#admit(channel, 'chat.update');
     // Blocks are always sent, so an update with none removes the old ones (buttons included).
     await this.#send.chat.update({
       channel,
@@ -126,6 +154,7 @@ export class SlackPoster {
 
   /** A message only `user` sees, in the thread when `threadTs` is given. */
   async ephemeral(channel: string, user: string, text: string, threadTs?: string): Promise<void> {
+    await this.#admit(channel, 'chat.postEphemeral');
     await this.#send.chat.postEphemeral({ channel, user, text: this.#redactor.redact(text), ...(threadTs ? { thread_ts: threadTs } : {}) });
   }
 
@@ -141,12 +170,18 @@ export class SlackPoster {
    * Reaction calls on one message run in the order they were made.
    */
   react(channel: string, ts: string, name: string): void {
-    this.#cosmetic(`${channel}:${ts}`, () => this.#tolerate(this.#retrying.reactions.add({ channel, timestamp: ts, name }), 'already_reacted'), `add the ${name} reaction`);
+    this.#cosmetic(`${channel}:${ts}`, async () => {
+      await this.#admit(channel, 'reactions.add');
+      await this.#tolerate(this.#retrying.reactions.add({ channel, timestamp: ts, name }), 'already_reacted');
+    }, `add the ${name} reaction`);
   }
 
   /** Remove the bot's reaction, in the background and in order; a missing one is fine. */
   unreact(channel: string, ts: string, name: string): void {
-    this.#cosmetic(`${channel}:${ts}`, () => this.#tolerate(this.#retrying.reactions.remove({ channel, timestamp: ts, name }), 'no_reaction'), `remove the ${name} reaction`);
+    this.#cosmetic(`${channel}:${ts}`, async () => {
+      await this.#admit(channel, 'reactions.remove');
+      await this.#tolerate(this.#retrying.reactions.remove({ channel, timestamp: ts, name }), 'no_reaction');
+    }, `remove the ${name} reaction`);
   }
 
   /** Wait (at most `ms`) for background calls still in flight (shutdown). */
@@ -175,6 +210,15 @@ export class SlackPoster {
   /** Redact any value that is about to go to Slack another way (e.g. a view_submission ack). */
   redactValue<T>(value: T): T {
     return this.#redactor.redactDeep(value);
+  }
+
+  /** Ask the guard before a write into `channel`. @throws SharedChannelRefusal when it refuses. */
+  async #admit(channel: string, method: string): Promise<void> {
+    if (this.#guard === undefined) return;
+    const refusal = await this.#guard(channel);
+    if (refusal === undefined) return;
+    this.#logger.warn({ channel, method, reason: 'shared channel', detail: refusal }, 'slack.external_refused');
+    throw new SharedChannelRefusal(channel, method);
   }
 
   #body(body: PostBody): { text: string; blocks?: Array<{ type: string }> } {

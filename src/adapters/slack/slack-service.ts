@@ -43,7 +43,9 @@ import type { Adapter } from '../../engine/types.ts';
 import { buildBoltApp, connectSocket, normaliseApiUrl, verifyBotToken, webClientOptions } from './slack-connection.ts';
 import type { BotIdentity, RetryPolicy } from './slack-connection.ts';
 import { keepReconnecting } from './reconnect-guard.ts';
+import { Organisation, webLookups } from './organisation.ts';
 import { SlackPoster } from './slack-poster.ts';
+import type { ChannelGuard } from './slack-poster.ts';
 import { TaskTracker } from './task-tracker.ts';
 import { TurnDispatcher } from './turn-dispatcher.ts';
 
@@ -78,6 +80,9 @@ export interface SlackServiceOptions {
   turnsPerMinute?: number;
   /** `--accept-audit-gap` (see createRuntime). */
   acceptAuditGap?: boolean;
+  /** How long users.info / conversations.info answers are kept (defaults: 1 h / 10 min; see organisation.ts). */
+  userInfoTtlMs?: number;
+  channelInfoTtlMs?: number;
 }
 
 /** A running Slack service. */
@@ -148,10 +153,26 @@ async function serve(input: ServeInput): Promise<SlackService> {
     clientPingTimeoutMs: pingMs,
     ...(options.serverPingTimeoutMs !== undefined ? { serverPingTimeoutMs: options.serverPingTimeoutMs } : {}),
   });
+  // Slack Connect: who is from another organisation, which channels are shared with one. Its
+  // lookups are not retried by the client: a question is answered within a bounded time anyway.
+  const organisation = new Organisation({
+    teamId: identity.teamId,
+    ...(identity.enterpriseId ? { enterpriseId: identity.enterpriseId } : {}),
+    lookups: webLookups(new webApi.WebClient(input.botToken, webClientOptions(apiUrl, { retries: 0 }))),
+    clock,
+    logger: log,
+    ...(options.userInfoTtlMs !== undefined ? { userTtlMs: options.userInfoTtlMs } : {}),
+    ...(options.channelInfoTtlMs !== undefined ? { channelTtlMs: options.channelInfoTtlMs } : {}),
+  });
+  // Nothing is written into a channel shared with another organisation unless allowed.
+  const channelGuard: ChannelGuard | undefined = slack.allow_external_channels ? undefined : async (channel) => {
+    const answer = await organisation.channel(channel);
+    return answer.isOutside ? answer.reason : undefined;
+  };
   const poster = new SlackPoster({
     send: new webApi.WebClient(input.botToken, webClientOptions(apiUrl, { retries: 0 })),
     retrying: new webApi.WebClient(input.botToken, webClientOptions(apiUrl, input.webRetry)),
-  }, runtime.redactor, log);
+  }, runtime.redactor, log, channelGuard);
   const tracker = new TaskTracker(log);
   const adapter = new SlackAdapter({
     poster, approvals: runtime.approvals, redact, logger: log,
@@ -169,11 +190,14 @@ async function serve(input: ServeInput): Promise<SlackService> {
       allowedUsers: slack.allowed_users,
       allowedChannels: slack.allowed_channels,
       turnsPerMinute: options.turnsPerMinute ?? 10,
+      allowExternalUsers: slack.allow_external_users,
+      allowExternalChannels: slack.allow_external_channels,
     },
     engine: runtime.engine,
     adapter,
     poster,
     tracker,
+    organisation,
     clock,
     logger: log,
     redact,
@@ -187,6 +211,8 @@ async function serve(input: ServeInput): Promise<SlackService> {
     teamId: identity.teamId,
     ...(identity.enterpriseId ? { enterpriseId: identity.enterpriseId } : {}),
     allowedUsers: slack.allowed_users,
+    organisation,
+    allowExternalUsers: slack.allow_external_users,
     logger: log,
     redact,
   });

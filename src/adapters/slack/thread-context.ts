@@ -6,7 +6,10 @@
  * parent message and the most recent messages before the mention are kept (the whole thread is
  * paged through, up to a page cap, since Slack returns it oldest first). Messages from people outside `allowed_users`, from
  * other bots, and from unknown senders are wrapped as untrusted (with a fresh nonce), and their
- * presence taints the session: they could carry instructions aimed at the model.
+ * presence taints the session: they could carry instructions aimed at the model. So are messages
+ * from people of another organisation (Slack Connect: the message's `user_team` / `team` is not
+ * the app's), even when a wildcard in `allowed_users` matches them, unless
+ * `allow_external_users` is set; told from the team the message carries, without a lookup per message.
  */
 import { matchesAllowlist } from '../../security/allowlist.ts';
 import { redactThenCut } from '../../security/redact-then-cut.ts';
@@ -26,13 +29,28 @@ export interface ThreadReaders {
   botId: string;
   allowedUsers: readonly string[];
   redact(text: string): string;
+  /**
+   * Whether the author of a message with this team (`user_team`, else `team`) is an outsider
+   * (another organisation): their message is untrusted whatever `allowedUsers` says. Absent:
+   * no one is (`allow_external_users`).
+   */
+  isOutsider?(user: string | undefined, team: string): boolean;
 }
 
 /** The thread as one context block for the model, and whether any of it is untrusted. */
 export interface ThreadContext {
   block: string | undefined;
   hasUntrusted: boolean;
+  /**
+   * Who sent the untrusted messages kept in `block`, first seen first, at most
+   * {@link MAX_UNTRUSTED_SOURCES}: a user id (`U999`), a bot id (`B123 (bot)`) or
+   * `unknown sender`. Ids only, never message text. Absent when there is no block.
+   */
+  untrustedSources?: string[];
 }
+
+/** At most this many distinct untrusted senders are named (they end up on approval cards). */
+export const MAX_UNTRUSTED_SOURCES = 20;
 
 /** A thread as read: the messages kept, and how many between the parent and them were dropped. */
 export interface ReadThread {
@@ -86,6 +104,7 @@ export function formatThread(messages: readonly ThreadMessage[], beforeTs: strin
   const rendered = first === undefined ? undefined : renderMessage(first, readers, nonce);
   const head = rendered !== undefined && rendered.text.length <= THREAD_LIMITS.chars ? rendered : undefined;
   let hasUntrusted = head?.isUntrusted ?? false;
+  const kept: Array<string | undefined> = [];
   const lines: string[] = [];
   let chars = head === undefined ? 0 : head.text.length + 1;
   for (const message of (head === undefined ? earlier : rest).slice().reverse()) {
@@ -93,17 +112,24 @@ export function formatThread(messages: readonly ThreadMessage[], beforeTs: strin
     if (chars + entry.text.length > THREAD_LIMITS.chars) break;
     chars += entry.text.length + 1;
     lines.unshift(entry.text);
+    kept.unshift(entry.source);
     hasUntrusted ||= entry.isUntrusted;
+  }
+  // The senders of the untrusted messages the model will read, in thread order, each once.
+  const sources: string[] = [];
+  for (const source of [head?.source, ...kept]) {
+    if (source !== undefined && !sources.includes(source) && sources.length < MAX_UNTRUSTED_SOURCES) sources.push(source);
   }
   const omitted = skipped + earlier.length - lines.length - (head === undefined ? 0 : 1);
   const note = omitted > 0 ? [`(${omitted} ${head === undefined ? 'earlier' : 'more'} message${omitted === 1 ? '' : 's'} left out here.)`] : [];
   if (head === undefined && lines.length === 0) return { block: undefined, hasUntrusted: false };
   const body = head === undefined ? [...note, ...lines] : [head.text, ...note, ...lines];
   const header = 'Earlier messages in this Slack thread, oldest first. You were mentioned in it and had not seen it before.';
-  return { block: [header, ...body].join('\n'), hasUntrusted };
+  return { block: [header, ...body].join('\n'), hasUntrusted, untrustedSources: sources };
 }
 
-function renderMessage(message: ThreadMessage, readers: ThreadReaders, nonce: string): { text: string; isUntrusted: boolean } {
+/** A message as the model reads it; `source` names the sender of an untrusted one. */
+function renderMessage(message: ThreadMessage, readers: ThreadReaders, nonce: string): { text: string; isUntrusted: boolean; source?: string } {
   const raw = decodeSlackEscapes(message.text ?? '');
   // Redacted before the cut, never after: a cut through a secret would leave its first half.
   const cut = redactThenCut(raw, THREAD_LIMITS.perMessageChars, (t) => readers.redact(t));
@@ -113,9 +139,12 @@ function renderMessage(message: ThreadMessage, readers: ThreadReaders, nonce: st
   if (isOwn) return { text: `[you]: ${text}`, isUntrusted: false };
   const isBot = message.bot_id !== undefined || message.subtype === 'bot_message';
   const sender = message.bot_id ?? message.user;
-  if (!isBot && sender !== undefined && matchesAllowlist(sender, readers.allowedUsers)) {
+  const team = message.user_team ?? message.team;
+  const isOutsider = team !== undefined && readers.isOutsider?.(message.user, team) === true;
+  if (!isBot && !isOutsider && sender !== undefined && matchesAllowlist(sender, readers.allowedUsers)) {
     return { text: `[<@${sender}>]: ${text}`, isUntrusted: false };
   }
-  const source = `slack:${sender ?? 'unknown'}${isBot ? ' (bot)' : ''}`;
-  return { text: wrapUntrusted(text, source, nonce), isUntrusted: true };
+  const source = `slack:${sender ?? 'unknown'}${isBot ? ' (bot)' : isOutsider ? ' (other organisation)' : ''}`;
+  const who = sender === undefined ? 'unknown sender' : `${sender}${isBot ? ' (bot)' : ''}`;
+  return { text: wrapUntrusted(text, source, nonce), isUntrusted: true, source: who };
 }

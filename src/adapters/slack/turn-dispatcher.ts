@@ -1,16 +1,23 @@
 /**
  * From an inbound Slack message to a durable turn: the filter chain, de-duplication, the
- * allowlist and rate limit, then one transaction that claims the message's identities and
- * records the turn. This runs *before* the event is acknowledged to Slack
- * (./inbound-listeners.ts): a message mithai has acknowledged is a row, and a crash right after
- * the ack only delays its turn to the next start. When the record cannot be written, accept
- * throws, the event is not acknowledged, and Slack delivers it again.
+ * allowlist, the organisation (Slack Connect) and the rate limit, then one transaction that
+ * claims the message's identities and records the turn. This runs *before* the event is
+ * acknowledged to Slack (./inbound-listeners.ts): a message mithai has acknowledged is a row,
+ * and a crash right after the ack only delays its turn to the next start. When the record
+ * cannot be written, accept rejects, the event is not acknowledged, and Slack delivers it again.
+ *
+ * The organisation step (./organisation.ts) runs after the allowlist: while
+ * `allow_external_users` is false, a sender from another organisation is dropped whatever the
+ * lists say (a wildcard never admits one); while `allow_external_channels` is false, so is any
+ * message in a channel shared with another organisation. When it cannot tell, it drops. Such a
+ * drop is logged as `slack.external_refused` (ids only), and nothing is posted into a shared
+ * channel; an outsider in a channel mithai may write to gets at most one notice an hour.
  *
  * The turn itself runs in the background through the engine; thread catch-up and status
  * reactions are the adapter hooks {@link TurnDispatcher.prepareTurn} and
  * {@link TurnDispatcher.turnFinished}, which also run for turns resumed after a restart.
  *
- * Fail closed: a sender outside the allowlists never reaches the model.
+ * Fail closed: a sender outside the allowlists, or outside the organisation, never reaches the model.
  */
 import type { Logger } from 'pino';
 import type { Clock } from '../../clock.ts';
@@ -21,7 +28,9 @@ import type { InboundMessage, Verdict } from './inbound-filters.ts';
 import { dateOfTs, dedupeKeys, isAllowed, isConversational, isFromPersonOrAllowedBot, matchesRespondMode, senderOf, threadTsOf, turnText } from './inbound-filters.ts';
 import { RateLimiter } from './rate-limiter.ts';
 import type { SlackAdapter } from './slack-adapter.ts';
+import { SharedChannelRefusal } from './slack-poster.ts';
 import type { SlackPoster } from './slack-poster.ts';
+import type { Organisation } from './organisation.ts';
 import type { TaskTracker } from './task-tracker.ts';
 import { formatThread, readThread } from './thread-context.ts';
 
@@ -38,6 +47,10 @@ export interface DispatchSettings {
   allowedChannels: readonly string[];
   /** Turns per user per minute. */
   turnsPerMinute: number;
+  /** `adapter.slack.allow_external_users`: let people of other organisations through to the lists (default false). */
+  allowExternalUsers?: boolean;
+  /** `adapter.slack.allow_external_channels`: serve channels shared with another organisation (default false). */
+  allowExternalChannels?: boolean;
 }
 
 /** What a {@link TurnDispatcher} works with. */
@@ -47,16 +60,21 @@ export interface TurnDispatcherOptions {
   adapter: SlackAdapter;
   poster: SlackPoster;
   tracker: TaskTracker;
+  /** Who is from another organisation, and which channels are shared with one. */
+  organisation: Organisation;
   clock: Clock;
   logger: Logger;
   redact(text: string): string;
 }
+
+const OUTSIDER_NOTICE = 'Sorry, I only answer people of this organisation, and I could not confirm that you are one (Slack Connect). An operator can admit people of other organisations with adapter.slack.allow_external_users.';
 
 /** Turns inbound messages into engine turns. */
 export class TurnDispatcher {
   readonly #o: TurnDispatcherOptions;
   readonly #turns: RateLimiter;
   readonly #allowlistNotices: RateLimiter;
+  readonly #outsiderNotices: RateLimiter;
   readonly #slowDownNotices: RateLimiter;
   #isAccepting = true;
 
@@ -65,6 +83,7 @@ export class TurnDispatcher {
     const { clock, settings } = options;
     this.#turns = new RateLimiter({ limit: settings.turnsPerMinute, windowMs: 60_000, clock });
     this.#allowlistNotices = new RateLimiter({ limit: 1, windowMs: NOTICE_EVERY_MS, clock });
+    this.#outsiderNotices = new RateLimiter({ limit: 1, windowMs: NOTICE_EVERY_MS, clock });
     this.#slowDownNotices = new RateLimiter({ limit: 1, windowMs: 60_000, clock });
   }
 
@@ -75,10 +94,11 @@ export class TurnDispatcher {
 
   /**
    * Handle one inbound message: filter it, and record it as a durable turn that starts in the
-   * background. Synchronous up to the record, so the caller acknowledges the event only after.
+   * background. Resolves once it is recorded (or dropped), so the caller acknowledges the event
+   * only after. The organisation check may ask Slack, within a bounded time.
    * @throws StateError when the message could not be recorded (do not acknowledge it).
    */
-  accept(msg: InboundMessage): void {
+  async accept(msg: InboundMessage): Promise<void> {
     const { settings, logger } = this.#o;
     const ids = { channel: msg.channel, user: senderOf(msg), ts: msg.ts, event_id: msg.eventId };
     const verdict = firstDrop([
@@ -98,6 +118,13 @@ export class TurnDispatcher {
       if (msg.botId === undefined && msg.user && this.#allowlistNotices.take(msg.user)) {
         this.#notice(msg, 'Sorry, I only answer people and channels on my allowlist (adapter.slack.allowed_users / allowed_channels). Ask an operator to add you.');
       }
+      return;
+    }
+    const outsider = await this.#organisationVerdict(msg);
+    if (!outsider.ok) {
+      if (!this.#claimOnly(msg)) return;
+      logger.warn({ ...ids, team: msg.userTeam, reason: outsider.reason, detail: outsider.detail }, 'slack.external_refused');
+      if (outsider.mayNotice && msg.botId === undefined && msg.user && this.#outsiderNotices.take(msg.user)) this.#notice(msg, OUTSIDER_NOTICE);
       return;
     }
     const sender = senderOf(msg) ?? '';
@@ -148,10 +175,15 @@ export class TurnDispatcher {
     if (engine.hasHistory(turn.conversation)) return turn;
     try {
       const history = await readThread((cursor, limit) => poster.replies(channel, thread, cursor, limit));
-      const readers = { botUserId: settings.botUserId, botId: settings.botId, allowedUsers: settings.allowedUsers, redact };
+      const { organisation } = this.#o;
+      const readers = {
+        botUserId: settings.botUserId, botId: settings.botId, allowedUsers: settings.allowedUsers, redact,
+        // Outsiders read from the thread are untrusted whatever the lists say (no lookup per message).
+        ...(settings.allowExternalUsers === true ? {} : { isOutsider: (user: string | undefined, team: string) => organisation.isForeignTeam(team) && !(user !== undefined && organisation.isKnownInside(user)) }),
+      };
       const context = formatThread(history.messages, turn.origin, readers, history.skipped);
       if (context.block === undefined) return turn;
-      return { ...turn, context: [context.block], hasUntrustedContext: context.hasUntrusted };
+      return { ...turn, context: [context.block], hasUntrustedContext: context.hasUntrusted, untrustedSources: context.untrustedSources ?? [] };
     } catch (err) {
       logger.warn({ channel, thread, err: errorMessage(err) }, 'slack.thread_read_failed');
       return turn;
@@ -166,7 +198,22 @@ export class TurnDispatcher {
     this.#o.poster.react(channel, turn.origin, status === 'answered' ? 'white_check_mark' : 'x');
   }
 
-  /** Claim a message that will not be handled (allowlist), so its redeliveries stay quiet. */
+  /**
+   * The organisation step: the sender (a person by `user`, a bot by the team its event names) and
+   * the channel, asked together. `mayNotice` is true only when mithai may write into the channel.
+   */
+  async #organisationVerdict(msg: InboundMessage): Promise<{ ok: true } | { ok: false; reason: string; detail: string; mayNotice: boolean }> {
+    const { settings, organisation } = this.#o;
+    const [user, channel] = await Promise.all([
+      settings.allowExternalUsers === true ? undefined : organisation.user(msg.user ?? '', msg.userTeam),
+      settings.allowExternalChannels === true ? undefined : organisation.channel(msg.channel, msg.isExtSharedChannel),
+    ]);
+    if (channel?.isOutside === true) return { ok: false, reason: 'shared channel', detail: channel.reason, mayNotice: false };
+    if (user?.isOutside === true) return { ok: false, reason: 'external user', detail: user.reason, mayNotice: true };
+    return { ok: true };
+  }
+
+  /** Claim a message that will not be handled (allowlist, organisation), so its redeliveries stay quiet. */
   #claimOnly(msg: InboundMessage): boolean {
     return this.#o.engine.claimReceipts(dedupeKeys(msg), DEDUPE_TTL_MS);
   }
@@ -174,8 +221,14 @@ export class TurnDispatcher {
   #notice(msg: InboundMessage, text: string): void {
     const user = msg.user;
     if (!user) return;
-    this.#o.tracker.run('notice', () => this.#o.poster.ephemeral(msg.channel, user, text, msg.threadTs));
+    // A notice into a shared channel is refused by the poster (and logged there): nothing more to say.
+    this.#o.tracker.run('notice', () => this.#o.poster.ephemeral(msg.channel, user, text, msg.threadTs).catch(unlessSharedChannelRefusal));
   }
+}
+
+/** Rethrow anything but the poster's refusal to write into a shared channel (already logged). */
+function unlessSharedChannelRefusal(err: unknown): void {
+  if (!(err instanceof SharedChannelRefusal)) throw err;
 }
 
 function firstDrop(steps: ReadonlyArray<() => Verdict>): Verdict {

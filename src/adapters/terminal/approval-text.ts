@@ -1,6 +1,7 @@
 /**
  * Plain-text rendering of approvals for the terminal: the request, and each state it reaches.
  */
+import { describeTaint } from '../../human/taint.ts';
 import type { Approval } from '../../human/types.ts';
 import { redactThenCut } from '../../security/redact-then-cut.ts';
 import { showInvisible } from '../../security/show-invisible.ts';
@@ -15,12 +16,24 @@ const MAX_INPUT_CHARS = 4000;
 export function describeApproval(a: Approval, redact: (text: string) => string): string {
   const shown = (text: string): string => showInvisible(redact(text));
   const input = shownInput(JSON.stringify(JSON.parse(a.inputJson), null, 2), redact);
+  const warning = taintWarningText(a, redact);
   return [
     `  ── ${a.level === 'confirm' ? 'Confirmation' : 'Approval'} needed: ${shown(a.tool)} (${a.id})`,
+    ...(warning === undefined ? [] : [`  ${warning}`]),
     `  ${shown(a.toolDescription)}`,
     `  requested by ${a.requester}; level ${a.level} (${a.levelReason}); decide by ${a.deadline}`,
     ...input.split('\n').map((l) => `    ${l}`),
   ].join('\n');
+}
+
+/**
+ * The warning about untrusted content in the approval's conversation, in plain words, or
+ * undefined when there was none (the same facts as the Slack card's warning).
+ */
+export function taintWarningText(a: Approval, redact: (text: string) => string): string | undefined {
+  if (a.taint.length === 0) return undefined;
+  const sources = showInvisible(redact(describeTaint(a.taint)));
+  return `⚠ Untrusted content is in this conversation — ${sources}. It may have asked for this call: check the input before approving.`;
 }
 
 /**

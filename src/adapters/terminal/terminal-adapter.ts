@@ -2,7 +2,11 @@
  * `mithai chat`: the engine in a terminal. Replies and tool activity are printed; an `approve`
  * call asks y/n, a `confirm` call asks for the phrase. Piped stdin works the same way, line by
  * line, so scripts can answer approvals. The local user is both requester and decider, and the
- * gate still checks that against `human.approvers` and `confirm_requires_second_person`.
+ * gate still checks that against `human.approvers` and the second-person rules
+ * (`confirm_requires_second_person`, `tainted_requires_second_person`). When a rule means the
+ * user cannot approve the call, the prompt says so before asking, offers only to deny it, and
+ * names the way another person can approve it (`mithai approvals approve ID`); meanwhile the
+ * call waits, and a decision made elsewhere ends the prompt.
  */
 import type { Writable } from 'node:stream';
 import type { Adapter, NoticePlace, ToolActivity, Turn } from '../../engine/types.ts';
@@ -17,6 +21,11 @@ export interface TerminalDecisions {
   /** Resolves once the approval is settled (or `signal` aborts). */
   wait(id: string, signal?: AbortSignal): Promise<WaitOutcome>;
   cancel(id: string, reason: string): unknown;
+  /**
+   * Why `decider` may not make `decision` on the approval now, or undefined when they may
+   * (`Engine.checkDecider`). Without it, the prompt learns only from the refused answer.
+   */
+  check?(approval: Approval, decider: string, decision: Decision): string | undefined;
 }
 
 export interface TerminalAdapterOptions {
@@ -94,9 +103,15 @@ export class TerminalAdapter implements Adapter {
     // ahead must never approve a call its author had not seen yet.
     if (this.#o.interactive) this.#o.lines.discardQueued();
     const isConfirm = approval.level === 'confirm';
+    const cannotApprove = this.#o.decisions.check?.(approval, this.#o.user, 'approve');
     let question = isConfirm
       ? `Type "${approval.confirmPhrase}" to run it, or "n" to deny: `
       : 'Approve? [y/N] (or "n <reason>" to deny with a reason): ';
+    if (cannotApprove !== undefined) {
+      this.#print(`  You cannot approve this call yourself. ${plain(cannotApprove)}`);
+      this.#print(`  Someone else can approve it from a shell in this project: mithai approvals approve ${approval.id} (it decides as local:<their login>, which human.approvers must list).`);
+      question = 'Type "n" (or "n <reason>") to deny it, or leave this waiting for another approver: ';
+    }
     for (;;) {
       this.#print(question, false);
       const line = await this.#o.lines.next(settled.signal);
@@ -110,6 +125,11 @@ export class TerminalAdapter implements Adapter {
       }
       const answer = line.trim();
       const denial = /^(n|no|deny)(\s+(.*))?$/i.exec(answer);
+      if (cannotApprove !== undefined && !denial) {
+        // Only a denial can be decided here; anything else leaves the call waiting (nothing decided).
+        this.#print('  Nothing was decided; the call waits for another approver (or its deadline).');
+        continue;
+      }
       let result: DecideResult;
       try {
         result = this.#decide(approval, answer, denial, isConfirm);
@@ -137,4 +157,9 @@ export class TerminalAdapter implements Adapter {
   #print(text: string, newline = true): void {
     this.#o.output.write(this.#o.redact(text) + (newline ? '\n' : ''));
   }
+}
+
+/** Slack mrkdwn in a refusal (`<@U1>`, backticks) as plain terminal text. */
+function plain(text: string): string {
+  return text.replace(/<@([^>|]+)(?:\|[^>]*)?>/g, '$1').replace(/`/g, '"');
 }

@@ -9,6 +9,7 @@ import pino from 'pino';
 import type { App, SocketModeReceiver } from '@slack/bolt';
 import { recordBeforeAck } from '../../../src/adapters/slack/inbound-listeners.ts';
 import { TurnDispatcher } from '../../../src/adapters/slack/turn-dispatcher.ts';
+import type { Organisation } from '../../../src/adapters/slack/organisation.ts';
 import type { SlackAdapter } from '../../../src/adapters/slack/slack-adapter.ts';
 import type { SlackPoster } from '../../../src/adapters/slack/slack-poster.ts';
 import type { TaskTracker } from '../../../src/adapters/slack/task-tracker.ts';
@@ -26,6 +27,7 @@ test('a message arriving during shutdown is either recorded or left unacknowledg
     adapter: {} as SlackAdapter,
     poster,
     tracker,
+    organisation: { user: async () => ({ isOutside: false, reason: 'test' }), channel: async () => ({ isOutside: false, reason: 'test' }) } as unknown as Organisation,
     clock: systemClock,
     logger: pino({ level: 'silent' }),
     redact: (s) => s,

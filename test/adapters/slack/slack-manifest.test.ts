@@ -41,7 +41,7 @@ test('respond: all adds channel and private-channel messages, each event once', 
   assert.deepEqual([...events].sort(), ['app_mention', 'message.channels', 'message.groups', 'message.im']);
 });
 
-test('the bot scopes are the ones the adapter uses, plus the users:read DESIGN.md lists, and nothing more', () => {
+test('the bot scopes are the ones the adapter uses (users.info and conversations.info for Slack Connect), and nothing more', () => {
   const scopes = manifestFor('all').oauth_config.scopes.bot;
-  assert.deepEqual([...scopes].sort(), ['app_mentions:read', 'channels:history', 'chat:write', 'groups:history', 'im:history', 'reactions:write', 'users:read']);
+  assert.deepEqual([...scopes].sort(), ['app_mentions:read', 'channels:history', 'channels:read', 'chat:write', 'groups:history', 'groups:read', 'im:history', 'im:read', 'mpim:read', 'reactions:write', 'users:read']);
 });

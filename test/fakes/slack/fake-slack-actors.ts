@@ -32,6 +32,8 @@ export interface EventOptions extends UserMessageOptions {
   retryAttempt?: number;
   /** Ack timeout for this envelope (ms). */
   timeoutMs?: number;
+  /** Leave every team field out of the event (`team`, `user_team`, `source_team`), as some events do. */
+  withoutTeam?: boolean;
 }
 
 /** A `message` event: a channel message, a DM (`channelType: 'im'`) or another bot's post. */
@@ -104,13 +106,17 @@ export class FakeSlackActors extends FakeSlackInspector {
 
   #store(o: UserMessageOptions, extra: Partial<SlackMessage> = {}): SlackMessage {
     this.state.rememberUser(o.user);
+    this.state.rememberChannel(o.channel, o.user);
+    const team = this.state.teamOf(o.user);
     const message: SlackMessage = {
       type: 'message',
       ts: o.ts ?? this.state.nextTs(),
       channel: o.channel,
       text: o.text,
       user: o.user,
-      team: this.state.config.teamId,
+      team,
+      // In a shared channel Slack says whose organisation each message comes from.
+      ...(this.state.isShared(o.channel) && !extra.bot_id ? { user_team: team, source_team: team } : {}),
       ...(extra.bot_id ? {} : { blocks: richTextBlocks(o.text) }),
       ...extra,
     };
@@ -128,12 +134,17 @@ export class FakeSlackActors extends FakeSlackInspector {
       const ts = stored?.ts ?? o.ts ?? this.state.nextTs();
       const threadTs = stored?.thread_ts ?? o.threadTs;
       const parentUserId = threadTs ? this.state.findMessage(o.channel, threadTs)?.user : undefined;
+      this.state.rememberUser(o.user);
+      this.state.rememberChannel(o.channel, o.user);
       const event = messageEvent(this.state.config, {
         ...f, user: o.user, text: o.text, ts, channel: o.channel,
         ...(threadTs && threadTs !== ts ? { threadTs } : {}),
         ...(parentUserId ? { parentUserId } : {}),
+        userTeam: this.state.teamOf(o.user),
+        shared: this.state.isShared(o.channel),
+        ...(o.withoutTeam ? { withoutTeam: true } : {}),
       });
-      body = eventCallback(this.state.config, event, eventId, Math.floor(Number(ts)));
+      body = eventCallback(this.state.config, event, eventId, Math.floor(Number(ts)), this.state.isExtShared(o.channel));
       this.#events.set(eventId, body);
     }
     const retryAttempt = o.retryAttempt ?? 0;

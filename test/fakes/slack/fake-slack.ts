@@ -7,7 +7,10 @@
  * history with threads, updates, ephemerals, reactions, modals opened with one-use trigger_ids,
  * message metadata, armed 429 rate limits and other armed faults (platform errors, 5xx, reset
  * connections, hangs, answers lost after the call was carried out), Socket Mode
- * hello/envelopes/acks/disconnect. Test helpers play users:
+ * hello/envelopes/acks/disconnect, and Slack Connect: users of other teams (`user_team` on
+ * their events, `user.team_id` on their clicks, users.info with `team_id` / `is_stranger` /
+ * `enterprise_user`), channels shared with other organisations (conversations.info,
+ * `is_ext_shared_channel` on envelopes) and an optional Enterprise Grid org. Test helpers play users:
  * mention the bot, post messages, click posted buttons, submit opened modals.
  * Leaves out: HTTP (Events API request URL) mode, signing secrets, OAuth, files, scopes,
  * channel membership, Home tabs, slash commands and shortcuts (send them with `sendEnvelope`).
@@ -28,9 +31,9 @@ import { SocketModeServer } from './socket-mode.ts';
 import type { EnvelopeOptions } from './socket-mode.ts';
 import { SlackState } from './state.ts';
 import { FakeSlackActors } from './fake-slack-actors.ts';
-import type { Ack, FakeSlackConfig, FakeSlackOptions, Fault, JsonObject } from './types.ts';
+import type { Ack, FakeChannel, FakeSlackConfig, FakeSlackOptions, FakeUser, Fault, JsonObject } from './types.ts';
 
-export type { Ack, FakeSlackOptions, Fault, FaultAnswer, RecordedCall, SlackMessage, OpenedView } from './types.ts';
+export type { Ack, FakeChannel, FakeSlackOptions, FakeUser, Fault, FaultAnswer, RecordedCall, SlackMessage, OpenedView } from './types.ts';
 export type { ClickOptions, ClickResult, EventOptions, MessageOptions, SentEvent, SubmitOptions, UserMessageOptions } from './fake-slack-actors.ts';
 
 function configFrom(o: FakeSlackOptions): FakeSlackConfig {
@@ -42,6 +45,7 @@ function configFrom(o: FakeSlackOptions): FakeSlackConfig {
     teamId: o.teamId ?? 'T0FAKE0001',
     teamDomain: o.teamDomain ?? 'fake-workspace',
     appId: o.appId ?? 'A0FAKEAPP1',
+    ...(o.enterpriseId ? { enterpriseId: o.enterpriseId } : {}),
     ackTimeoutMs: o.ackTimeoutMs ?? 2000,
     triggerTtlMs: o.triggerTtlMs ?? 3000,
   };
@@ -62,7 +66,7 @@ export class FakeSlack extends FakeSlackActors {
   /** Start a fake workspace on a free port of 127.0.0.1. */
   static async start(options: FakeSlackOptions = {}): Promise<FakeSlack> {
     const config = configFrom(options);
-    const state = new SlackState(config, options.users ?? []);
+    const state = new SlackState(config, options.users ?? [], options.channels ?? []);
     let port = 0;
     const socket = new SocketModeServer(() => `ws://127.0.0.1:${port}`, config.appId, config.ackTimeoutMs);
     const methods = new Map<string, MethodHandler>([...chatMethods, ...viewMethods, ...miscMethods(() => socket.issueUrl())]);
@@ -98,6 +102,16 @@ export class FakeSlack extends FakeSlackActors {
   /** The resolved tokens and ids (bot token, app token, bot user id, team id, …). */
   get config(): FakeSlackConfig {
     return this.state.config;
+  }
+
+  /** Add (or replace) a workspace member, e.g. a Slack Connect user of another team. */
+  addUser(user: FakeUser): void {
+    this.state.users.set(user.id, { ...user });
+  }
+
+  /** Add a conversation, or change one (share a channel with another organisation mid-test). */
+  setChannel(channel: FakeChannel): void {
+    this.state.channels.set(channel.id, { ...channel });
   }
 
   /** Make the next `times` calls to `method` answer HTTP 429 with `Retry-After: retryAfterSeconds`. */

@@ -44,7 +44,8 @@ export function buildClick(state: SlackState, o: ClickOptions): JsonObject {
     channel: o.channel, user: o.user, ...(message ? { messageTs: message.ts } : { ephemeralTs: o.messageTs }), ...(threadTs ? { threadTs } : {}),
   });
   return blockActions(state.config, {
-    user: userRef(state.config, o.user, state.users.get(o.user)?.name ?? o.user),
+    // The clicker's home team; `team` stays the app's workspace, as Slack sends in Slack Connect channels.
+    user: userRef(state.config, o.user, state.users.get(o.user)?.name ?? o.user, state.teamOf(o.user)),
     channel: o.channel,
     messageTs: o.messageTs,
     ...(threadTs ? { threadTs } : {}),
@@ -134,8 +135,11 @@ export function buildSubmission(state: SlackState, o: SubmitOptions): { payload:
   }
   if (given.size > 0) throw new Error(`fake-slack: view ${o.viewId} has no input for ${[...given.keys()].join(', ')}`);
   const view = { ...structuredClone(entry.view), state: { values } };
-  const user = userRef(state.config, o.user, state.users.get(o.user)?.name ?? o.user);
-  return { payload: viewSubmission(state.config, user, view, state.issueTrigger(o.user)), entry };
+  const known = state.users.get(o.user);
+  const teamId = state.teamOf(o.user);
+  const user = userRef(state.config, o.user, known?.name ?? o.user, teamId);
+  const submitter = { teamId, ...(known?.enterpriseId ? { enterpriseId: known.enterpriseId } : {}) };
+  return { payload: viewSubmission(state.config, user, view, state.issueTrigger(o.user), submitter), entry };
 }
 
 /** Apply the app's ack of a view_submission to the view stack, recording invalid answers. */

@@ -4,20 +4,34 @@
  * `block_actions` and `view_submission` payloads. Pure functions of the workspace config and
  * the data given; the FakeSlack helpers fill in state-derived parts (messages, views, ids).
  *
- * Left out: enterprise grid fields beyond nulls, `event_context`, file shares, `blocks` of
+ * Slack Connect: a message event from a user of another team names their team in `team`; in a
+ * shared channel every user message carries `user_team` and `source_team` too, and the
+ * envelope says `is_ext_shared_channel` for a channel shared with another organisation. A
+ * click names the app's workspace in `team` and the clicker's in `user.team_id`; a submission
+ * of a modal opened from such a click names the submitter's workspace in `team` (the app's is
+ * `view.app_installed_team_id`), as Slack does. With an Enterprise org configured, envelopes
+ * and payloads carry its id.
+ *
+ * Left out: `event_context`, `user_profile` on Slack Connect messages, file shares, `blocks` of
  * messages with formatting other than user mentions.
  */
 import { randomUUID } from 'node:crypto';
 import type { FakeSlackConfig, JsonObject } from './types.ts';
 
-/** The `user` object interactive payloads carry. */
-export function userRef(config: FakeSlackConfig, id: string, name: string): JsonObject {
-  return { id, username: name, name, team_id: config.teamId };
+/** The `user` object interactive payloads carry (`team_id`: the user's home team, default the fake's). */
+export function userRef(config: FakeSlackConfig, id: string, name: string, teamId: string = config.teamId): JsonObject {
+  return { id, username: name, name, team_id: teamId };
 }
 
-/** The `team` object interactive payloads carry. */
-export function teamRef(config: FakeSlackConfig): JsonObject {
-  return { id: config.teamId, domain: config.teamDomain };
+/** The `team` object interactive payloads carry: the fake's own workspace, or another (`teamId`). */
+export function teamRef(config: FakeSlackConfig, teamId: string = config.teamId): JsonObject {
+  if (teamId !== config.teamId) return { id: teamId, domain: teamId.toLowerCase() };
+  return { id: config.teamId, domain: config.teamDomain, ...(config.enterpriseId ? { enterprise_id: config.enterpriseId, enterprise_name: `Enterprise ${config.enterpriseId}` } : {}) };
+}
+
+/** The `enterprise` object interactive payloads carry (null outside Enterprise Grid). */
+export function enterpriseRef(enterpriseId: string | undefined): JsonObject | null {
+  return enterpriseId ? { id: enterpriseId, name: `Enterprise ${enterpriseId}` } : null;
 }
 
 /**
@@ -47,6 +61,12 @@ export interface MessageEventFields {
   channelType?: 'channel' | 'im' | 'group' | 'mpim';
   botId?: string;
   subtype?: string;
+  /** The author's home team (default: the fake's own). */
+  userTeam?: string;
+  /** The channel is shared (Slack Connect or across an Enterprise org): `user_team` / `source_team` are added. */
+  shared?: boolean;
+  /** Leave out every team field of the event (`team`, `user_team`, `source_team`). */
+  withoutTeam?: boolean;
 }
 
 /** An `event` object for app_mention or message. */
@@ -60,7 +80,8 @@ export function messageEvent(config: FakeSlackConfig, f: MessageEventFields): Js
     ...(f.botId ? { bot_id: f.botId, app_id: `A${f.botId.slice(1)}` } : {}),
     ts: f.ts,
     ...(f.botId ? {} : { blocks: richTextBlocks(f.text) }),
-    team: config.teamId,
+    ...(f.withoutTeam ? {} : { team: f.userTeam ?? config.teamId }),
+    ...(f.withoutTeam || !f.shared || f.botId ? {} : { user_team: f.userTeam ?? config.teamId, source_team: f.userTeam ?? config.teamId }),
     ...(f.threadTs ? { thread_ts: f.threadTs } : {}),
     ...(f.threadTs && f.parentUserId ? { parent_user_id: f.parentUserId } : {}),
     channel: f.channel,
@@ -69,22 +90,27 @@ export function messageEvent(config: FakeSlackConfig, f: MessageEventFields): Js
   };
 }
 
-/** The Events API body (`type: event_callback`) wrapping an event, as the envelope payload. */
-export function eventCallback(config: FakeSlackConfig, event: JsonObject, eventId: string, eventTime: number): JsonObject {
+/**
+ * The Events API body (`type: event_callback`) wrapping an event, as the envelope payload.
+ * @param isExtSharedChannel the event happened in a channel shared with another organisation.
+ */
+export function eventCallback(config: FakeSlackConfig, event: JsonObject, eventId: string, eventTime: number, isExtSharedChannel = false): JsonObject {
+  const enterprise = config.enterpriseId ?? null;
   return {
     token: 'fake-verification-token',
     team_id: config.teamId,
+    ...(enterprise ? { enterprise_id: enterprise } : {}),
     context_team_id: config.teamId,
-    context_enterprise_id: null,
+    context_enterprise_id: enterprise,
     api_app_id: config.appId,
     event,
     type: 'event_callback',
     event_id: eventId,
     event_time: eventTime,
     authorizations: [
-      { enterprise_id: null, team_id: config.teamId, user_id: config.botUserId, is_bot: true, is_enterprise_install: false },
+      { enterprise_id: enterprise, team_id: config.teamId, user_id: config.botUserId, is_bot: true, is_enterprise_install: false },
     ],
-    is_ext_shared_channel: false,
+    is_ext_shared_channel: isExtSharedChannel,
   };
 }
 
@@ -118,7 +144,7 @@ export function blockActions(config: FakeSlackConfig, f: BlockActionsFields): Js
     },
     trigger_id: f.triggerId,
     team: teamRef(config),
-    enterprise: null,
+    enterprise: enterpriseRef(config.enterpriseId),
     is_enterprise_install: false,
     channel: { id: f.channel, name: f.channel.toLowerCase() },
     ...(f.message ? { message: f.message } : {}),
@@ -128,11 +154,15 @@ export function blockActions(config: FakeSlackConfig, f: BlockActionsFields): Js
   };
 }
 
-/** A `view_submission` interactive payload for a view whose `state.values` are filled in. */
-export function viewSubmission(config: FakeSlackConfig, user: JsonObject, view: JsonObject, triggerId: string): JsonObject {
+/**
+ * A `view_submission` interactive payload for a view whose `state.values` are filled in.
+ * @param submitter the submitter's workspace and org, when not the fake's own (Slack Connect).
+ */
+export function viewSubmission(config: FakeSlackConfig, user: JsonObject, view: JsonObject, triggerId: string, submitter?: { teamId: string; enterpriseId?: string }): JsonObject {
+  const isOwn = submitter === undefined || submitter.teamId === config.teamId;
   return {
     type: 'view_submission',
-    team: teamRef(config),
+    team: teamRef(config, submitter?.teamId),
     user,
     api_app_id: config.appId,
     token: 'fake-verification-token',
@@ -140,6 +170,6 @@ export function viewSubmission(config: FakeSlackConfig, user: JsonObject, view: 
     view,
     response_urls: [],
     is_enterprise_install: false,
-    enterprise: null,
+    enterprise: enterpriseRef(isOwn ? config.enterpriseId : submitter.enterpriseId),
   };
 }

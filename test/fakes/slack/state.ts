@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type {
-  EphemeralMessage, FakeSlackConfig, FakeUser, Fault, OpenedView, Reaction, RecordedCall, ResponseUrlPost, SlackMessage,
+  EphemeralMessage, FakeChannel, FakeSlackConfig, FakeUser, Fault, OpenedView, Reaction, RecordedCall, ResponseUrlPost, SlackMessage,
   ValidationFailure,
 } from './types.ts';
 
@@ -52,6 +52,8 @@ export class SlackState {
   readonly responses: ResponseUrlPost[] = [];
   readonly views = new Map<string, OpenedView>();
   readonly users = new Map<string, FakeUser>();
+  /** Conversations conversations.info knows (plus any with history; see {@link conversation}). */
+  readonly channels = new Map<string, FakeChannel>();
   /** `http://127.0.0.1:PORT`, set once the server listens. */
   baseUrl = '';
   readonly #channels = new Map<string, SlackMessage[]>();
@@ -64,8 +66,9 @@ export class SlackState {
   #lastMicros = 0;
   #counter = 0;
 
-  constructor(readonly config: FakeSlackConfig, users: FakeUser[]) {
+  constructor(readonly config: FakeSlackConfig, users: FakeUser[], channels: FakeChannel[] = []) {
     for (const user of users) this.users.set(user.id, user);
+    for (const channel of channels) this.channels.set(channel.id, channel);
   }
 
   /** A fresh message timestamp, later than every one issued before. */
@@ -83,6 +86,32 @@ export class SlackState {
   /** Add a user the test referred to, so users.info and postEphemeral know them. */
   rememberUser(id: string): void {
     if (!this.users.has(id)) this.users.set(id, { id, name: id.toLowerCase() });
+  }
+
+  /** The home team of a user (the fake's own team unless the user was given another). */
+  teamOf(user: string): string {
+    return this.users.get(user)?.teamId ?? this.config.teamId;
+  }
+
+  /** Make a channel a test posts in known to conversations.info (as a plain one, unless listed). */
+  rememberChannel(id: string, user?: string): void {
+    if (!this.channels.has(id)) this.channels.set(id, { id, ...(id.startsWith('D') && user ? { user } : {}) });
+  }
+
+  /** A conversation conversations.info knows: listed or remembered, or one with history. */
+  conversation(id: string): FakeChannel | undefined {
+    return this.channels.get(id) ?? (this.channel(id).length > 0 ? { id } : undefined);
+  }
+
+  /** Whether a channel is shared with another organisation (events say `is_ext_shared_channel`). */
+  isExtShared(id: string): boolean {
+    return this.channels.get(id)?.extShared === true;
+  }
+
+  /** Whether a channel is shared at all (its messages carry `user_team` / `source_team`). */
+  isShared(id: string): boolean {
+    const c = this.channels.get(id);
+    return c?.extShared === true || c?.orgShared === true;
   }
 
   /** All messages of a channel (top-level and thread replies), oldest first. */

@@ -10,6 +10,36 @@ export interface FakeUser {
   id: string;
   name: string;
   isBot?: boolean;
+  /**
+   * The user's home workspace (default: the fake's own team). Another team makes them a
+   * Slack Connect member: their events carry `user_team` / `source_team`, their clicks
+   * `user.team_id`, and users.info answers with this `team_id`.
+   */
+  teamId?: string;
+  /** Their Enterprise Grid org: users.info carries `enterprise_user.enterprise_id`. */
+  enterpriseId?: string;
+  /** users.info marks them `is_stranger` (another organisation's member you share no relationship with). */
+  isStranger?: boolean;
+}
+
+/**
+ * A conversation the fake knows, for conversations.info and the envelopes' `is_ext_shared_channel`.
+ * Channels a test posts in are known as plain, unshared ones; list or {@link FakeSlack.setChannel} others.
+ */
+export interface FakeChannel {
+  /** `C…` public, `G…` private, `D…` a DM. */
+  id: string;
+  name?: string;
+  /** Shared with another organisation (Slack Connect): `is_shared` + `is_ext_shared`, and events say `is_ext_shared_channel`. */
+  extShared?: boolean;
+  /** A Slack Connect invitation is pending (`is_pending_ext_shared`). */
+  pendingExtShared?: boolean;
+  /** Shared between workspaces of one Enterprise org (`is_shared` + `is_org_shared`). */
+  orgShared?: boolean;
+  /** The other teams in `shared_team_ids` (besides the fake's own). */
+  sharedTeamIds?: string[];
+  /** A DM's other member (conversations.info `user`). */
+  user?: string;
 }
 
 /** Options for {@link FakeSlack.start}. Every field has a realistic default. */
@@ -28,6 +58,10 @@ export interface FakeSlackOptions {
   appId?: string;
   /** Known users; users seen in a test helper (mention, click, …) are added automatically. */
   users?: FakeUser[];
+  /** Known conversations beyond the plain ones tests post in (shared ones, …). */
+  channels?: FakeChannel[];
+  /** The workspace's Enterprise Grid org (`E…`): auth.test, envelopes and payloads carry it. */
+  enterpriseId?: string;
   /** How long an envelope helper waits for the app's ack before rejecting (default 2000 ms). */
   ackTimeoutMs?: number;
   /** Lifetime of a trigger_id (Slack: 3 s; default 3000 ms). */
@@ -43,6 +77,7 @@ export interface FakeSlackConfig {
   teamId: string;
   teamDomain: string;
   appId: string;
+  enterpriseId?: string;
   ackTimeoutMs: number;
   triggerTtlMs: number;
 }

@@ -19,12 +19,15 @@ function newHash(): string {
   return `${Math.floor(Date.now() / 1000)}.${randomBytes(4).toString('hex')}`;
 }
 
-/** The view object Slack stores and returns for an app-supplied modal. */
-function materialize(state: SlackState, view: JsonObject, id: string, rootViewId: string, previousViewId: string | null): JsonObject {
+/**
+ * The view object Slack stores and returns for an app-supplied modal: `team_id` is the
+ * workspace of the user it was opened for, `app_installed_team_id` the app's.
+ */
+function materialize(state: SlackState, view: JsonObject, id: string, rootViewId: string, previousViewId: string | null, user: string): JsonObject {
   const { teamId, appId, botId } = state.config;
   return {
     id,
-    team_id: teamId,
+    team_id: state.teamOf(user),
     type: 'modal',
     title: view.title,
     ...(view.submit !== undefined ? { submit: view.submit } : {}),
@@ -49,14 +52,14 @@ function materialize(state: SlackState, view: JsonObject, id: string, rootViewId
 export function openView(state: SlackState, view: JsonObject, user: string, below?: OpenedView): OpenedView {
   const id = slackId('V');
   const rootViewId = below?.rootViewId ?? id;
-  const entry: OpenedView = { id, user, view: materialize(state, view, id, rootViewId, below?.id ?? null), state: 'open', rootViewId };
+  const entry: OpenedView = { id, user, view: materialize(state, view, id, rootViewId, below?.id ?? null, user), state: 'open', rootViewId };
   state.views.set(id, entry);
   return entry;
 }
 
 /** Replace the content of an open view in place (new hash, same id and stack position). */
 export function replaceView(state: SlackState, entry: OpenedView, view: JsonObject): void {
-  entry.view = materialize(state, view, entry.id, entry.rootViewId, (entry.view.previous_view_id as string | null) ?? null);
+  entry.view = materialize(state, view, entry.id, entry.rootViewId, (entry.view.previous_view_id as string | null) ?? null, entry.user);
 }
 
 /** Close a view and everything stacked on the same root. */
