@@ -25,7 +25,7 @@ const env = { ...process.env, MITHAI_FAULTS_REPORT: reportDir };
 delete env.MITHAI_FAULT_POINT;
 const result = spawnSync(
   process.execPath,
-  ['--import', 'tsx', '--test', '--test-force-exit', '--test-concurrency=2', '--test-timeout=900000', ...files],
+  ['--import', 'tsx', '--import', './scripts/blocking-stdout.mjs', '--test', '--test-force-exit', '--test-concurrency=2', '--test-timeout=900000', ...files],
   { stdio: 'inherit', env },
 );
 
