@@ -49,3 +49,32 @@ export type {
 export { runArgv, SpawnError, KILL_GRACE_MS } from './skills/run-argv.ts';
 export type { CappedOutput, RunArgvOptions, RunArgvResult } from './skills/run-argv.ts';
 export { childEnv } from './skills/child-env.ts';
+
+// The memory folder's path rules (what ctx.memory.readFile/writeFile accept), for skills that
+// decide a level from a path before writing.
+export { isMemoryMd, MemoryPathError, readablePath, writablePath } from './memory/memory-paths.ts';
+export type { MemoryPath } from './memory/memory-paths.ts';
+
+// The SSRF guard (used by the built-in http skill): classify addresses, parse allowed_hosts,
+// check a URL and the addresses its host resolves to, and GET through the guard with every
+// redirect re-checked and the connection pinned to the checked address.
+export { classifyAddress } from './security/ip-address-class.ts';
+export type { AddressClass, AddressKind } from './security/ip-address-class.ts';
+export { allowedHostProblem, compileAllowedHosts, isHostAllowed } from './security/allowed-hosts.ts';
+export type { AllowedHosts } from './security/allowed-hosts.ts';
+export { checkTarget, checkUrlForm, systemResolver } from './security/ssrf-guard.ts';
+export type { CheckedTarget, HostResolver, ResolvedAddress, SsrfPolicy } from './security/ssrf-guard.ts';
+export { guardedGet, GUARDED_GET_DEFAULTS, GUARDED_USER_AGENT } from './security/guarded-get.ts';
+export type { BodyEnd, GuardedGetOptions, GuardedResponse } from './security/guarded-get.ts';
+export { HttpRequestError, SsrfBlockedError } from './security/http-errors.ts';
+export type { HopRecord, HttpFailure } from './security/http-errors.ts';
+export { certificateDaysLeft } from './security/tls-certificate.ts';
+export type { CertificateSummary } from './security/tls-certificate.ts';
+
+// The command guard, program lookup and child environment of the built-in shell skill, for any
+// skill that runs a program the model names.
+export { ARGV_LIMITS, checkArgument, checkArgv, CommandRefusedError, describeArgument, isCommandRunner, isInterpreter, isPrivilegeOrBuiltin, looksLikeOption, optionName, programName } from './skills/command-guard.ts';
+export type { ArgvLimits, GuardRefusal, GuardRule } from './skills/command-guard.ts';
+export { resolveProgram, SAFE_SEARCH_PATH } from './skills/program-resolver.ts';
+export type { ResolvedProgram, ResolveOptions, ResolveResult } from './skills/program-resolver.ts';
+export { commandEnv, isCodeLoadingVariable } from './skills/command-env.ts';

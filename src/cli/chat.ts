@@ -2,19 +2,15 @@
  * `mithai chat`: talk to the agent in a terminal. Needs only an Anthropic key. Reads stdin line
  * by line when piped, so it can be scripted (approval answers are lines too).
  */
-import { createWriteStream, mkdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
 import { userInfo } from 'node:os';
-import { Writable } from 'node:stream';
 import type { Command } from 'commander';
 import { createRuntime } from '../engine/create-runtime.ts';
 import { ACCEPT_GAP_FLAG } from '../audit/audit-log.ts';
-import { LineReader } from '../adapters/terminal/line-reader.ts';
-import { TerminalAdapter } from '../adapters/terminal/terminal-adapter.ts';
 import type { Turn } from '../engine/types.ts';
 import { sessionKey } from '../engine/session-key.ts';
 import type { ExitCode } from './main.ts';
 import { loadFromOptions, withConfigOption } from './options.ts';
+import { closeLogDestination, openTerminalSession, terminalLogDestination } from './terminal-session.ts';
 
 interface ChatOptions {
   config: string;
@@ -40,41 +36,10 @@ export function registerChat(program: Command, exit: ExitCode): void {
 
 async function chat(options: ChatOptions): Promise<number> {
   const loaded = loadFromOptions(options);
-  // Logs must not mix with the conversation on stdout. With logging.file set, the logger
-  // writes there itself; otherwise chat keeps its own log file under the state folder.
-  let logDestination: NodeJS.WritableStream = process.stderr;
-  if (!options.logStderr) {
-    if (loaded.config.logging.file) {
-      logDestination = new Writable({ write: (_chunk, _encoding, done) => done() });
-    } else {
-      const logFile = join(dirname(loaded.config.state.path), 'logs', 'chat.log');
-      mkdirSync(dirname(logFile), { recursive: true, mode: 0o700 });
-      logDestination = createWriteStream(logFile, { flags: 'a', mode: 0o600 });
-    }
-  }
+  const logDestination = terminalLogDestination(loaded, options.logStderr === true, 'chat.log');
   const runtime = await createRuntime(loaded, { logDestination, acceptAuditGap: options.acceptAuditGap === true });
   const user = options.user ?? process.env.USER ?? userInfo().username;
-  const interactive = Boolean(process.stdin.isTTY);
-  const stop = new AbortController();
-  const onSignal = (): void => {
-    stop.abort();
-    lines.close();
-  };
-  const lines = new LineReader(process.stdin, interactive ? process.stdout : undefined, interactive, onSignal);
-  const adapter = new TerminalAdapter({
-    lines,
-    output: process.stdout,
-    user,
-    botName: loaded.config.bot.name,
-    decisions: {
-      decide: (id, decider, decision, decideOptions) => runtime.engine.decide(id, decider, decision, { ...decideOptions, via: 'terminal' }),
-      wait: (id, signal) => runtime.waiters.wait(id, signal),
-      cancel: (id, reason) => runtime.engine.cancelPending(id, reason),
-    },
-    interactive,
-    stopSignal: stop.signal,
-    redact: (t) => runtime.redactor.redact(t),
-  });
+  const { adapter, lines, stop, interactive, handleSignals } = openTerminalSession(runtime, { user, botName: loaded.config.bot.name });
   const thread = options.session ?? `chat-${new Date().toISOString()}`;
   const conversation = { platform: 'terminal' as const, team: 'local', channel: 'terminal', thread };
   runtime.engine.attach(adapter, { signal: stop.signal, platform: 'terminal' });
@@ -95,8 +60,7 @@ async function chat(options: ChatOptions): Promise<number> {
   poll.unref();
   for (const id of resumed.turnIds) await runtime.engine.whenFinished(id, stop.signal);
 
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const unhandleSignals = handleSignals();
   try {
     for (;;) {
       if (interactive) lines.prompt(`${user}> `);
@@ -115,14 +79,13 @@ async function chat(options: ChatOptions): Promise<number> {
       await runtime.engine.handleTurn(turn, adapter, stop.signal);
     }
   } finally {
-    process.removeListener('SIGINT', onSignal);
-    process.removeListener('SIGTERM', onSignal);
+    unhandleSignals();
     clearInterval(poll);
     await runtime.engine.drain(5_000);
     await adapter.stop();
     lines.close();
     runtime.close();
-    await new Promise<void>((resolve) => (logDestination === process.stderr ? resolve() : (logDestination as NodeJS.WritableStream & { end(cb: () => void): void }).end(resolve)));
+    await closeLogDestination(logDestination);
   }
   return stop.signal.aborted ? 130 : 0;
 }

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import pino from 'pino';
 import { errorMessage } from '../errors.ts';
-import { loadSkills } from '../skills/load-skills.ts';
+import { loadOptionsFromConfig, loadSkills } from '../skills/load-skills.ts';
 import { SkillRegistry } from '../skills/skill-registry.ts';
 import { validateOverrides } from '../human/policy.ts';
 import { verifyAuditLog } from '../audit/verify-audit-log.ts';
@@ -116,7 +116,7 @@ function accessChecks({ config }: LoadedConfig): Check[] {
 }
 
 async function skillChecks({ config }: LoadedConfig): Promise<Check[]> {
-  const { skills, errors } = await loadSkills({ paths: config.skills.paths, enabled: config.skills.enabled, defaultTimeoutMs: config.agent.tool_timeout_seconds * 1000, logger: pino({ level: 'silent' }) });
+  const { skills, errors } = await loadSkills(loadOptionsFromConfig(config, pino({ level: 'silent' })));
   const registry = new SkillRegistry(skills);
   const out: Check[] = [{ status: skills.length > 0 ? 'ok' : 'warn', text: `skills: ${skills.length} loaded, ${registry.tools().length} tools` }];
   for (const e of errors) out.push({ status: 'FAIL', text: `skill ${e.skillPath}: ${e.message}` });

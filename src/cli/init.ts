@@ -9,6 +9,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
+import { projectTsconfig } from '../skills/skill-typecheck.ts';
 import { ConfigError } from '../errors.ts';
 import type { ExitCode } from './main.ts';
 
@@ -99,6 +100,8 @@ export function initProject(root: string, answers: Answers, force: boolean): str
     ['skills/example/SKILL.md', readTemplate('skills/example/SKILL.md')],
     ['skills/example/tools.ts', readTemplate('skills/example/tools.ts')],
     ['slack-manifest.yaml', fill(readTemplate('slack-manifest.yaml')).replace(/\n\n/g, '\n')],
+    // So an editor resolves `import … from 'mithai'` in a project without node_modules.
+    ['tsconfig.json', projectTsconfig()],
   ];
   const existing = files.filter(([path]) => existsSync(join(root, path))).map(([path]) => path);
   if (existing.length > 0 && !force) {

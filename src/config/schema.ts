@@ -78,6 +78,8 @@ export const configSchema = z.strictObject({
     .strictObject({
       paths: z.array(z.string().min(1)).default(['./skills']),
       enabled: stringList().optional(),
+      /** Built-in skills to load (http, kubernetes, memory, shell); a project skill of the same name replaces one. */
+      builtin: stringList().default([]),
       config: z.record(z.string(), z.unknown()).default({}),
     })
     .prefault({}),

@@ -26,7 +26,7 @@ import { TurnStore } from '../state/turn-store.ts';
 import { createTransactor, type Transact } from '../state/transactor.ts';
 import { TurnRunner } from './turn-runner.ts';
 import { validateOverrides } from '../human/policy.ts';
-import { loadSkills } from '../skills/load-skills.ts';
+import { loadOptionsFromConfig, loadSkills } from '../skills/load-skills.ts';
 import { SkillRegistry } from '../skills/skill-registry.ts';
 import { AnthropicModel } from '../llm/anthropic-model.ts';
 import type { Model } from '../llm/types.ts';
@@ -85,12 +85,7 @@ export async function createRuntime(loaded: LoadedConfig, options: RuntimeOption
   const logger = createLogger({ level: config.logging.level, file: config.logging.file, redactor, destination: options.logDestination });
   const model = options.model ?? buildModel(loaded, logger, (t) => redactor.redact(t));
 
-  const { skills, errors: skillErrors } = await loadSkills({
-    paths: config.skills.paths,
-    enabled: config.skills.enabled,
-    defaultTimeoutMs: config.agent.tool_timeout_seconds * 1000,
-    logger,
-  });
+  const { skills, errors: skillErrors } = await loadSkills(loadOptionsFromConfig(config, logger));
   if (skillErrors.length > 0) {
     throw new ConfigError(`${skillErrors.length} skill(s) failed to load:\n${skillErrors.map((e) => `  ${e.skillPath}: ${e.message}`).join('\n')}\nRun \`mithai skill validate\` for details.`, { code: 'skill_load_failed' });
   }
@@ -147,6 +142,7 @@ export async function createRuntime(loaded: LoadedConfig, options: RuntimeOption
     approvedValidSeconds: config.human.approval_valid_seconds,
     approvers: config.human.approvers,
     confirmRequiresSecondPerson: config.human.confirm_requires_second_person,
+    taintedRequiresSecondPerson: config.human.tainted_requires_second_person,
     logger: logger.child({ component: 'gate' }),
   });
   const expiry = new ApprovalExpiry({ gate, store: approvals, logger: logger.child({ component: 'gate' }) });
@@ -223,6 +219,7 @@ export async function createRuntime(loaded: LoadedConfig, options: RuntimeOption
     logger: logger.child({ component: 'engine' }),
     approvers: config.human.approvers,
     confirmRequiresSecondPerson: config.human.confirm_requires_second_person,
+    taintedRequiresSecondPerson: config.human.tainted_requires_second_person,
   });
 
   let closed = false;

@@ -3,9 +3,11 @@
  * notes. This module is the only one that reads or writes those files. Text written here is
  * redacted first, because memory is injected back into prompts and checked into git.
  *
- * Skills get this object as `ctx.memory`. It opens exactly two kinds of file, whose names it
- * builds itself (no caller-supplied path reaches the file system, so `../`, absolute paths,
- * case variants, `approvals.json/` or URL-encoded names have nowhere to go in), and it refuses
+ * Skills get this object as `ctx.memory`. MEMORY.md and the daily notes have names it builds
+ * itself. Other files (`readFile`, `writeFile`, `listFiles`) are named by the caller, and those
+ * names pass the rules of memory-paths.ts first (relative, no `..`, no hidden parts, never the
+ * audit log, a secrets file or, for writing, `daily/`). Every file is opened part by part
+ * without following a link, and it refuses
  * a file that is not what its name says: a symbolic link (MEMORY.md, `daily/` or the note), a
  * hard link (more than one name for the file), something other than a regular file, or the
  * audit log (`approvals.json`, compared by device and inode after opening, so no link or
@@ -15,10 +17,12 @@
  * This limits the API, not the skill: a skill's own code runs with the process's rights and
  * can open any file the process can (docs/skills.md).
  */
-import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readFileSync, statSync, writeSync, type Stats } from 'node:fs';
-import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { closeSync, constants, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, realpathSync, renameSync, statSync, unlinkSync, writeSync, type Stats } from 'node:fs';
+import { join, sep } from 'node:path';
 import { StateError, errorMessage } from '../errors.ts';
 import type { SkillMemory } from '../skills/types.ts';
+import { MAX_DEPTH, readablePath, writablePath, type MemoryPath } from './memory-paths.ts';
 
 /** Anything that can redact text (the runtime passes its Redactor). */
 export interface TextRedactor {
@@ -27,6 +31,13 @@ export interface TextRedactor {
 
 /** The audit log's name in the memory folder; never opened from here. */
 const AUDIT_FILE = 'approvals.json';
+
+/** Largest memory file a tool may read. */
+export const MAX_READ_BYTES = 1024 * 1024;
+/** Largest memory file a tool may write. */
+export const MAX_WRITE_BYTES = 256 * 1024;
+/** Most files {@link MemoryFiles.listFiles} returns. */
+export const MAX_LISTED = 500;
 
 /** O_NOFOLLOW where the platform has it (not on Windows, where the lstat check stands alone). */
 const NOFOLLOW = constants.O_NOFOLLOW ?? 0;
@@ -97,6 +108,125 @@ export class MemoryFiles implements SkillMemory {
     } finally {
       closeSync(fd);
     }
+  }
+
+  /**
+   * The text of a file in the memory folder (`runbooks/db.md`), at most {@link MAX_READ_BYTES}.
+   * @throws MemoryPathError for a refused name; StateError (`memory_refused`) for a link, a
+   *   folder, a hard link or the audit log; StateError (`memory_not_found`) when it does not exist
+   */
+  async readFile(path: string): Promise<string> {
+    const checked = readablePath(path);
+    const file = this.#walk(checked, false);
+    const before = lstatIfExists(file);
+    if (before === undefined) throw new StateError(`memory file ${checked.path} does not exist`, { code: 'memory_not_found' });
+    this.#refuseLink(file, before);
+    const fd = this.#open(file, constants.O_RDONLY | NOFOLLOW);
+    try {
+      this.#checkOpened(file, fd);
+      this.#checkInside(file);
+      const size = fstatSync(fd).size;
+      if (size > MAX_READ_BYTES) throw refused(file, `it is larger than ${MAX_READ_BYTES} bytes`);
+      return readFileSync(fd, 'utf8');
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /**
+   * Replace (or create) a text file in the memory folder with `content`, redacted. Written to a
+   * new file beside it and renamed over it, so a hard link or a link planted at the name is
+   * replaced, never written through.
+   * @throws MemoryPathError for a refused name (the audit log, `daily/`, secrets files, not
+   *   text); StateError (`memory_refused`) for links and non-files on the way
+   */
+  async writeFile(path: string, content: string): Promise<void> {
+    const checked = writablePath(path);
+    const text = this.#redactor.redact(content);
+    if (Buffer.byteLength(text, 'utf8') > MAX_WRITE_BYTES) throw refused(join(this.dir, checked.path), `the content is larger than ${MAX_WRITE_BYTES} bytes`);
+    const file = this.#walk(checked, true);
+    const existing = lstatIfExists(file);
+    if (existing !== undefined) {
+      this.#refuseLink(file, existing);
+      if (!existing.isFile()) throw refused(file, 'it is not a regular file');
+    }
+    const parent = file.slice(0, file.length - checked.parts[checked.parts.length - 1]!.length - 1);
+    const temp = join(parent, `.${randomBytes(6).toString('hex')}.tmp`);
+    const fd = this.#open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | NOFOLLOW, 0o600);
+    try {
+      const bytes = Buffer.from(text, 'utf8');
+      for (let offset = 0; offset < bytes.length; ) offset += writeSync(fd, bytes, offset, bytes.length - offset);
+      fsyncSync(fd);
+    } catch (err) {
+      closeSync(fd);
+      unlinkSync(temp);
+      throw err;
+    }
+    closeSync(fd);
+    this.#checkInside(temp);
+    renameSync(temp, file);
+  }
+
+  /**
+   * The readable files of the memory folder (relative paths, sorted), without links, hidden
+   * files, the audit log or secrets files; at most {@link MAX_LISTED} of them.
+   */
+  async listFiles(): Promise<string[]> {
+    const found: string[] = [];
+    const visit = (dir: string, prefix: string[], depth: number): void => {
+      let entries: string[];
+      try {
+        entries = readdirSync(dir).sort();
+      } catch {
+        return;
+      }
+      for (const entry of entries) {
+        if (found.length >= MAX_LISTED) return;
+        const parts = [...prefix, entry];
+        const stats = lstatIfExists(join(dir, entry));
+        if (stats === undefined || stats.isSymbolicLink()) continue;
+        if (stats.isDirectory()) {
+          if (depth < MAX_DEPTH && !entry.startsWith('.')) visit(join(dir, entry), parts, depth + 1);
+          continue;
+        }
+        if (!stats.isFile() || stats.nlink > 1) continue;
+        try {
+          found.push(readablePath(parts.join('/')).path);
+        } catch {
+          // A name the rules refuse (the audit log, a secrets file, a hidden file) is not listed.
+        }
+      }
+    };
+    visit(this.dir, [], 1);
+    return found;
+  }
+
+  /**
+   * The absolute path of `checked`, each folder on the way a real folder (not a link); with
+   * `create`, missing folders are made (0700).
+   */
+  #walk(checked: MemoryPath, create: boolean): string {
+    let dir = this.dir;
+    if (create) mkdirSync(dir, { recursive: true, mode: 0o700 });
+    for (const part of checked.parts.slice(0, -1)) {
+      dir = join(dir, part);
+      let stats = lstatIfExists(dir);
+      if (stats === undefined && create) {
+        mkdirSync(dir, { mode: 0o700 });
+        stats = lstatSync(dir);
+      }
+      if (stats === undefined) throw new StateError(`memory file ${checked.path} does not exist`, { code: 'memory_not_found' });
+      this.#refuseLink(dir, stats);
+      if (!stats.isDirectory()) throw refused(dir, 'it is not a folder');
+    }
+    return join(dir, checked.parts[checked.parts.length - 1]!);
+  }
+
+  /** After symlinks, `path` must still be inside the memory folder (a folder swapped for a link mid-way). */
+  #checkInside(path: string): void {
+    const root = realpathSync(this.dir);
+    const real = realpathSync(path);
+    if (!real.startsWith(root + sep)) throw refused(path, 'it resolves outside the memory folder');
   }
 
   #refuseLink(path: string, stats: Stats): void {

@@ -17,10 +17,20 @@ export interface SkillState {
   keys(): string[];
 }
 
-/** Read access to memory/MEMORY.md and append access to today's daily note. */
+/**
+ * The memory folder: MEMORY.md, today's daily note, and other text files by relative path.
+ * Paths are checked (relative, no `..`, no links, never the audit log, a secrets file or a
+ * daily note for writing) and written text is redacted.
+ */
 export interface SkillMemory {
   readMemory(): Promise<string>;
   appendDailyNote(text: string): Promise<void>;
+  /** A file's text (`runbooks/db.md`); throws for refused or missing paths. */
+  readFile(path: string): Promise<string>;
+  /** Replace or create a text file (redacted); throws for refused paths. */
+  writeFile(path: string, content: string): Promise<void>;
+  /** The readable files, relative paths, sorted. */
+  listFiles(): Promise<string[]>;
 }
 
 /** Passed to every `handle`, `resolveHuman` and `startup` call. */
@@ -103,8 +113,14 @@ export interface LoadedTool {
   handle(input: unknown, ctx: ToolContext): Promise<unknown>;
 }
 
+/** Where a skill came from: the package's built-ins, or the project's `skills.paths`. */
+export type SkillOrigin = 'builtin' | 'project';
+
 export interface LoadedSkill {
   name: string;
+  origin: SkillOrigin;
+  /** True for a project skill that replaces the built-in of the same name. */
+  overridesBuiltin?: boolean;
   description: string;
   /** SKILL.md body (front matter removed); goes into the system prompt. */
   instructions: string;

@@ -11,6 +11,7 @@
  */
 import { pino } from 'pino';
 import { childEnv } from '../skills/child-env.ts';
+import { readablePath, writablePath } from '../memory/memory-paths.ts';
 import type { SkillMemory, SkillState, ToolContext } from '../skills/types.ts';
 
 /**
@@ -59,14 +60,30 @@ class MemorySkillState implements SkillState {
   }
 }
 
+/** Memory kept in a map, with the same path rules as the real memory folder. */
 class MemorySkillMemory implements SkillMemory {
   readonly notes: string[] = [];
+  readonly files = new Map<string, string>();
 
   async readMemory(): Promise<string> {
-    return '';
+    return this.files.get('MEMORY.md') ?? '';
   }
 
   async appendDailyNote(text: string): Promise<void> {
     this.notes.push(text);
+  }
+
+  async readFile(path: string): Promise<string> {
+    const text = this.files.get(readablePath(path).path);
+    if (text === undefined) throw new Error(`memory file ${path} does not exist`);
+    return text;
+  }
+
+  async writeFile(path: string, content: string): Promise<void> {
+    this.files.set(writablePath(path).path, content);
+  }
+
+  async listFiles(): Promise<string[]> {
+    return [...this.files.keys()].sort();
   }
 }

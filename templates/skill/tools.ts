@@ -1,11 +1,11 @@
 // Tools of the {{name}} skill. Each tool declares how much human approval it needs:
 // `auto` runs at once (only for read-only tools), `approve` asks for a click, `confirm` asks
 // the approver to type a phrase. A tool that declares nothing gets `approve`.
-import { defineSkill, z } from 'mithai';
+import { defineSkill, defineTool, z } from 'mithai';
 
 export default defineSkill({
   tools: {
-    get_status: {
+    get_status: defineTool({
       description: 'Show the status of a service. Changes nothing.',
       human: 'auto',
       readOnly: true,
@@ -14,8 +14,8 @@ export default defineSkill({
         const restarts = ctx.state.get<number>(`restarts:${service}`) ?? 0;
         return { service, status: 'running', restarts };
       },
-    },
-    restart: {
+    }),
+    restart: defineTool({
       description: 'Restart a service. Interrupts its traffic for a few seconds.',
       human: 'approve',
       input: z.object({ service: z.string().min(1).describe('service name') }),
@@ -26,6 +26,6 @@ export default defineSkill({
         ctx.logger.info({ service }, 'service restarted');
         return `${service} restarted`;
       },
-    },
+    }),
   },
 });

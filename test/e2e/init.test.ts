@@ -21,7 +21,7 @@ test('init scaffolds a project that validates and chats with the example skill a
   const dir = tempDir(t);
   const init = await runCli(['init', dir, '--yes', '--bot-name', 'opsbot']);
   assert.equal(init.code, 0, init.stderr);
-  for (const f of ['config.yaml', '.env', '.env.example', '.gitignore', 'memory/MEMORY.md', 'skills/example/SKILL.md', 'skills/example/tools.ts', 'slack-manifest.yaml']) {
+  for (const f of ['config.yaml', '.env', '.env.example', '.gitignore', 'memory/MEMORY.md', 'skills/example/SKILL.md', 'skills/example/tools.ts', 'slack-manifest.yaml', 'tsconfig.json']) {
     assert.ok(existsSync(join(dir, f)), `${f} exists`);
   }
   assert.equal(statSync(join(dir, '.env')).mode & 0o777, 0o600);
@@ -29,13 +29,20 @@ test('init scaffolds a project that validates and chats with the example skill a
   assert.doesNotMatch(config, /sk-ant-|xoxb-|xapp-/, 'no literal secrets in config.yaml');
   assert.match(readFileSync(join(dir, '.env.example'), 'utf8'), /^ANTHROPIC_API_KEY=$/m);
 
+  // The editor settings point `mithai` at this runtime's own types.
+  const tsconfig = JSON.parse(readFileSync(join(dir, 'tsconfig.json'), 'utf8')) as { compilerOptions: { paths: Record<string, string[]> } };
+  assert.ok(existsSync(tsconfig.compilerOptions.paths.mithai![0]!), 'paths.mithai names the runtime index');
+
   const validate = await runCli(['skill', 'validate', '--config', join(dir, 'config.yaml')]);
   assert.equal(validate.code, 0, validate.stderr);
+  assert.doesNotMatch(validate.stdout, /Type check skipped/, 'the example skill was type-checked');
   assert.match(validate.stdout, /ok {2}example \(2 tools\)/);
 
   const list = await runCli(['skill', 'list', '--config', join(dir, 'config.yaml')]);
   assert.match(list.stdout, /example__list_services\s+auto, read-only/);
   assert.match(list.stdout, /example__restart_service\s+approve/);
+  assert.match(list.stdout, /Built-in skills \(skills\.builtin\):\n(?:.*\n)*memory {2}.*\n(?:.*\n)*\s+memory__write_file\s+dynamic/);
+  assert.match(list.stdout, /Not enabled: kubernetes, shell/);
 
   const fake = await FakeAnthropic.start([
     reply(toolUse('example__list_services', {})),

@@ -1,7 +1,7 @@
 /**
- * `ctx.memory` (MemoryFiles) must give a tool no way to read or write the audit log
- * (memory/approvals.json) or any other file than MEMORY.md and today's daily note: no method
- * takes a path, and planted links (the memory folder is checked into git) are refused.
+ * `ctx.memory` (MemoryFiles), MEMORY.md and the daily notes: a tool has no way to read or write
+ * the audit log (memory/approvals.json) through them, and planted links (the memory folder is
+ * checked into git) are refused. Files named by the caller: memory-file-paths.test.ts.
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -50,12 +50,12 @@ describe('MemoryFiles', () => {
     assert.match(note, /second\n$/);
   });
 
-  test('no method takes a path: path tricks in the note text are only text', async (t) => {
+  test('the note methods take no path: path tricks in the note text are only text', async (t) => {
     const { dir, audit, memory } = memoryDir(t);
-    // The whole surface a tool gets: the SkillMemory methods take no path (appendDailyNote
-    // takes the note's text), and the extras are read-only facts.
+    // The whole surface a tool gets: the note methods take no path (appendDailyNote takes the
+    // note's text); the path-taking methods check their paths (memory-file-paths.test.ts).
     const proto = Object.getOwnPropertyNames(MemoryFiles.prototype).filter((k) => k !== 'constructor');
-    assert.deepEqual(proto.sort(), ['appendDailyNote', 'memoryPath', 'readMemory', 'readMemorySync']);
+    assert.deepEqual(proto.sort(), ['appendDailyNote', 'listFiles', 'memoryPath', 'readFile', 'readMemory', 'readMemorySync', 'writeFile']);
     assert.equal(memory.readMemory.length, 0);
     assert.equal(memory.readMemorySync.length, 0);
     assert.equal(memory.appendDailyNote.length, 1);

@@ -139,8 +139,22 @@ describe('loadSkills', () => {
     });
     const { errors } = await load([root]);
     assert.equal(errors.length, 1);
-    assert.equal(errors[0]!.skillPath, join(root, 'typo', 'tools.ts'));
+    assert.equal(errors[0]!.skillPath, join(root, 'typo', 'tools.ts:2'), 'the file and the line of the bad level');
     assert.match(errors[0]!.message, /tool "t": human must be one of auto, approve, confirm, dynamic/);
+  });
+
+  test('names the line of a bad level among many tools, and of a tool whose definition is wrong', async (t) => {
+    const root = tempDir(t);
+    const tool = (name: string, human: string) => `    ${name}: {\n      description: 'd',\n      human: '${human}' as never,\n      input: z.object({}),\n      handle: () => 1,\n    },\n`;
+    writeFiles(root, {
+      'many/SKILL.md': skillMd('many'),
+      'many/tools.ts': `import { defineSkill, z } from 'mithai';\nexport default defineSkill({\n  tools: {\n${tool('a', 'auto')}${tool('b', 'approve')}${tool('c', 'Confirm')}  },\n});\n`,
+      'nohandle/SKILL.md': skillMd('nohandle'),
+      'nohandle/tools.ts': "import { defineSkill, z } from 'mithai';\nexport default defineSkill({\n  tools: {\n    first: { description: 'd', human: 'auto', input: z.object({}), handle: () => 1 },\n    second: { description: 'd', human: 'auto', input: z.object({}) },\n  },\n});\n",
+    });
+    const { errors } = await load([root]);
+    const paths = errors.map((e) => e.skillPath).sort();
+    assert.deepEqual(paths, [join(root, 'many', 'tools.ts:18'), join(root, 'nohandle', 'tools.ts:5')]);
   });
 
   test('reports module shape mistakes: neither shape, both shapes, missing handle, bad schema, unknown level, duplicate tool', async (t) => {

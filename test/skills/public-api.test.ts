@@ -6,8 +6,15 @@ import * as testing from '../../src/testing/index.ts';
 import type { DeclaredHuman, Level, ResolveHuman, SkillMemory, SkillSpec, SkillState, StartupContext, ToolContext, ToolSpec } from '../../src/index.ts';
 
 describe('public API', () => {
-  test('mithai exports exactly defineSkill, defineTool and z', () => {
-    assert.deepEqual(Object.keys(mithai).sort(), ['defineSkill', 'defineTool', 'z']);
+  test('mithai exports exactly the skill API and the guards the built-in skills use (a new export is a decision)', () => {
+    const guards = {
+      command: ['ARGV_LIMITS', 'CommandRefusedError', 'SAFE_SEARCH_PATH', 'checkArgument', 'checkArgv', 'commandEnv', 'describeArgument', 'isCodeLoadingVariable', 'isCommandRunner', 'isInterpreter', 'isPrivilegeOrBuiltin', 'looksLikeOption', 'optionName', 'programName', 'resolveProgram'],
+      process: ['KILL_GRACE_MS', 'SpawnError', 'childEnv', 'runArgv'],
+      http: ['GUARDED_GET_DEFAULTS', 'GUARDED_USER_AGENT', 'HttpRequestError', 'SsrfBlockedError', 'allowedHostProblem', 'certificateDaysLeft', 'checkTarget', 'checkUrlForm', 'classifyAddress', 'compileAllowedHosts', 'guardedGet', 'isHostAllowed', 'systemResolver'],
+      memory: ['MemoryPathError', 'isMemoryMd', 'readablePath', 'writablePath'],
+    };
+    const expected = ['defineSkill', 'defineTool', 'z', ...Object.values(guards).flat()].sort();
+    assert.deepEqual(Object.keys(mithai).sort(), expected);
     assert.equal(mithai.z, zod);
   });
 

@@ -13,7 +13,7 @@ import { PY_SHAPE_TOOLS_JS, recordingLogger, silentLogger, skillMd, tempDir, wri
 /** A LoadedSkill built in memory from a defineSkill spec, as the loader would build it. */
 function skillFrom(name: string, spec: SkillSpec, defaultTimeoutMs = 60_000): LoadedSkill {
   const normalized = normalizeSkillModule({ default: spec }, { skill: name, modulePath: `/skills/${name}/tools.ts`, defaultTimeoutMs });
-  return { name, description: `${name} skill`, instructions: '', dir: `/skills/${name}`, modulePath: `/skills/${name}/tools.ts`, ...normalized };
+  return { name, origin: 'project', description: `${name} skill`, instructions: '', dir: `/skills/${name}`, modulePath: `/skills/${name}/tools.ts`, ...normalized };
 }
 
 function invokeContext(overrides: Partial<ToolContext> = {}): Omit<ToolContext, 'signal'> & { signal?: AbortSignal } {
@@ -25,7 +25,7 @@ describe('SkillRegistry', () => {
   test('finds tools and their skills by canonical name and lists them for the model', () => {
     const registry = new SkillRegistry([
       skillFrom('k8s', defineSkill({ tools: { get_pods: { description: 'List pods', human: 'auto', input: z.object({ ns: z.string() }), handle: () => [] } } })),
-      { name: 'runbook', description: 'prompt only', instructions: 'x', dir: '/skills/runbook', modulePath: undefined, tools: [], resolveHuman: undefined, startup: undefined },
+      { name: 'runbook', origin: 'project', description: 'prompt only', instructions: 'x', dir: '/skills/runbook', modulePath: undefined, tools: [], resolveHuman: undefined, startup: undefined },
     ]);
     assert.deepEqual(registry.skills().map((s) => s.name), ['k8s', 'runbook']);
     assert.deepEqual(registry.tools().map((t) => t.name), ['k8s__get_pods']);

@@ -1,0 +1,143 @@
+/**
+ * `mithai skill run SKILL__TOOL --input '{...}'`: run one tool by hand, without the model, the
+ * way the model's calls run: the input is validated, the same policy decides the level, a gated
+ * call asks for approval in this terminal (or from piped stdin), the decision and the outcome
+ * go to the audit log, and the result is printed. It is how an operator tries a skill before
+ * letting the model near it (StackStorm users know it as `st2 run`).
+ *
+ * The real engine runs the call, driven by {@link DirectCallModel} instead of the model, so
+ * nothing here re-implements the gate. No API key is needed.
+ *
+ * Exit codes: 0 the tool ran and succeeded; 1 it failed, was denied, expired or was refused; 2
+ * bad arguments (unknown tool, input that is not JSON or does not validate); 130 interrupted.
+ */
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
+import type { Command } from 'commander';
+import { ACCEPT_GAP_FLAG } from '../audit/audit-log.ts';
+import { errorMessage } from '../errors.ts';
+import { createRuntime } from '../engine/create-runtime.ts';
+import type { Turn } from '../engine/types.ts';
+import { DirectCallModel } from '../llm/direct-call-model.ts';
+import type { ExitCode } from './main.ts';
+import { loadFromOptions, withConfigOption } from './options.ts';
+import { closeLogDestination, openTerminalSession, terminalLogDestination } from './terminal-session.ts';
+
+interface SkillRunOptions {
+  config: string;
+  input?: string;
+  inputFile?: string;
+  user?: string;
+  logStderr?: boolean;
+  acceptAuditGap?: boolean;
+}
+
+/** Bad arguments: the tool or its input. */
+const USAGE_EXIT = 2;
+
+export function registerSkillRun(skill: Command, exit: ExitCode): void {
+  withConfigOption(skill.command('run'))
+    .argument('<tool>', 'the tool, as skill__tool (see `mithai skill list`)')
+    .option('--input <json>', 'the tool input as a JSON object (default {})')
+    .option('--input-file <path>', 'read the JSON input from a file (- for stdin)')
+    .option('--user <name>', 'the name you act as (default: your login name)')
+    .option('--log-stderr', 'write logs to stderr instead of the log file')
+    .option(ACCEPT_GAP_FLAG, 'start although the audit file lost records the state database has')
+    .description('run one tool without the model: same validation, policy, approval and audit')
+    .action(async (tool: string, options: SkillRunOptions) => {
+      exit.code = await skillRun(tool, options);
+    });
+}
+
+async function skillRun(toolName: string, options: SkillRunOptions): Promise<number> {
+  const loaded = loadFromOptions(options);
+  let input: unknown;
+  try {
+    input = readInput(options);
+  } catch (err) {
+    process.stderr.write(`mithai: ${errorMessage(err)}\n`);
+    return USAGE_EXIT;
+  }
+  const logDestination = terminalLogDestination(loaded, options.logStderr === true, 'skill-run.log');
+  const callId = `toolu_run_${randomBytes(9).toString('hex')}`;
+  const model = new DirectCallModel(toolName, input, callId);
+  const runtime = await createRuntime(loaded, { logDestination, acceptAuditGap: options.acceptAuditGap === true, model });
+  try {
+    const tool = runtime.registry.get(toolName);
+    if (tool === undefined) {
+      const known = runtime.registry.tools().map((t) => t.name);
+      process.stderr.write(`mithai: no tool named "${toolName}"${nearest(toolName, known)}; known tools: ${known.join(', ') || '(none)'}\n`);
+      return USAGE_EXIT;
+    }
+    const validation = tool.validate(input);
+    if (!validation.ok) {
+      process.stderr.write(`mithai: invalid input for ${tool.name}: ${validation.error}\n`);
+      return USAGE_EXIT;
+    }
+    const user = options.user ?? process.env.USER ?? userInfo().username;
+    const session = openTerminalSession(runtime, { user, botName: 'result' });
+    const conversation = { platform: 'terminal' as const, team: 'local', channel: 'terminal', thread: `skill-run-${new Date().toISOString()}-${callId.slice(-6)}` };
+    runtime.engine.attach(session.adapter, { signal: session.stop.signal, platform: 'terminal' });
+    runtime.expiry.start();
+    const unhandleSignals = session.handleSignals();
+    try {
+      const turn: Turn = { conversation, user, text: `mithai skill run ${tool.name}`, canAskHuman: true, sentAt: new Date() };
+      await runtime.engine.handleTurn(turn, session.adapter, session.stop.signal);
+    } finally {
+      unhandleSignals();
+      await runtime.engine.drain(5_000);
+      await session.adapter.stop();
+      session.lines.close();
+    }
+    if (session.stop.signal.aborted) return 130;
+    return model.result !== undefined && model.result.is_error !== true ? 0 : 1;
+  } finally {
+    runtime.close();
+    await closeLogDestination(logDestination);
+  }
+}
+
+/** The tool input from --input or --input-file: a JSON object. */
+function readInput(options: SkillRunOptions): unknown {
+  if (options.input !== undefined && options.inputFile !== undefined) throw new Error('give --input or --input-file, not both');
+  let text = options.input ?? '{}';
+  let source = '--input';
+  if (options.inputFile !== undefined) {
+    source = options.inputFile === '-' ? 'stdin' : options.inputFile;
+    try {
+      text = readFileSync(options.inputFile === '-' ? 0 : options.inputFile, 'utf8');
+    } catch (err) {
+      throw new Error(`cannot read --input-file ${options.inputFile}: ${errorMessage(err)}`);
+    }
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new Error(`the input in ${source} is not JSON: ${errorMessage(err)}`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error(`the input in ${source} must be a JSON object, like '{"name": "worker"}'`);
+  return value;
+}
+
+/** ` (did you mean x?)` for the known name closest to `name`, when one is close. */
+function nearest(name: string, known: readonly string[]): string {
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const candidate of known) {
+    const d = editDistance(name, candidate);
+    if (d < bestDistance) [best, bestDistance] = [candidate, d];
+  }
+  return best !== undefined && bestDistance <= Math.max(2, Math.floor(name.length / 4)) ? ` (did you mean ${best}?)` : '';
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    previous = current;
+  }
+  return previous[b.length]!;
+}
