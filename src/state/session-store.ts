@@ -145,9 +145,13 @@ export class SessionStore {
     const insert = this.#db.prepare('INSERT OR IGNORE INTO session_taints (session_key, kind, source, first_at) VALUES (?, ?, ?, ?)');
     const count = this.#db.prepare<[string], { n: number }>('SELECT COUNT(*) AS n FROM session_taints WHERE session_key = ?');
     this.#db.transaction(() => {
+      const wasTainted = this.isTainted(key);
       this.#touch(key, now);
       this.#db.prepare('UPDATE sessions SET tainted = 1 WHERE key = ?').run(key);
       let stored = count.get(key)?.n ?? 0;
+      // Tainted before, with nothing recorded: that earlier content stays named ("source not
+      // recorded") next to the new sources, rather than vanish behind them.
+      if (wasTainted && stored === 0 && sources.length > 0) stored += insert.run(key, 'unrecorded', '', now).changes;
       for (const source of sources) {
         if (stored >= MAX_SESSION_TAINTS) break;
         stored += insert.run(key, source.kind, source.source.slice(0, MAX_SOURCE_CHARS), now).changes;

@@ -46,7 +46,7 @@ for (const backend of BACKENDS) {
       store.markTainted('s');
       assert.deepEqual(store.taintSources('s'), [{ kind: 'unrecorded', source: '' }]);
       store.markTainted('s', [PAGE]);
-      assert.deepEqual(store.taintSources('s'), [PAGE], 'a real source replaces the placeholder');
+      assert.deepEqual(store.taintSources('s'), [{ kind: 'unrecorded', source: '' }, PAGE], 'the earlier, unrecorded content stays named next to the new source');
     });
 
     test('at most the first 20 distinct sources are kept', (t) => {
@@ -141,7 +141,7 @@ describe('migration to schema v3', () => {
 
     // New sources are recorded next to the old flag from now on.
     sessions.markTainted('slack:T:C:dirty', [PAGE]);
-    assert.deepEqual(sessions.taintSources('slack:T:C:dirty'), [PAGE]);
+    assert.deepEqual(sessions.taintSources('slack:T:C:dirty'), [{ kind: 'unrecorded', source: '' }, PAGE], 'the content from before the upgrade stays named');
   });
 });
 

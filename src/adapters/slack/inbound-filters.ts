@@ -24,7 +24,7 @@ export interface InboundMessage {
   ts: string;
   threadTs?: string;
   eventId?: string;
-  /** The sender's home team as the event names it (`user_team`, else `team`): who is from another organisation. */
+  /** The sender's home team as the event names it (`user_team`, else `team` outside shared channels): who is from another organisation. */
   userTeam?: string;
   /** The envelope's `is_ext_shared_channel`: true when Slack says the channel is shared with another organisation. */
   isExtSharedChannel?: boolean;

@@ -22,11 +22,17 @@ type ReceiverEvent = Parameters<App['processEvent']>[0];
  * Put the dispatcher in front of `app` on `receiver`.
  * @param teamId the bot's own team (fallback when an event carries none).
  */
-export function recordBeforeAck(receiver: SocketModeReceiver, app: App, dispatcher: TurnDispatcher, teamId: string, logger: Logger): void {
+export function recordBeforeAck(receiver: SocketModeReceiver, app: App, dispatcher: TurnDispatcher, teamId: string, logger: Logger, sharing?: ChannelSharing): void {
   const front = {
     processEvent: async (event: ReceiverEvent): Promise<void> => {
       const body = event.body as Record<string, unknown>;
       const inner = body.type === 'event_callback' ? (body.event as Record<string, unknown> | undefined) : undefined;
+      // A channel shared (or unshared) with another organisation: known before the ack, so no
+      // post after it goes out on an old "not shared" answer.
+      if ((inner?.type === 'channel_shared' || inner?.type === 'channel_unshared') && typeof inner.channel === 'string') {
+        sharing?.changed(inner.channel, inner.type === 'channel_shared' || inner.is_ext_shared === true);
+        logger.info({ channel: inner.channel, event: inner.type }, 'slack.channel_sharing_changed');
+      }
       const kind = inner?.type === 'app_mention' || inner?.type === 'message' ? inner.type : undefined;
       if (inner !== undefined && kind !== undefined) {
         try {
@@ -42,6 +48,11 @@ export function recordBeforeAck(receiver: SocketModeReceiver, app: App, dispatch
     },
   };
   receiver.init(front as unknown as App);
+}
+
+/** Told when Slack says a channel's sharing with other organisations changed. */
+export interface ChannelSharing {
+  changed(channel: string, isShared: boolean): void;
 }
 
 /**
@@ -65,7 +76,9 @@ export function normalise(kind: InboundMessage['kind'], event: object, body: obj
     ts: str(e.ts) ?? '',
     ...optional('threadTs', str(e.thread_ts)),
     ...optional('eventId', str(b.event_id)),
-    ...optional('userTeam', str(e.user_team) ?? str(e.team)),
+    // In a channel shared with another organisation only `user_team` names the sender's home
+    // team; without it, users.info decides (`team` there may be the workspace the event is for).
+    ...optional('userTeam', str(e.user_team) ?? (b.is_ext_shared_channel === true ? undefined : str(e.team))),
     ...(b.is_ext_shared_channel === true ? { isExtSharedChannel: true } : {}),
   };
 }

@@ -16,7 +16,8 @@
  * Enterprise org (`is_org_shared`) is inside.
  *
  * Fail closed: a lookup that fails or takes longer than `timeoutMs` answers "outside". Answers
- * are cached (users 1 h, conversations 10 min) and concurrent questions about one id share one
+ * are cached (users 1 h, shared channels 10 min, channels not shared 1 min; `channel_shared` /
+ * `channel_unshared` events update them at once) and concurrent questions about one id share one
  * call; a failure is not cached (the next question asks Slack again) and is logged once per id
  * until a lookup of that id succeeds, with ids and Slack's error code only.
  */
@@ -71,6 +72,8 @@ export interface OrganisationOptions {
 
 export const USER_TTL_MS = 60 * 60 * 1000;
 export const CHANNEL_TTL_MS = 10 * 60 * 1000;
+/** How long a "not shared with another organisation" answer is kept (a shared one: {@link CHANNEL_TTL_MS}). */
+export const CHANNEL_NOT_SHARED_TTL_MS = 60 * 1000;
 /** Short enough that an event or click is still acknowledged within Slack's 3 s. */
 export const LOOKUP_TIMEOUT_MS = 2_000;
 /** Cached answers kept at most (expired ones are swept first when it is reached). */
@@ -131,6 +134,15 @@ export class Organisation {
     }
     if (channel === '') return { isOutside: true, reason: 'no channel id' };
     return this.#ask(this.#channels, channel, async () => judgeConversation(await this.#o.lookups.conversationInfo(channel)));
+  }
+
+  /**
+   * Slack said (`channel_shared` / `channel_unshared`) that a channel's sharing changed: a
+   * shared channel is remembered as shared; an unshared one is asked about again next time.
+   */
+  changed(channel: string, isShared: boolean): void {
+    if (isShared) this.#store(this.#channels, channel, { isOutside: true, reason: 'channel_shared event' });
+    else this.#channels.entries.delete(channel);
   }
 
   /**
@@ -200,7 +212,10 @@ export class Organisation {
       for (const [key, entry] of table.entries) if (entry.until <= now) table.entries.delete(key);
       if (table.entries.size >= MAX_ENTRIES) table.entries.clear();
     }
-    table.entries.set(id, { answer, until: now + table.ttlMs });
+    // "Not shared" is kept briefly: if a channel_shared event is missed (a reconnect), a channel
+    // shared since is found within a minute, not ten.
+    const ttl = table === this.#channels && !answer.isOutside ? Math.min(table.ttlMs, CHANNEL_NOT_SHARED_TTL_MS) : table.ttlMs;
+    table.entries.set(id, { answer, until: now + ttl });
   }
 
   #logFailure(table: Table, id: string, code: string): void {

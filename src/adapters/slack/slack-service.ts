@@ -202,7 +202,7 @@ async function serve(input: ServeInput): Promise<SlackService> {
     logger: log,
     redact,
   });
-  recordBeforeAck(receiver, app, dispatcher, identity.teamId, log);
+  recordBeforeAck(receiver, app, dispatcher, identity.teamId, log, organisation);
   registerApprovalActions(app, {
     engine: runtime.engine,
     adapter,

@@ -9,7 +9,8 @@
  * presence taints the session: they could carry instructions aimed at the model. So are messages
  * from people of another organisation (Slack Connect: the message's `user_team` / `team` is not
  * the app's), even when a wildcard in `allowed_users` matches them, unless
- * `allow_external_users` is set; told from the team the message carries, without a lookup per message.
+ * `allow_external_users` is set; told from the team the message carries, without a lookup per message
+ * (a message that names no team is untrusted unless a recent users.info placed its author inside).
  */
 import { matchesAllowlist } from '../../security/allowlist.ts';
 import { redactThenCut } from '../../security/redact-then-cut.ts';
@@ -30,11 +31,11 @@ export interface ThreadReaders {
   allowedUsers: readonly string[];
   redact(text: string): string;
   /**
-   * Whether the author of a message with this team (`user_team`, else `team`) is an outsider
-   * (another organisation): their message is untrusted whatever `allowedUsers` says. Absent:
-   * no one is (`allow_external_users`).
+   * Whether the author of a message with this team (`user_team`, else `team`; undefined when
+   * the message names neither) is an outsider (another organisation): their message is
+   * untrusted whatever `allowedUsers` says. Absent: no one is (`allow_external_users`).
    */
-  isOutsider?(user: string | undefined, team: string): boolean;
+  isOutsider?(user: string | undefined, team: string | undefined): boolean;
 }
 
 /** The thread as one context block for the model, and whether any of it is untrusted. */
@@ -140,7 +141,8 @@ function renderMessage(message: ThreadMessage, readers: ThreadReaders, nonce: st
   const isBot = message.bot_id !== undefined || message.subtype === 'bot_message';
   const sender = message.bot_id ?? message.user;
   const team = message.user_team ?? message.team;
-  const isOutsider = team !== undefined && readers.isOutsider?.(message.user, team) === true;
+  // A message that names no team is asked about too: when it cannot be told, it is untrusted.
+  const isOutsider = readers.isOutsider?.(message.user, team) === true;
   if (!isBot && !isOutsider && sender !== undefined && matchesAllowlist(sender, readers.allowedUsers)) {
     return { text: `[<@${sender}>]: ${text}`, isUntrusted: false };
   }

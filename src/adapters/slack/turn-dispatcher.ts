@@ -178,8 +178,9 @@ export class TurnDispatcher {
       const { organisation } = this.#o;
       const readers = {
         botUserId: settings.botUserId, botId: settings.botId, allowedUsers: settings.allowedUsers, redact,
-        // Outsiders read from the thread are untrusted whatever the lists say (no lookup per message).
-        ...(settings.allowExternalUsers === true ? {} : { isOutsider: (user: string | undefined, team: string) => organisation.isForeignTeam(team) && !(user !== undefined && organisation.isKnownInside(user)) }),
+        // Outsiders read from the thread are untrusted whatever the lists say (no lookup per
+        // message); so is a message that names no team, unless users.info recently placed its author inside.
+        ...(settings.allowExternalUsers === true ? {} : { isOutsider: (user: string | undefined, team: string | undefined) => (team === undefined || organisation.isForeignTeam(team)) && !(user !== undefined && organisation.isKnownInside(user)) }),
       };
       const context = formatThread(history.messages, turn.origin, readers, history.skipped);
       if (context.block === undefined) return turn;

@@ -11,7 +11,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import pino from 'pino';
-import { CHANNEL_TTL_MS, LOOKUP_TIMEOUT_MS, Organisation, USER_TTL_MS, judgeConversation } from '../../../src/adapters/slack/organisation.ts';
+import { CHANNEL_NOT_SHARED_TTL_MS, CHANNEL_TTL_MS, LOOKUP_TIMEOUT_MS, Organisation, USER_TTL_MS, judgeConversation } from '../../../src/adapters/slack/organisation.ts';
 import type { ConversationInfo, OrganisationLookups, UserInfo } from '../../../src/adapters/slack/organisation.ts';
 import { FakeClock } from '../../fixtures/fake-clock.ts';
 
@@ -162,6 +162,24 @@ test('a channel the event calls shared is outside without a call, and stays so f
   clock.advance(CHANNEL_TTL_MS);
   await org.channel('CPLAIN');
   assert.equal((await org.channel('CHINT')).isOutside, false, 'after the TTL the channel is asked about again');
+  assert.equal(calls.length, 4);
+});
+
+test('"not shared" is kept one minute, "shared" ten; channel_shared / channel_unshared events change the answer at once', async () => {
+  const { api, calls } = lookups({}, { CPLAIN: { is_shared: false }, CEXT: { is_shared: true, is_ext_shared: true } });
+  const { org, clock } = setup(api);
+  assert.equal((await org.channel('CPLAIN')).isOutside, false);
+  assert.equal((await org.channel('CEXT')).isOutside, true);
+  clock.advance(CHANNEL_NOT_SHARED_TTL_MS);
+  await org.channel('CPLAIN');
+  await org.channel('CEXT');
+  assert.deepEqual(calls, ['conversations.info CPLAIN', 'conversations.info CEXT', 'conversations.info CPLAIN'], 'only the "not shared" answer was asked again');
+  // Slack says CPLAIN was just shared: refused at once, without a call.
+  org.changed('CPLAIN', true);
+  assert.deepEqual(await org.channel('CPLAIN'), { isOutside: true, reason: 'channel_shared event' });
+  // Unshared again: the next question asks Slack.
+  org.changed('CPLAIN', false);
+  assert.equal((await org.channel('CPLAIN')).isOutside, false);
   assert.equal(calls.length, 4);
 });
 

@@ -31,14 +31,14 @@ test('respond: mentions subscribes to mentions and DMs only, with Socket Mode an
   const m = manifestFor('mentions');
   assert.equal(m.settings.socket_mode_enabled, true);
   assert.equal(m.settings.interactivity.is_enabled, true);
-  assert.deepEqual(m.settings.event_subscriptions.bot_events, ['app_mention', 'message.im']);
+  assert.deepEqual(m.settings.event_subscriptions.bot_events, ['app_mention', 'message.im', 'channel_shared', 'channel_unshared']);
   assert.equal(m.features.app_home.messages_tab_enabled, true, 'people can DM the bot');
   assert.equal(m.features.app_home.messages_tab_read_only_enabled, false);
 });
 
 test('respond: all adds channel and private-channel messages, each event once', () => {
   const events = manifestFor('all').settings.event_subscriptions.bot_events;
-  assert.deepEqual([...events].sort(), ['app_mention', 'message.channels', 'message.groups', 'message.im']);
+  assert.deepEqual([...events].sort(), ['app_mention', 'channel_shared', 'channel_unshared', 'message.channels', 'message.groups', 'message.im']);
 });
 
 test('the bot scopes are the ones the adapter uses (users.info and conversations.info for Slack Connect), and nothing more', () => {

@@ -31,6 +31,7 @@ import { SocketModeServer } from './socket-mode.ts';
 import type { EnvelopeOptions } from './socket-mode.ts';
 import { SlackState } from './state.ts';
 import { FakeSlackActors } from './fake-slack-actors.ts';
+import { eventCallback } from './payloads.ts';
 import type { Ack, FakeChannel, FakeSlackConfig, FakeSlackOptions, FakeUser, Fault, JsonObject } from './types.ts';
 
 export type { Ack, FakeChannel, FakeSlackOptions, FakeUser, Fault, FaultAnswer, RecordedCall, SlackMessage, OpenedView } from './types.ts';
@@ -112,6 +113,30 @@ export class FakeSlack extends FakeSlackActors {
   /** Add a conversation, or change one (share a channel with another organisation mid-test). */
   setChannel(channel: FakeChannel): void {
     this.state.channels.set(channel.id, { ...channel });
+  }
+
+  /**
+   * Share a channel with another organisation (Slack Connect) as Slack does: the channel
+   * becomes `is_ext_shared`, and a `channel_shared` event is sent to the app. Resolves with
+   * the event's ack.
+   */
+  shareChannel(channel: string, connectedTeamId: string): Promise<Ack> {
+    const current = this.state.channels.get(channel) ?? { id: channel };
+    this.setChannel({ ...current, extShared: true, sharedTeamIds: [...(current.sharedTeamIds ?? []), connectedTeamId] });
+    return this.#channelEvent({ type: 'channel_shared', connected_team_id: connectedTeamId, channel, event_ts: this.state.nextTs() }, true);
+  }
+
+  /** Stop sharing a channel with `teamId`; `channel_unshared` tells the app. */
+  unshareChannel(channel: string, teamId: string): Promise<Ack> {
+    const current = this.state.channels.get(channel) ?? { id: channel };
+    const left = (current.sharedTeamIds ?? []).filter((t) => t !== teamId);
+    this.setChannel({ ...current, extShared: left.length > 0, sharedTeamIds: left });
+    return this.#channelEvent({ type: 'channel_unshared', previously_connected_team_id: teamId, channel, is_ext_shared: left.length > 0, event_ts: this.state.nextTs() }, left.length > 0);
+  }
+
+  #channelEvent(event: JsonObject, isExtShared: boolean): Promise<Ack> {
+    const eventId = `Ev${Math.random().toString(36).slice(2, 12).toUpperCase()}`;
+    return this.socket.send('events_api', eventCallback(this.state.config, event, eventId, Math.floor(Date.now() / 1000), isExtShared), { describe: `${String(event.type)} ${eventId}` });
   }
 
   /** Make the next `times` calls to `method` answer HTTP 429 with `Retry-After: retryAfterSeconds`. */
