@@ -99,7 +99,7 @@ const schema = z
     if (!Array.isArray(c.namespaces)) {
       for (const name of unknown(Object.keys(c.namespaces))) issues.addIssue({ code: 'custom', path: ['namespaces', name], message: `"${name}" is not in contexts` });
       for (const name of c.contexts) {
-        if (!(name in c.namespaces)) issues.addIssue({ code: 'custom', path: ['namespaces', name], message: 'missing: with a map, every context lists its namespaces' });
+        if (!Object.hasOwn(c.namespaces, name)) issues.addIssue({ code: 'custom', path: ['namespaces', name], message: 'missing: with a map, every context lists its namespaces' });
       }
     }
   });

@@ -1,9 +1,9 @@
 /**
  * One kubectl run: the checked argv through `runArgv` (no shell, own process group, killed on
- * the time limit or when the call is cancelled), with the credential-free `ctx.childEnv()` and
- * output capped at `max_output_bytes`. A failure becomes an Error with a short, cleaned message.
+ * the time limit or when the call is cancelled), with the credential-free `ctx.childEnv()` less
+ * its code-loading variables, and output capped at `max_output_bytes`. A failure becomes an Error with a short, cleaned message.
  */
-import { runArgv, SpawnError, type ToolContext } from 'mithai';
+import { isCodeLoadingVariable, runArgv, SpawnError, type ToolContext } from 'mithai';
 import { checkKubectlArgs, kubectlArgs, type Flag, type Verb } from './argv.ts';
 import type { KubernetesConfig } from './config.ts';
 import type { Target } from './target.ts';
@@ -40,7 +40,7 @@ export async function runKubectl(config: KubernetesConfig, args: readonly string
   let result;
   try {
     result = await runArgv([config.kubectl, ...args], {
-      env: ctx.childEnv(),
+      env: kubectlEnv(ctx.childEnv()),
       timeoutMs: config.timeoutMs,
       maxOutputBytes: config.maxOutputBytes,
       signal: ctx.signal,
@@ -57,4 +57,15 @@ export async function runKubectl(config: KubernetesConfig, args: readonly string
     throw new Error(`kubectl ${verb} failed (${how})${stderr === '' ? '' : `: ${stderr}`}`);
   }
   return { stdout: result.stdout.text, droppedBytes: result.stdout.droppedBytes };
+}
+
+/**
+ * kubectl's environment: `ctx.childEnv()` (no credentials) without the variables that make a
+ * program load or run other code (`LD_PRELOAD`, `NODE_OPTIONS`, `PYTHONPATH`, `BASH_ENV`, …;
+ * `isCodeLoadingVariable`), which would reach kubectl and the exec credential plugins it starts.
+ * `PATH` stays as it is (kubectl and its plugins are looked up on it), and so do `KUBECONFIG`
+ * and `HOME`.
+ */
+function kubectlEnv(base: Readonly<Record<string, string>>): Record<string, string> {
+  return Object.fromEntries(Object.entries(base).filter(([name]) => !isCodeLoadingVariable(name)));
 }

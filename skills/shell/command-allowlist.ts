@@ -76,6 +76,9 @@ export function allowCommand(argv: readonly string[], config: ShellConfig): Allo
   const keep = (miss: Miss): void => {
     if (closest === undefined || miss.closeness > closest.closeness) closest = miss;
   };
+  let allowedCall: Omit<AllowedCall, 'readOnly'> | undefined;
+  // Every entry that allows the call, for the read-only decision (the first one runs).
+  const allowing: AllowedCommand[] = [];
   for (const entry of candidates) {
     const allowed = resolveProgram(entry.prefix[0]!, where);
     if (!allowed.ok) {
@@ -92,14 +95,11 @@ export function allowCommand(argv: readonly string[], config: ShellConfig): Allo
       keep(miss);
       continue;
     }
-    return {
-      entry,
-      program: allowed.program,
-      argv: [allowed.program.path, ...argv.slice(1)],
-      readOnly: isReadOnly(argv, called.program, config),
-    };
+    allowedCall ??= { entry, program: allowed.program, argv: [allowed.program.path, ...argv.slice(1)] };
+    allowing.push(entry);
   }
-  throw closest!.error;
+  if (allowedCall === undefined) throw closest!.error;
+  return { ...allowedCall, readOnly: isReadOnly(argv, called.program, config, allowing) };
 }
 
 /** Why `argv`'s arguments do not fit `entry`, or undefined when they do. */
@@ -129,10 +129,18 @@ function matchArguments(argv: readonly string[], entry: AllowedCommand, candidat
   return undefined;
 }
 
-/** Whether some `read_only_commands` prefix, for the same binary, starts `argv`. */
-function isReadOnly(argv: readonly string[], program: ResolvedProgram, config: ShellConfig): boolean {
+/**
+ * Whether some `read_only_commands` prefix, for the same binary, starts `argv`, and the options
+ * after that prefix (if any) are ones an operator allowed for that read-only command: those of
+ * an allowing entry whose own prefix starts with the read-only prefix. An option that only a
+ * broader entry allows (`sort -o FILE` under `{prefix: [sort], options: [-o]}`, with
+ * `[sort, /etc/hostname]` read-only) makes the call a confirm, not an auto.
+ */
+function isReadOnly(argv: readonly string[], program: ResolvedProgram, config: ShellConfig, allowing: readonly AllowedCommand[]): boolean {
   return config.readOnly.some(({ prefix }) => {
     if (programName(prefix[0]!) !== program.name || !startsWith(argv, prefix)) return false;
+    const optionsFollow = argv.slice(prefix.length).some((arg) => looksLikeOption(arg));
+    if (optionsFollow && !allowing.some((entry) => entry.prefix.length >= prefix.length && startsWith(entry.prefix, prefix))) return false;
     const resolved = resolveProgram(prefix[0]!, { searchPath: config.searchPath, cwd: config.cwd });
     return resolved.ok && resolved.program.realPath === program.realPath;
   });

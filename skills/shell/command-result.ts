@@ -33,11 +33,16 @@ export function commandResult(argv: readonly string[], ran: RunArgvResult, timeo
     stdout: shown(ran.stdout),
     stderr: shown(ran.stderr),
   };
-  if (ran.timedOut) {
-    result.note = `stopped after ${timeoutMs / 1000} s (skills.config.shell.timeout_seconds); the command and every process it started were killed`;
-  } else if (ran.aborted) {
-    result.note = 'stopped because the call was cancelled; the command and every process it started were killed';
+  // A process that left the command's process group (setsid) was not killed: say so rather
+  // than claim everything is gone.
+  const killed = ran.escaped ? 'the command was killed' : 'the command and every process it started were killed';
+  const notes: string[] = [];
+  if (ran.timedOut) notes.push(`stopped after ${timeoutMs / 1000} s (skills.config.shell.timeout_seconds); ${killed}`);
+  else if (ran.aborted) notes.push(`stopped because the call was cancelled; ${killed}`);
+  if (ran.escaped) {
+    notes.push('a process it started left its process group and still held the output open when the command ended: it was not killed and may still be running; output after that point was not read');
   }
+  if (notes.length > 0) result.note = notes.join('; ');
   return result;
 }
 

@@ -17,8 +17,8 @@
  *         - { prefix: [df, -h], exact: true }    # nothing may follow
  *       read_only_commands:                      # these run without asking; must be allowed too
  *         - [systemctl, status]
- *         - [journalctl]
- *         - [df]
+ *         - [journalctl, -u, "*"]                # within an allowed entry, so not [journalctl]
+ *         - [df, -h]
  *       timeout_seconds: 60
  *       max_output_bytes: 10240
  *       path: /usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin

@@ -18,6 +18,7 @@
  * command ran the session is tainted and the runtime asks for approval of calls that would
  * otherwise have run at once, this skill's read-only commands included.
  */
+import { createHash } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { ARGV_LIMITS, checkArgv, commandEnv, defineSkill, KILL_GRACE_MS, programName, resolveProgram, runArgv, z } from 'mithai';
 import type { Level } from 'mithai';
@@ -110,12 +111,20 @@ export default defineSkill({
 });
 
 /**
- * The phrase a confirm approver types: the whole argv joined with spaces (what they type is
- * what runs), or the program's name when that is longer than {@link MAX_PHRASE_CHARS}.
+ * The phrase a confirm approver types. It must name this argv and no other:
+ * - the argv joined with spaces, when that reads back as exactly this argv (no element is
+ *   empty or holds whitespace) and is at most {@link MAX_PHRASE_CHARS} long: what they type is
+ *   what runs;
+ * - otherwise the program's name and a code made from the whole argv (`rm 3fa2c1d0`), shown on
+ *   the card next to the argv, so two argvs that read alike (`"old files"` vs `old files`, or
+ *   two long paths) never share a phrase.
  */
 export function confirmPhrase(argv: readonly string[]): string {
   const joined = argv.join(' ');
-  return joined.length <= MAX_PHRASE_CHARS ? joined : programName(argv[0] ?? 'command');
+  const readsBack = argv.every((arg) => arg !== '' && !/\s/.test(arg));
+  if (readsBack && joined.length <= MAX_PHRASE_CHARS) return joined;
+  const code = createHash('sha256').update(JSON.stringify(argv)).digest('hex').slice(0, 8);
+  return `${programName(argv[0] ?? 'command')} ${code}`;
 }
 
 function isFolder(path: string): boolean {

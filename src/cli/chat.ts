@@ -42,7 +42,9 @@ async function chat(options: ChatOptions): Promise<number> {
   const { adapter, lines, stop, interactive, handleSignals } = openTerminalSession(runtime, { user, botName: loaded.config.bot.name });
   const thread = options.session ?? `chat-${new Date().toISOString()}`;
   const conversation = { platform: 'terminal' as const, team: 'local', channel: 'terminal', thread };
-  runtime.engine.attach(adapter, { signal: stop.signal, platform: 'terminal' });
+  // This terminal serves its own conversation only: another chat's or a skill run's turn is
+  // never carried on (and sent to the model) here.
+  runtime.engine.attach(adapter, { signal: stop.signal, platform: 'terminal', sessionKey: sessionKey(conversation) });
   runtime.expiry.start();
   if (interactive) process.stdout.write(`mithai chat as ${user} (session ${thread}). Type /quit to leave.\n`);
   // A session killed mid-turn carries on: settled approvals are shown, and a pending one is

@@ -17,7 +17,8 @@ import { userInfo } from 'node:os';
 import type { Command } from 'commander';
 import { ACCEPT_GAP_FLAG } from '../audit/audit-log.ts';
 import { errorMessage } from '../errors.ts';
-import { createRuntime } from '../engine/create-runtime.ts';
+import { createRuntime, type Runtime } from '../engine/create-runtime.ts';
+import { sessionKey } from '../engine/session-key.ts';
 import type { Turn } from '../engine/types.ts';
 import { DirectCallModel } from '../llm/direct-call-model.ts';
 import type { ExitCode } from './main.ts';
@@ -78,12 +79,13 @@ async function skillRun(toolName: string, options: SkillRunOptions): Promise<num
     const user = options.user ?? process.env.USER ?? userInfo().username;
     const session = openTerminalSession(runtime, { user, botName: 'result' });
     const conversation = { platform: 'terminal' as const, team: 'local', channel: 'terminal', thread: `skill-run-${new Date().toISOString()}-${callId.slice(-6)}` };
-    runtime.engine.attach(session.adapter, { signal: session.stop.signal, platform: 'terminal' });
+    runtime.engine.attach(session.adapter, { signal: session.stop.signal, platform: 'terminal', sessionKey: sessionKey(conversation) });
     runtime.expiry.start();
     const unhandleSignals = session.handleSignals();
     try {
-      const turn: Turn = { conversation, user, text: `mithai skill run ${tool.name}`, canAskHuman: true, sentAt: new Date() };
+      const turn: Turn = { conversation, user, text: `mithai skill run ${tool.name} ${model.marker}`, canAskHuman: true, sentAt: new Date() };
       await runtime.engine.handleTurn(turn, session.adapter, session.stop.signal);
+      if (session.stop.signal.aborted) await abandonRun(runtime, sessionKey(conversation));
     } finally {
       unhandleSignals();
       await runtime.engine.drain(5_000);
@@ -96,6 +98,21 @@ async function skillRun(toolName: string, options: SkillRunOptions): Promise<num
     runtime.close();
     await closeLogDestination(logDestination);
   }
+}
+
+/**
+ * Interrupted (Ctrl-C, SIGTERM) before the call settled: no process can carry this run on (a
+ * skill run has no --session), so its pending approval is cancelled and its turn finished
+ * here. Left pending, a later decision or expiry would carry the turn on in whatever terminal
+ * process is running then: `mithai chat` would send it to the real model, another skill run
+ * would put its own call into it.
+ */
+async function abandonRun(runtime: Runtime, key: string): Promise<void> {
+  for (const approval of runtime.approvals.listByState(['pending'])) {
+    if (approval.sessionKey === key) runtime.engine.cancelPending(approval.id, 'mithai skill run was interrupted before a decision');
+  }
+  const done = AbortSignal.timeout(5_000);
+  for (const id of runtime.turns.listUnfinishedIdsInSession(key)) await runtime.engine.whenFinished(id, done);
 }
 
 /** The tool input from --input or --input-file: a JSON object. */

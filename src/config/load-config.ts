@@ -12,7 +12,7 @@
  * const apiKey = requireSecret(loaded, 'llm.anthropic.api_key', 'ANTHROPIC_API_KEY');
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { dirname, resolve, sep } from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
 import { LineCounter, parseDocument } from 'yaml';
 import type { Document } from 'yaml';
@@ -105,6 +105,7 @@ export function loadConfig(path: string, options: LoadConfigOptions = {}): Loade
   }
 
   const config = resolvePaths(parsed.data, dir);
+  checkMemoryPath(config, absPath, file);
   const secrets = new Set(secretCandidates);
   for (const value of namedSecrets.values()) secrets.add(value);
   for (const value of [config.llm.anthropic.api_key, config.adapter.slack.bot_token, config.adapter.slack.app_token]) {
@@ -209,6 +210,20 @@ function mergeEnv(dir: string, realEnv: NodeJS.ProcessEnv): Record<string, strin
     if (value !== undefined) merged[name] = value;
   }
   return merged;
+}
+
+/**
+ * The memory folder is written by tools (the memory skill replaces .md/.yaml/.json files there
+ * without approval), so it must not hold what decides the agent's rights: this config file and
+ * the skills folders.
+ */
+function checkMemoryPath(config: Config, configPath: string, file: string): void {
+  const memory = config.memory.path;
+  const holds = (path: string): boolean => path === memory || path.startsWith(memory.endsWith(sep) ? memory : memory + sep);
+  const held = [configPath, ...config.skills.paths].filter(holds);
+  if (held.length > 0) {
+    throw new ConfigError(`${file}: memory.path ${displayPath(memory)} holds ${held.map(displayPath).join(', ')}; tools write files in the memory folder, so point memory.path at a folder of its own (e.g. ./memory)`);
+  }
 }
 
 /** Relative paths in the config are relative to config.yaml's folder, not the working directory. */

@@ -206,6 +206,7 @@ export async function createRuntime(loaded: LoadedConfig, options: RuntimeOption
     maxHistoryMessages: config.agent.max_history_messages,
     systemPrompt: () => buildSystemPrompt({ botName: config.bot.name, persona: config.bot.persona, skills: registry.skills(), memory: redactor.redact(memory.readMemorySync()) }),
     redact,
+    redactDeep: (value) => redactor.redactDeep(value),
     now: () => clock.now(),
   });
   const engine = new Engine({
@@ -220,6 +221,7 @@ export async function createRuntime(loaded: LoadedConfig, options: RuntimeOption
     approvers: config.human.approvers,
     confirmRequiresSecondPerson: config.human.confirm_requires_second_person,
     taintedRequiresSecondPerson: config.human.tainted_requires_second_person,
+    redact,
   });
 
   let closed = false;

@@ -65,6 +65,8 @@ export interface EngineOptions {
    */
   approvers: readonly string[];
   confirmRequiresSecondPerson: boolean;
+  /** Redacts a turn's text before it is stored. */
+  redact(text: string): string;
   taintedRequiresSecondPerson: boolean;
 }
 
@@ -74,6 +76,11 @@ export interface AttachOptions {
   signal?: AbortSignal;
   /** The platform whose turns this process resumes at start and on polls. */
   platform?: string;
+  /**
+   * The one conversation this process serves (a terminal: `mithai chat`, `mithai skill run`).
+   * Set, no other session's turn is ever carried on here, whatever is decided or expires.
+   */
+  sessionKey?: string;
 }
 
 /** What {@link Engine.resumeAll} found and did. */
@@ -109,6 +116,7 @@ export class Engine {
   #adapter: Adapter | undefined;
   #signal: AbortSignal | undefined;
   #platform: string | undefined;
+  #sessionScope: string | undefined;
   #isStopping = false;
 
   constructor(options: EngineOptions) {
@@ -124,6 +132,7 @@ export class Engine {
     this.#adapter = adapter;
     this.#signal = options.signal;
     this.#platform = options.platform;
+    this.#sessionScope = options.sessionKey;
   }
 
   /**
@@ -144,7 +153,7 @@ export class Engine {
       for (const receipt of options.receiptKeys ?? []) {
         if (!this.#o.receipts.claim(receipt, now, options.receiptTtlMs ?? RECEIPT_TTL_MS)) return receipt;
       }
-      this.#o.turns.create({ id, sessionKey: key, platform: turn.conversation.platform, turnJson: encodeTurn(turn), nonce: newNonce() });
+      this.#o.turns.create({ id, sessionKey: key, platform: turn.conversation.platform, turnJson: encodeTurn(turn, this.#o.redact), nonce: newNonce() });
       return undefined;
     });
     if (duplicate !== undefined) {
@@ -275,7 +284,8 @@ export class Engine {
       await this.#safely('approval display', () => adapter.showDecision(approval));
       await this.#safely('restart notice', async () => adapter.notice?.({ channel: approval.channel, thread: approval.thread }, restartNotice(approval)));
     }
-    const unfinished = options.sessionKey === undefined ? this.#o.turns.listUnfinishedIds(this.#platform) : this.#o.turns.listUnfinishedIdsInSession(options.sessionKey);
+    const session = options.sessionKey ?? this.#sessionScope;
+    const unfinished = session === undefined ? this.#o.turns.listUnfinishedIds(this.#platform) : this.#o.turns.listUnfinishedIdsInSession(session);
     for (const id of unfinished) {
       // Row by row: one damaged turn is taken out of the way (by its step) and never stops a start.
       await this.#safely('restart notice', async () => {
@@ -299,7 +309,7 @@ export class Engine {
    */
   pollDecisions(): number {
     if (this.#platform === undefined || this.#isStopping) return 0;
-    const ids = this.#o.turns.listWaitingWithSettledApprovals(this.#platform);
+    const ids = this.#o.turns.listWaitingWithSettledApprovals(this.#platform).filter((id) => this.#isInScope(id));
     for (const id of ids) {
       // Announce first, so in-process waiters (a terminal prompt) stop asking too.
       for (const approval of this.#approvalsOfTurn(id)) if (approval.state !== 'pending') this.#o.gate.announce(approval.id);
@@ -333,11 +343,18 @@ export class Engine {
     // Only turns of the platform this process serves: a terminal turn must never be carried on
     // (and answered) through Slack, or the other way round.
     if (this.#platform !== undefined && this.#o.turns.platformOf(turnId) !== this.#platform) return;
+    if (!this.#isInScope(turnId)) return;
     void this.run(turnId);
+  }
+
+  /** Whether a turn is of the conversation this process serves (every turn, when unscoped). */
+  #isInScope(turnId: string): boolean {
+    return this.#sessionScope === undefined || this.#o.turns.sessionOf(turnId) === this.#sessionScope;
   }
 
   /** Whether an approval belongs to a conversation of the platform this process serves. */
   #isOurs(approval: Approval): boolean {
+    if (this.#sessionScope !== undefined) return approval.sessionKey === this.#sessionScope;
     return this.#platform === undefined || approval.sessionKey.startsWith(`${this.#platform}:`);
   }
 

@@ -5,9 +5,17 @@
 import { StateError } from '../errors.ts';
 import type { Turn } from './types.ts';
 
-/** The JSON text of a turn. */
-export function encodeTurn(turn: Turn): string {
-  return JSON.stringify({ ...turn, ...(turn.sentAt ? { sentAt: turn.sentAt.toISOString() } : {}) });
+/**
+ * The JSON text of a turn, with its text and context redacted (`redact`): what a person typed
+ * is stored as it is sent to the model, never with a known secret in it.
+ */
+export function encodeTurn(turn: Turn, redact: (text: string) => string): string {
+  return JSON.stringify({
+    ...turn,
+    text: redact(turn.text),
+    ...(turn.context ? { context: turn.context.map(redact) } : {}),
+    ...(turn.sentAt ? { sentAt: turn.sentAt.toISOString() } : {}),
+  });
 }
 
 /** The turn a row holds. @throws StateError when the JSON is not a turn. */

@@ -69,6 +69,8 @@ export interface TurnRunnerOptions {
   maxHistoryMessages: number;
   systemPrompt(): string[];
   redact(text: string): string;
+  /** Redacts every string (keys too) in a value: tool_use input stored in the session. */
+  redactDeep<T>(value: T): T;
   now(): number;
 }
 
@@ -173,7 +175,7 @@ export class TurnRunner {
     this.#o.transact(() => {
       if (turn.hasUntrustedContext) this.#o.sessions.markTainted(record.sessionKey, threadTaint(turn.untrustedSources ?? [], this.#o.redact));
       this.#o.sessions.append(record.sessionKey, [userMessage], record.id);
-      this.#o.turns.update(record.id, 'running', { turnJson: encodeTurn(turn) });
+      this.#o.turns.update(record.id, 'running', { turnJson: encodeTurn(turn, this.#o.redact) });
     });
     log.info('turn.started');
     return turn;
@@ -242,7 +244,9 @@ export class TurnRunner {
       // The assistant message and its calls commit together, before any call is dispatched:
       // a crash after this point resumes with these calls, never with a fresh model call.
       this.#o.transact(() => {
-        if (content.length > 0) sessions.append(key, [{ role: 'assistant', content }], id);
+        // Stored as it will be sent back to the model, redacted (the calls run from their own
+        // rows, with the input exactly as the model wrote it).
+        if (content.length > 0) sessions.append(key, [{ role: 'assistant', content: content.map((b) => (b.type === 'text' ? { ...b, text: this.#o.redact(b.text) } : { ...b, input: this.#o.redactDeep(b.input) })) }], id);
         turns.setCalls(id, uses.map((u) => ({
           callId: u.id,
           name: u.name,

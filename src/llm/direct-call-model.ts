@@ -6,7 +6,14 @@
  *
  * Stateless on purpose: what it answers depends only on the request (has the call been
  * answered yet?), so a turn carried on after a restart gets the same answers.
+ *
+ * It answers only its own turn: one whose messages carry its call id (the turn's text names
+ * it, see {@link DirectCallModel.marker}, and then its tool_use does). The engine of a
+ * `mithai skill run` process may be asked to carry on another terminal turn (an interrupted
+ * run's or a chat's, when its approval expires or is decided while this process runs); that
+ * turn must not get this call put into it, so such a request fails without calling anything.
  */
+import { ModelError } from '../errors.ts';
 import type { Model, ModelRequest, ModelResponse, ToolResultBlock } from './types.ts';
 
 const NO_USAGE = { inputTokens: 0, outputTokens: 0 };
@@ -24,13 +31,35 @@ export class DirectCallModel implements Model {
     this.#callId = callId;
   }
 
+  /** Text the turn's message must contain, so that this model knows the turn as its own. */
+  get marker(): string {
+    return `(call ${this.#callId})`;
+  }
+
   async complete(request: ModelRequest): Promise<ModelResponse> {
+    if (!this.#isOwnTurn(request)) {
+      throw new ModelError('this turn was not started by this `mithai skill run`, which calls no model; nothing was run for it', { isRetryable: false, code: 'direct_call_foreign_turn' });
+    }
     const answered = this.#answerIn(request);
     if (answered === undefined) {
       return { content: [{ type: 'tool_use', id: this.#callId, name: this.#tool, input: this.#input }], stopReason: 'tool_use', usage: NO_USAGE };
     }
     this.result = answered;
     return { content: [{ type: 'text', text: answered.content }], stopReason: 'end_turn', usage: NO_USAGE };
+  }
+
+  #isOwnTurn(request: ModelRequest): boolean {
+    for (const message of request.messages) {
+      if (typeof message.content === 'string') {
+        if (message.role === 'user' && message.content.includes(this.marker)) return true;
+        continue;
+      }
+      for (const block of message.content) {
+        if (message.role === 'user' && block.type === 'text' && block.text.includes(this.marker)) return true;
+        if (message.role === 'assistant' && block.type === 'tool_use' && block.id === this.#callId) return true;
+      }
+    }
+    return false;
   }
 
   #answerIn(request: ModelRequest): ToolResultBlock | undefined {

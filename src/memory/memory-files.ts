@@ -18,7 +18,7 @@
  * can open any file the process can (docs/skills.md).
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, constants, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, realpathSync, renameSync, statSync, unlinkSync, writeSync, type Stats } from 'node:fs';
+import { closeSync, constants, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, realpathSync, renameSync, statSync, unlinkSync, writeSync, type Stats } from 'node:fs';
 import { join, sep } from 'node:path';
 import { StateError, errorMessage } from '../errors.ts';
 import type { SkillMemory } from '../skills/types.ts';
@@ -41,6 +41,12 @@ export const MAX_LISTED = 500;
 
 /** O_NOFOLLOW where the platform has it (not on Windows, where the lstat check stands alone). */
 const NOFOLLOW = constants.O_NOFOLLOW ?? 0;
+/**
+ * O_NONBLOCK: opening a FIFO (or a device) planted at a memory name returns at once instead of
+ * blocking the whole process in open(2); the opened file is then refused as not a regular file.
+ * No effect on regular files.
+ */
+const NONBLOCK = constants.O_NONBLOCK ?? 0;
 
 /** Access to one project's memory folder. */
 export class MemoryFiles implements SkillMemory {
@@ -75,7 +81,7 @@ export class MemoryFiles implements SkillMemory {
     const before = lstatIfExists(path);
     if (before === undefined) return '';
     this.#refuseLink(path, before);
-    const fd = this.#open(path, constants.O_RDONLY | NOFOLLOW);
+    const fd = this.#open(path, constants.O_RDONLY | NOFOLLOW | NONBLOCK);
     try {
       this.#checkOpened(path, fd);
       return readFileSync(fd, 'utf8');
@@ -100,7 +106,7 @@ export class MemoryFiles implements SkillMemory {
     const file = join(dir, `${now.toISOString().slice(0, 10)}.md`);
     const existing = lstatIfExists(file);
     if (existing !== undefined) this.#refuseLink(file, existing);
-    const fd = this.#open(file, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | NOFOLLOW, 0o600);
+    const fd = this.#open(file, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | NOFOLLOW | NONBLOCK, 0o600);
     try {
       this.#checkOpened(file, fd);
       const bytes = Buffer.from(`\n### ${now.toISOString()}\n${this.#redactor.redact(text).trim()}\n`, 'utf8');
@@ -121,10 +127,10 @@ export class MemoryFiles implements SkillMemory {
     const before = lstatIfExists(file);
     if (before === undefined) throw new StateError(`memory file ${checked.path} does not exist`, { code: 'memory_not_found' });
     this.#refuseLink(file, before);
-    const fd = this.#open(file, constants.O_RDONLY | NOFOLLOW);
+    const fd = this.#open(file, constants.O_RDONLY | NOFOLLOW | NONBLOCK);
     try {
       this.#checkOpened(file, fd);
-      this.#checkInside(file);
+      this.#checkInside(file, fd);
       const size = fstatSync(fd).size;
       if (size > MAX_READ_BYTES) throw refused(file, `it is larger than ${MAX_READ_BYTES} bytes`);
       return readFileSync(fd, 'utf8');
@@ -153,6 +159,16 @@ export class MemoryFiles implements SkillMemory {
     const parent = file.slice(0, file.length - checked.parts[checked.parts.length - 1]!.length - 1);
     const temp = join(parent, `.${randomBytes(6).toString('hex')}.tmp`);
     const fd = this.#open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | NOFOLLOW, 0o600);
+    // Before a byte is written: the new file must be inside (a folder on the way swapped for a
+    // link after the walk would have put it elsewhere; it is removed again there).
+    try {
+      this.#checkInside(temp, fd);
+    } catch (err) {
+      const where = openedPath(fd);
+      closeSync(fd);
+      if (where !== undefined) unlinkSync(where);
+      throw err;
+    }
     try {
       const bytes = Buffer.from(text, 'utf8');
       for (let offset = 0; offset < bytes.length; ) offset += writeSync(fd, bytes, offset, bytes.length - offset);
@@ -163,7 +179,6 @@ export class MemoryFiles implements SkillMemory {
       throw err;
     }
     closeSync(fd);
-    this.#checkInside(temp);
     renameSync(temp, file);
   }
 
@@ -222,10 +237,12 @@ export class MemoryFiles implements SkillMemory {
     return join(dir, checked.parts[checked.parts.length - 1]!);
   }
 
-  /** After symlinks, `path` must still be inside the memory folder (a folder swapped for a link mid-way). */
-  #checkInside(path: string): void {
+  /** After symlinks, the opened file must still be inside the memory folder (a folder swapped for a link mid-way). */
+  #checkInside(path: string, fd: number): void {
     const root = realpathSync(this.dir);
-    const real = realpathSync(path);
+    // The file actually opened (Linux: /proc/self/fd), not the path looked up again, which a
+    // swap could point back inside by now.
+    const real = openedPath(fd) ?? realpathSync(path);
     if (!real.startsWith(root + sep)) throw refused(path, 'it resolves outside the memory folder');
   }
 
@@ -239,6 +256,8 @@ export class MemoryFiles implements SkillMemory {
     } catch (err) {
       // ELOOP: the last component became a symbolic link after the lstat (O_NOFOLLOW).
       if ((err as NodeJS.ErrnoException).code === 'ELOOP') throw refused(path, 'it is a symbolic link');
+      // ENXIO: a FIFO with no reader, opened for writing with O_NONBLOCK.
+      if ((err as NodeJS.ErrnoException).code === 'ENXIO') throw refused(path, 'it is not a regular file');
       throw err;
     }
   }
@@ -250,6 +269,15 @@ export class MemoryFiles implements SkillMemory {
     if (stats.nlink > 1) throw refused(path, `it is a hard link (${stats.nlink} names for one file)`);
     const audit = statIfExists(join(this.dir, AUDIT_FILE));
     if (audit !== undefined && audit.dev === stats.dev && audit.ino === stats.ino) throw refused(path, `it is the audit log (${AUDIT_FILE})`);
+  }
+}
+
+/** Where an open file descriptor points (Linux), or undefined where /proc is not there. */
+function openedPath(fd: number): string | undefined {
+  try {
+    return readlinkSync(`/proc/self/fd/${fd}`);
+  } catch {
+    return undefined;
   }
 }
 

@@ -5,9 +5,13 @@
  *
  * - **No shell.** `argv[0]` is the program, the rest are its arguments, passed as they are: no
  *   word splitting, globbing, `;`, pipes or `$(…)` can happen.
- * - **Killed whole.** The child leads its own process group; on the time limit, on `signal`, or
- *   when the output cap is far exceeded, the whole group gets SIGTERM, then SIGKILL after
- *   {@link KILL_GRACE_MS}, so grandchildren (`sh` → `sleep`) die too.
+ * - **Killed whole.** The child leads its own process group; on the time limit or on `signal`
+ *   the whole group gets SIGTERM, then SIGKILL after {@link KILL_GRACE_MS}, so grandchildren
+ *   (`sh` → `sleep`) die too; when the program ends, what is left of its group is killed.
+ * - **Never held open by an escapee.** A process that left the group (it called `setsid`) cannot
+ *   be killed through it. If one still holds the output pipes when the program has ended, they
+ *   are closed {@link EXIT_DRAIN_MS} later and the run ends (`escaped`), instead of waiting for
+ *   that process however long it lives (it then dies of SIGPIPE at its next write, or lives on).
  * - **Bounded output.** stdout and stderr are each kept up to `maxOutputBytes`; the rest is
  *   counted, not stored.
  * - **Environment given explicitly** (use `ctx.childEnv()`): nothing is inherited implicitly.
@@ -16,6 +20,12 @@ import { spawn } from 'node:child_process';
 
 /** Time between SIGTERM and SIGKILL when a child is stopped. */
 export const KILL_GRACE_MS = 2_000;
+
+/**
+ * After the program has ended, how long its stdout and stderr may stay open (held by a process
+ * outside its process group) before they are closed and the run ends.
+ */
+export const EXIT_DRAIN_MS = 200;
 
 /** Options for {@link runArgv}. */
 export interface RunArgvOptions {
@@ -49,6 +59,12 @@ export interface RunArgvResult {
   timedOut: boolean;
   /** True when `signal` ended it. */
   aborted: boolean;
+  /**
+   * True when the program had ended but a process that left its process group (`setsid`) still
+   * held its output open: the pipes were closed after {@link EXIT_DRAIN_MS}; that process was
+   * not killed and may still be running.
+   */
+  escaped: boolean;
   durationMs: number;
 }
 
@@ -85,7 +101,9 @@ export function runArgv(argv: readonly string[], options: RunArgvOptions): Promi
     child.stderr.on('data', (chunk: Buffer) => stderr.add(chunk));
     let timedOut = false;
     let aborted = false;
+    let escaped = false;
     let killTimer: NodeJS.Timeout | undefined;
+    let drainTimer: NodeJS.Timeout | undefined;
     const stop = (): void => {
       if (killTimer !== undefined || child.pid === undefined) return;
       killGroup(child.pid, 'SIGTERM');
@@ -105,6 +123,7 @@ export function runArgv(argv: readonly string[], options: RunArgvOptions): Promi
     const cleanUp = (): void => {
       clearTimeout(deadline);
       if (killTimer !== undefined) clearTimeout(killTimer);
+      if (drainTimer !== undefined) clearTimeout(drainTimer);
       options.signal?.removeEventListener('abort', onAbort);
     };
     let settled = false;
@@ -116,15 +135,28 @@ export function runArgv(argv: readonly string[], options: RunArgvOptions): Promi
     });
     // Members of the group that outlive the program (a backgrounded child) would hold the
     // pipes open and the call with them: they end with it.
-    child.once('exit', () => {
-      if (child.pid !== undefined) killGroup(child.pid, 'SIGKILL');
-    });
-    child.once('close', (exitCode, signal) => {
+    // A member that left the group cannot be killed through it: once the program has ended,
+    // its pipes get EXIT_DRAIN_MS to close, then they are closed here and the run ends.
+    const finish = (exitCode: number | null, signal: NodeJS.Signals | null): void => {
       if (settled) return;
       settled = true;
       cleanUp();
-      resolve({ exitCode, signal, stdout: stdout.result(), stderr: stderr.result(), timedOut, aborted, durationMs: Date.now() - started });
+      resolve({ exitCode, signal, stdout: stdout.result(), stderr: stderr.result(), timedOut, aborted, escaped, durationMs: Date.now() - started });
+    };
+    child.once('exit', (exitCode, signal) => {
+      if (child.pid !== undefined) killGroup(child.pid, 'SIGKILL');
+      // The program has ended: its time limit no longer applies (a run that ended by itself is
+      // not reported as timed out because an escapee kept its pipes open).
+      clearTimeout(deadline);
+      drainTimer = setTimeout(() => {
+        escaped = true;
+        child.stdout.destroy();
+        child.stderr.destroy();
+        finish(exitCode, signal);
+      }, EXIT_DRAIN_MS);
+      drainTimer.unref();
     });
+    child.once('close', (exitCode, signal) => finish(exitCode, signal));
   });
 }
 
