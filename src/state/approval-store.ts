@@ -8,6 +8,7 @@
  */
 import { StateError } from '../errors.ts';
 import type { Approval, ApprovalState, LevelReason, TaintKind, TaintSource } from '../human/types.ts';
+import { inWriteTransaction } from './database.ts';
 import type { Database } from './database.ts';
 
 /** Record version of approval rows written by this code. */
@@ -266,7 +267,7 @@ export class ApprovalStore {
    * connection after `fn` has done work outside the database (such as an audit append).
    */
   inTransaction<T>(fn: () => T): T {
-    return this.#db.inTransaction ? this.#db.transaction(fn)() : this.#db.transaction(fn).immediate();
+    return inWriteTransaction(this.#db, fn);
   }
 
   /** True while a transaction is open on the connection. */

@@ -12,6 +12,7 @@
  * const log = AuditLog.open(path, { redactor, store });
  */
 import { StateError } from '../errors.ts';
+import { inWriteTransaction } from './database.ts';
 import type { Database } from './database.ts';
 
 /** The end of the chain in the database, and how far the file has been brought up to it. */
@@ -64,7 +65,7 @@ export class AuditStore {
    * same one), or a savepoint inside the caller's transaction. Throwing rolls back.
    */
   transaction<T>(body: () => T): T {
-    return this.#db.transaction(body).immediate();
+    return inWriteTransaction(this.#db, body);
   }
 
   /** The head row, or undefined when no record was ever committed (or imported). */

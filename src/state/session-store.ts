@@ -9,6 +9,7 @@ import { systemClock } from '../clock.ts';
 import { StateError, errorMessage } from '../errors.ts';
 import type { TaintKind, TaintSource } from '../human/types.ts';
 import type { Message } from '../llm/types.ts';
+import { inWriteTransaction } from './database.ts';
 import type { Database } from './database.ts';
 
 /** Shape version of `session_messages.message_json` written by this code. */
@@ -101,7 +102,7 @@ export class SessionStore {
     const insert = this.#db.prepare(
       'INSERT INTO session_messages (session_key, version, message_json, created_at, turn_id) VALUES (?, ?, ?, ?, ?)',
     );
-    this.#db.transaction(() => {
+    inWriteTransaction(this.#db, () => {
       this.#touch(key, now);
       for (const message of messages) {
         let json: string;
@@ -112,7 +113,7 @@ export class SessionStore {
         }
         insert.run(key, MESSAGE_VERSION, json, now, turnId ?? null);
       }
-    })();
+    });
   }
 
   /**
@@ -144,7 +145,7 @@ export class SessionStore {
     const now = this.#now();
     const insert = this.#db.prepare('INSERT OR IGNORE INTO session_taints (session_key, kind, source, first_at) VALUES (?, ?, ?, ?)');
     const count = this.#db.prepare<[string], { n: number }>('SELECT COUNT(*) AS n FROM session_taints WHERE session_key = ?');
-    this.#db.transaction(() => {
+    inWriteTransaction(this.#db, () => {
       const wasTainted = this.isTainted(key);
       this.#touch(key, now);
       this.#db.prepare('UPDATE sessions SET tainted = 1 WHERE key = ?').run(key);
@@ -156,7 +157,7 @@ export class SessionStore {
         if (stored >= MAX_SESSION_TAINTS) break;
         stored += insert.run(key, source.kind, source.source.slice(0, MAX_SOURCE_CHARS), now).changes;
       }
-    })();
+    });
   }
 
   /**

@@ -3,6 +3,7 @@
  * (copying new audit records to the audit file). Nested calls join the outer transaction
  * (savepoints), so several stores can commit one change together.
  */
+import { inWriteTransaction } from './database.ts';
 import type { Database } from './database.ts';
 
 /** Runs `fn` in one write transaction; see {@link createTransactor}. */
@@ -18,7 +19,7 @@ export function createTransactor(db: Database, afterCommit: () => void): Transac
     const isOutermost = !db.inTransaction;
     // BEGIN IMMEDIATE takes the write lock up front: the commit cannot lose to another
     // process after fn has done its work.
-    const result = isOutermost ? db.transaction(fn).immediate() : db.transaction(fn)();
+    const result = inWriteTransaction(db, fn);
     if (isOutermost) afterCommit();
     return result;
   };
