@@ -164,6 +164,18 @@ export class CallDispatcher {
     }
   }
 
+  /** An input's JSON with known secrets redacted; `{"redacted":true}` when that would not be JSON (a secret that was a number). */
+  #redactedInput(inputJson: string): string {
+    const redacted = this.#o.redact(inputJson);
+    if (redacted === inputJson) return inputJson;
+    try {
+      JSON.parse(redacted);
+      return redacted;
+    } catch {
+      return '{"redacted":true}';
+    }
+  }
+
   #persistence(record: TurnRecord, call: CallRecord, scope: CallScope, results: Map<number, RoutedCall>): CallPersistence {
     const { turns, sessions } = this.#o;
     return {
@@ -172,7 +184,8 @@ export class CallDispatcher {
       answer: (routed) => {
         // Kept before the write: should the write fail, the model still gets this result once.
         results.set(call.position, routed);
-        turns.updateCall(record.id, call.position, 'answered', { resultJson: JSON.stringify(routed.result), tainted: routed.tainted });
+        // The input stays exact only while the call may still run; answered, it is kept redacted.
+        turns.updateCall(record.id, call.position, 'answered', { resultJson: JSON.stringify(routed.result), tainted: routed.tainted, inputJson: this.#redactedInput(call.inputJson) });
         // Untrusted content is in the context now: later auto calls need approval, and later
         // approvals name where it came from (the flag and its source commit with the answer).
         if (routed.tainted) sessions.markTainted(record.sessionKey, routed.taintSource === undefined ? [] : [routed.taintSource]);

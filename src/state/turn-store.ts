@@ -196,11 +196,14 @@ export class TurnStore {
     return this.#db.prepare<[string], CallRow>('SELECT * FROM turn_calls WHERE turn_id = ? ORDER BY position').all(turnId).map(fromCallRow);
   }
 
-  /** Move one call on. */
-  updateCall(turnId: string, position: number, state: CallState, fields: { approvalId?: string; resultJson?: string; tainted?: boolean } = {}): void {
+  /**
+   * Move one call on. `inputJson` replaces the stored input (an answered call's input, redacted:
+   * it is never run again, so it need not stay exact).
+   */
+  updateCall(turnId: string, position: number, state: CallState, fields: { approvalId?: string; resultJson?: string; tainted?: boolean; inputJson?: string } = {}): void {
     this.#db
-      .prepare('UPDATE turn_calls SET state = ?, approval_id = COALESCE(?, approval_id), result_json = COALESCE(?, result_json), tainted = COALESCE(?, tainted) WHERE turn_id = ? AND position = ?')
-      .run(state, fields.approvalId ?? null, fields.resultJson ?? null, fields.tainted === undefined ? null : fields.tainted ? 1 : 0, turnId, position);
+      .prepare('UPDATE turn_calls SET state = ?, approval_id = COALESCE(?, approval_id), result_json = COALESCE(?, result_json), tainted = COALESCE(?, tainted), input_json = COALESCE(?, input_json) WHERE turn_id = ? AND position = ?')
+      .run(state, fields.approvalId ?? null, fields.resultJson ?? null, fields.tainted === undefined ? null : fields.tainted ? 1 : 0, fields.inputJson ?? null, turnId, position);
   }
 
   /** Forget a turn's calls once their results are in the session. */

@@ -35,6 +35,8 @@ export default defineSkill({
       input: z.object({}),
       // A careless tool: it prints its config, with a secret as an object key too.
       handle: async (_input, ctx) => ({ config: ctx.config, [String(ctx.config.db_password)]: 'the password is the key', line: 'pwd=' + ctx.config.db_password + '&pin=' + ctx.config.pin + ' token ' + ctx.config.api_token }) }),
+    search_logs: defineTool({ description: 'Search the logs', human: 'auto', readOnly: true,
+      input: z.object({ query: z.string() }), handle: async ({ query }) => 'no lines match ' + query }),
     restart: defineTool({ description: 'Restart a service', human: 'approve',
       input: z.object({ service: z.string() }), handle: async ({ service }) => 'restarted ' + service }),
   },
@@ -54,6 +56,8 @@ test('no seeded secret appears in any byte mithai wrote or sent', async (t) => {
   const slack = await FakeSlack.start({ users: [{ id: ALICE, name: 'alice' }, { id: BOB, name: 'bob' }] });
   const model = await FakeAnthropic.start([
     reply(toolUse('ops__debug_config', {})),
+    // The model puts a secret into an auto call's input (it runs with the exact input).
+    reply(toolUse('ops__search_logs', { query: `token=${TOKEN} pin=${PIN}` })),
     reply('Restarting as asked.', toolUse('ops__restart', { service: 'api' })),
     // The model repeats what it saw, secrets included: the reply must still be clean.
     reply(`All done. For the record: token ${TOKEN}, password ${PASSWORD}, pin ${PIN}, slack ${slack.config.botToken}.`),
@@ -94,7 +98,7 @@ test('no seeded secret appears in any byte mithai wrote or sent', async (t) => {
     ...model.requests.map((r, i) => ({ where: `model request ${i + 1}`, text: JSON.stringify(r.body) })),
   ];
   assert.ok(places.some((p) => p.where.endsWith('approvals.json')) && places.some((p) => /mithai\.db/.test(p.where)), 'the audit log and the database were scanned');
-  assert.ok(model.requests.length === 3 && slack.calls.length > 3, 'the model and Slack were scanned');
+  assert.ok(model.requests.length === 4 && slack.calls.length > 3, 'the model and Slack were scanned');
   const leaks = places.flatMap((p) => secrets.filter((s) => p.text.includes(s)).map((s) => `${p.where}: ${s.slice(0, 3)}…(${s.length})`));
   assert.deepEqual(leaks, []);
   // Sanity: the scan can see a leak (the tool did return the secrets, as keys too).
