@@ -49,26 +49,32 @@ async function run(options: RunOptions): Promise<number> {
     else failedEarly = true;
   };
   process.on('unhandledRejection', onRejection);
-  // A supervisor may send SIGTERM while mithai is still starting (resuming turns, connecting):
-  // remember it and stop cleanly once started, instead of dying on the default handler.
+  // One signal listener from here to the exit, so there is never a moment without one (the
+  // default action would kill mithai mid-shutdown) and never a signal that is noted but not
+  // acted on. While mithai is still starting (resuming turns, connecting), a SIGTERM from a
+  // supervisor is remembered and honoured once started.
   let earlySignal: NodeJS.Signals | undefined;
-  const onEarlySignal = (signal: NodeJS.Signals): void => {
-    earlySignal ??= signal;
+  let onStopSignal: ((signal: NodeJS.Signals) => void) | undefined;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (onStopSignal !== undefined) onStopSignal(signal);
+    else earlySignal ??= signal;
   };
-  process.on('SIGINT', onEarlySignal);
-  process.on('SIGTERM', onEarlySignal);
+  const removeSignalListeners = (): void => {
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   try {
     service = await startSlackService(loaded, { acceptAuditGap: options.acceptAuditGap === true });
   } catch (err) {
+    removeSignalListeners();
     process.removeListener('unhandledRejection', onRejection);
     throw err;
-  } finally {
-    process.removeListener('SIGINT', onEarlySignal);
-    process.removeListener('SIGTERM', onEarlySignal);
   }
-  const stopped = untilStopped(service, (trigger) => (fail = trigger));
+  const stopped = untilStopped(service, (trigger) => (fail = trigger), (stop) => (onStopSignal = stop));
   if (failedEarly) fail?.('unhandled promise rejection during start-up');
-  if (earlySignal !== undefined) process.emit('SIGTERM', earlySignal === 'SIGINT' ? 'SIGINT' : 'SIGTERM');
+  if (earlySignal !== undefined) onStopSignal?.(earlySignal);
   const code = await stopped;
   // Backstop (see the module comment): nothing may outlive the service.
   process.exit(code);
@@ -78,7 +84,7 @@ async function run(options: RunOptions): Promise<number> {
  * Wait for SIGINT/SIGTERM (exit 0) or a fatal error reported through `onFatal`'s trigger
  * (exit 1), stop the service, and give the exit code.
  */
-function untilStopped(service: SlackService, onFatal: (trigger: (reason: string) => void) => void): Promise<number> {
+function untilStopped(service: SlackService, onFatal: (trigger: (reason: string) => void) => void, onSignals: (stop: (signal: NodeJS.Signals) => void) => void): Promise<number> {
   return new Promise((resolve) => {
     let requests = 0;
     let isFatal = false;
@@ -98,14 +104,8 @@ function untilStopped(service: SlackService, onFatal: (trigger: (reason: string)
         },
       );
     };
-    const onSignal = (signal: NodeJS.Signals): void => stop(signal, 0);
-    const finish = (code: number): void => {
-      process.removeListener('SIGINT', onSignal);
-      process.removeListener('SIGTERM', onSignal);
-      resolve(code);
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
+    const finish = (code: number): void => resolve(code);
+    onSignals((signal) => stop(signal, 0));
     onFatal((reason) => stop(reason, 1));
   });
 }
