@@ -79,7 +79,7 @@ test('an approve tool posts a card in the thread; Approve runs it exactly once, 
   assert.deepEqual(h.slack.validationErrors, []);
 });
 
-test('an input too big for the card is truncated there, and Show full input shows all of it privately to the clicker', async (t) => {
+test('an input too big for the card is cut there field by field, and Show full input shows all of it privately to the clicker', async (t) => {
   const note = Array.from({ length: 300 }, (_, i) => `step ${i}: drain <node-${i}> & wait`).join('\n');
   const h = await startSlackHarness(t, {
     slack: ['allowed_users: [UALICE0001, UBOB000001]'],
@@ -87,7 +87,9 @@ test('an input too big for the card is truncated there, and Show full input show
   });
   const sent = await h.slack.mention({ user: ALICE, channel: CHANNEL, text: 'restart api carefully' });
   const card = await waitForCard(h.slack, CHANNEL, sent.ts);
-  assert.match(cardText(card), /Input truncated: \d+ of \d+ characters shown/);
+  assert.match(cardText(card), /\n"service": "api"\n/, 'the short field stays visible on its own line');
+  assert.match(cardText(card), /\n"note": "step 0: drain [^\n]*…\n/, 'the long field is cut on its line');
+  assert.match(cardText(card), /_Cut: `note`\. Use \*Show full input\*/, 'the long one is cut and named');
   assert.deepEqual(buttonIds(card), ['mithai_approve', 'mithai_deny', 'mithai_show_input']);
 
   await h.slack.clickButton({ user: BOB, channel: CHANNEL, messageTs: card.ts, actionId: 'mithai_show_input' });

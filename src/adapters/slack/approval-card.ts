@@ -225,14 +225,19 @@ function buttons(approval: Approval, isInputTruncated: boolean): SlackBlock[] {
 }
 
 /**
- * The input as a code block that fits one section. When it does not fit, the longest prefix
- * that does is shown (cut at a line end when one is near), with a note saying how much is missing.
+ * The input as a code block that fits one section. When it does not fit, each top-level field
+ * gets its own line and long values are cut one by one, so one long field never pushes the
+ * others (`"namespace": "prod"`) off the card ({@link renderFields}); failing that (too many
+ * fields), the longest prefix that fits is shown (cut at a line end when one is near), with a
+ * note saying how much is missing.
  */
 function renderInput(inputJson: string, redact: (text: string) => string): { text: string; isTruncated: boolean } {
   const full = redact(prettyInput(inputJson));
   const wrap = (body: string, note = ''): string => `*Input*\n\`\`\`\n${body}\n\`\`\`${note}`;
   const whole = wrap(escapeCodeBlock(full));
   if (whole.length <= SECTION_MAX) return { text: whole, isTruncated: false };
+  const fields = renderFields(inputJson, redact);
+  if (fields !== undefined) return { text: fields, isTruncated: true };
   const note = (shown: number): string => `\n_Input truncated: ${shown} of ${full.length} characters shown. Use *Show full input* to see all of it._`;
   const budget = SECTION_MAX - wrap('', note(full.length)).length;
   // Escaping only ever lengthens text, so the longest fitting prefix is found by bisection.
@@ -246,6 +251,45 @@ function renderInput(inputJson: string, redact: (text: string) => string): { tex
   const lineEnd = full.lastIndexOf('\n', low);
   const shown = lineEnd > low / 2 ? lineEnd : low;
   return { text: wrap(escapeCodeBlock(full.slice(0, shown)), note(shown)), isTruncated: true };
+}
+
+/** Characters of a field's value kept at least, however many fields there are. */
+const FIELD_MIN_CHARS = 40;
+
+/**
+ * One line per top-level field (`"key": value`), each value cut to its share of the section,
+ * and a note naming the fields that were cut. Redacted before any cut. Undefined when the input
+ * is not an object, or its fields do not fit even when cut.
+ */
+function renderFields(inputJson: string, redact: (text: string) => string): string | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(inputJson);
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  const entries = Object.entries(value).map(([key, field]) => ({ key: redact(JSON.stringify(key)), value: redact(JSON.stringify(field) ?? 'null') }));
+  if (entries.length === 0) return undefined;
+  const cutNote = (names: readonly string[]): string =>
+    names.length === 0 ? '' : `\n_Cut: ${names.map((n) => `\`${escapeInline(n)}\``).join(', ')}. Use *Show full input* to see all of it._`;
+  const frame = `*Input* (one line per field)\n\`\`\`\n\n\`\`\``;
+  const allNames = entries.map((e) => e.key.replace(/^"|"$/g, ''));
+  const fixed = frame.length + cutNote(allNames).length + entries.reduce((n, e) => n + escapeCodeBlock(e.key).length + 3, 0);
+  const share = Math.floor((SECTION_MAX - fixed) / entries.length);
+  if (share < FIELD_MIN_CHARS) return undefined;
+  const cut: string[] = [];
+  const lines = entries.map((e, i) => {
+    const text = escapeCodeBlock(e.value);
+    if (text.length <= share) return `${escapeCodeBlock(e.key)}: ${text}`;
+    cut.push(allNames[i]!);
+    // Escaping only lengthens text: the longest prefix of the (redacted) value that fits.
+    let keep = Math.min(e.value.length, share - 1);
+    while (keep > 0 && escapeCodeBlock(e.value.slice(0, keep)).length > share - 1) keep -= Math.max(1, Math.ceil((escapeCodeBlock(e.value.slice(0, keep)).length - share + 1) / 2));
+    return `${escapeCodeBlock(e.key)}: ${escapeCodeBlock(e.value.slice(0, keep))}…`;
+  });
+  const text = `*Input* (one line per field)\n\`\`\`\n${lines.join('\n')}\n\`\`\`${cutNote(cut)}`;
+  return text.length <= SECTION_MAX ? text : undefined;
 }
 
 function prettyInput(inputJson: string): string {

@@ -74,7 +74,24 @@ test('every level reason is explained in words', () => {
   assert.match(words[5]!, /fail closed/);
 });
 
-test('an input too big for one section is truncated with a note and a Show full input button; every section fits', () => {
+test('no field is hidden by a long one: each top-level field on its own line, long values cut one by one and named', () => {
+  const inputJson = JSON.stringify({ script: 'x'.repeat(3000), namespace: 'prod', notes: 'y <&> '.repeat(500), replicas: 0 });
+  const card = renderCard(approval({ inputJson }), noRedact);
+  const section = inputSection(card.blocks);
+  assert.ok(section.length <= 3000);
+  assert.match(section, /^\*Input\* \(one line per field\)\n```\n"script": "x+…\n"namespace": "prod"\n"notes": "(y &lt;&amp;&gt; )+[^\n]*…\n"replicas": 0\n```\n_Cut: `script`, `notes`\. Use \*Show full input\* to see all of it\._$/);
+  assert.deepEqual(buttons(card.blocks).map((b) => b.action_id), [ACTIONS.approve, ACTIONS.deny, ACTIONS.showInput]);
+});
+
+test('an input with too many fields to cut one by one is truncated as a whole, with a note', () => {
+  const many = Object.fromEntries(Array.from({ length: 200 }, (_, i) => [`field_${i}`, `value ${i} `.repeat(5)]));
+  const card = renderCard(approval({ inputJson: JSON.stringify(many) }), noRedact);
+  const section = inputSection(card.blocks);
+  assert.ok(section.length <= 3000);
+  assert.match(section, /```\n_Input truncated: \d+ of \d+ characters shown\. Use \*Show full input\* to see all of it\._$/);
+});
+
+test('an input too big for one section is cut with a note and a Show full input button; every section fits', () => {
   const big = { lines: Array.from({ length: 400 }, (_, i) => `entry ${i} <&>`) };
   const card = renderCard(approval({ inputJson: JSON.stringify(big) }), noRedact);
   for (const block of card.blocks) {
@@ -82,7 +99,7 @@ test('an input too big for one section is truncated with a note and a Show full 
     if (t !== undefined) assert.ok(t.length <= 3000, `section ${block.block_id} has ${t.length} characters`);
   }
   const section = inputSection(card.blocks);
-  assert.match(section, /```\n_Input truncated: \d+ of \d+ characters shown\. Use \*Show full input\* to see all of it\._$/);
+  assert.match(section, /```\n_Cut: `lines`\. Use \*Show full input\* to see all of it\._$/);
   assert.equal((section.match(/```/g) ?? []).length, 2, 'the code block is closed before the note');
   assert.deepEqual(buttons(card.blocks).map((b) => b.action_id), [ACTIONS.approve, ACTIONS.deny, ACTIONS.showInput]);
 
@@ -102,7 +119,7 @@ test('secrets are redacted before the input is truncated, so no half of a secret
   for (let pad = 0; pad < secret.length + 1; pad += 1) {
     const inputJson = JSON.stringify({ a: 'p'.repeat(pad) + `${secret} `.repeat(400) });
     const card = renderCard(approval({ inputJson }), (t) => redactor.redact(t));
-    assert.match(inputSection(card.blocks), /Input truncated/);
+    assert.match(inputSection(card.blocks), /Cut: `a`/);
     assert.doesNotMatch(JSON.stringify(card), /hunt|ery-sec|cret-va|t-value/, `padding ${pad}`);
   }
   for (const message of fullInputMessages(approval({ inputJson: JSON.stringify({ b: secret }) }), (t) => redactor.redact(t))) {
