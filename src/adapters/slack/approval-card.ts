@@ -155,6 +155,8 @@ export function statusLine(a: Approval, redactText: (text: string) => string): s
   const via = viaWords(a.decidedVia, redact);
   const by = `${deciderText(a.decider === null ? null : redact(a.decider))}${via ? ` (${via})` : ''}`;
   const at = a.decidedAt ? ` at ${slackDate(a.decidedAt)}` : '';
+  // A confirm call was confirmed (the phrase typed), not just approved: the card says so.
+  const approved = a.level === 'confirm' ? 'Confirmed' : 'Approved';
   switch (a.state) {
     case 'pending':
       return `:hourglass_flowing_sand: Waiting for a decision until ${slackDate(a.deadline)}`;
@@ -162,14 +164,14 @@ export function statusLine(a: Approval, redactText: (text: string) => string): s
       // Approved but not started yet (e.g. waiting for the turn to resume after a restart):
       // the reason says what it waits for, so nobody clicks around or re-asks in the meantime.
       return a.reason
-        ? `:arrow_forward: Approved by ${by}${at} — waiting to run: ${detail(a.reason)}`
-        : `:arrow_forward: Approved by ${by}${at} — running…`;
+        ? `:arrow_forward: ${approved} by ${by}${at} — waiting to run: ${detail(a.reason)}`
+        : `:arrow_forward: ${approved} by ${by}${at} — running…`;
     case 'executing':
-      return `:arrow_forward: Approved by ${by}${at} — running…`;
+      return `:arrow_forward: ${approved} by ${by}${at} — running…`;
     case 'succeeded':
-      return `:white_check_mark: Approved by ${by}${at} — succeeded`;
+      return `:white_check_mark: ${approved} by ${by}${at} — succeeded`;
     case 'failed':
-      return `:x: Approved by ${by}${at} — failed: ${detail(a.outcome) || 'unknown error'}`;
+      return `:x: ${approved} by ${by}${at} — failed: ${detail(a.outcome) || 'unknown error'}`;
     case 'denied':
       return `:no_entry: Denied by ${by}${at} (${a.reason ? detail(a.reason) : 'no reason given'}), not run`;
     case 'expired':
@@ -183,7 +185,7 @@ export function statusLine(a: Approval, redactText: (text: string) => string): s
       if (a.outcome === null || /runtime (stopped|restarted)/.test(a.outcome)) {
         return ':warning: Outcome unknown — check before retrying (the runtime restarted while it ran); it will not be re-run';
       }
-      return `:warning: Approved by ${by}${at} — Outcome unknown — check before retrying (${detail(a.outcome)}); it will not be re-run`;
+      return `:warning: ${approved} by ${by}${at} — Outcome unknown — check before retrying (${detail(a.outcome)}); it will not be re-run`;
   }
 }
 

@@ -141,6 +141,8 @@ test('decided cards have no buttons and say who decided what, and when', () => {
     [{ state: 'unknown', ...at, outcome: 'runtime stopped while the call was running; outcome unknown; it will not be re-run' }, /Outcome unknown — check before retrying \(the runtime restarted while it ran\); it will not be re-run/],
     [{ state: 'unknown', ...at, outcome: 'timed out after 60 s' }, /Approved by <@UBOB000001> at <!date[^>]+> — Outcome unknown — check before retrying \(timed out after 60 s\); it will not be re-run/],
     [{ state: 'approved', ...at, reason: 'waiting for the turn to resume' }, /Approved by <@UBOB000001> at <!date[^>]+> — waiting to run: waiting for the turn to resume/],
+    // A confirm call was confirmed with its phrase, not only approved.
+    [{ state: 'succeeded', level: 'confirm', confirmPhrase: 'orders', ...at, outcome: 'succeeded' }, /Confirmed by <@UBOB000001> at <!date[^>]+> — succeeded/],
   ];
   for (const [fields, pattern] of cases) {
     const card = renderCard(approval(fields), noRedact);
