@@ -4,7 +4,7 @@
  * (so it can gate a deploy). `--explain ID` says how each pattern list treats that id.
  */
 import { execFileSync } from 'node:child_process';
-import { accessSync, constants, existsSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import pino from 'pino';
@@ -14,6 +14,7 @@ import { SkillRegistry } from '../skills/skill-registry.ts';
 import { validateOverrides } from '../human/policy.ts';
 import { verifyAuditLog } from '../audit/verify-audit-log.ts';
 import type { LoadedConfig } from '../config/load-config.ts';
+import { duplicateEnvKeys } from '../config/env-file.ts';
 import type { ExitCode } from './main.ts';
 import { loadFromOptions, withConfigOption } from './options.ts';
 import { allowlistChecks } from './doctor-allowlists.ts';
@@ -87,6 +88,9 @@ function envFileChecks(dir: string): Check[] {
   const path = join(dir, '.env');
   if (!existsSync(path)) return [{ status: 'warn', text: `${path} does not exist (secrets must then come from the environment)` }];
   const out: Check[] = [];
+  for (const duplicate of duplicateEnvKeys(readFileSync(path, 'utf8'))) {
+    out.push({ status: 'warn', text: `.env sets ${duplicate.name} on lines ${duplicate.lines.join(', ')}: only the last one is used; remove the others` });
+  }
   const mode = statSync(path).mode & 0o777;
   out.push(mode & 0o077 ? { status: 'warn', text: `${path} is readable by group/others (mode ${mode.toString(8)}); run chmod 600 ${path}` } : { status: 'ok', text: `.env mode ${mode.toString(8)}` });
   try {

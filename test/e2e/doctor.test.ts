@@ -7,7 +7,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FAKE_API_KEY } from '../fakes/anthropic/fake-anthropic.ts';
 import { main } from '../../src/cli/main.ts';
@@ -133,6 +133,11 @@ const WARNINGS: Array<{ name: string; variant: Variant; line: RegExp; count?: nu
     name: '.env missing',
     variant: { after: (dir) => rmSync(join(dir, '.env')), env: { ANTHROPIC_API_KEY: FAKE_API_KEY, ...TOKENS } },
     line: /\.env does not exist/,
+  },
+  {
+    name: '.env sets a variable twice',
+    variant: { after: (dir) => appendFileSync(join(dir, '.env'), `SLACK_BOT_TOKEN=xoxb-stale-token-value-1234\n`) },
+    line: /^warn {2}\.env sets SLACK_BOT_TOKEN on lines \d+, \d+: only the last one is used; remove the others$/m,
   },
   { name: '.env readable by others', variant: { after: (dir) => chmodSync(join(dir, '.env'), 0o644) }, line: /\.env is readable by group\/others \(mode 644\)/ },
   {
