@@ -226,6 +226,11 @@ function buttons(approval: Approval, isInputTruncated: boolean): SlackBlock[] {
   return list;
 }
 
+/** The input as the card shows it (one section, long fields cut): also shown in the confirm modal. */
+export function inputSection(approval: Approval, redactText: (text: string) => string): string {
+  return renderInput(approval.inputJson, shown(redactText)).text;
+}
+
 /**
  * The input as a code block that fits one section. When it does not fit, each top-level field
  * gets its own line and long values are cut one by one, so one long field never pushes the

@@ -6,7 +6,7 @@
 import { redactThenCut } from '../../security/redact-then-cut.ts';
 import type { Approval } from '../../human/types.ts';
 import type { SlackBlock } from './approval-card.ts';
-import { clip, SECTION_MAX, shown } from './approval-card.ts';
+import { clip, inputSection, SECTION_MAX, shown } from './approval-card.ts';
 import { escapeInline, escapeMrkdwn, stripZeroWidth } from './mrkdwn.ts';
 
 /** callback_ids of the modals. */
@@ -32,7 +32,7 @@ export interface ModalSpec {
   blocks: SlackBlock[];
 }
 
-/** The confirm modal: shows the tool and the phrase, and asks for the phrase. */
+/** The confirm modal: shows the tool, the input it confirms and the phrase, and asks for the phrase. */
 export function confirmModal(approval: Approval, redactText: (text: string) => string): ModalSpec {
   const redact = shown(redactText);
   const tool = escapeInline(redact(approval.tool));
@@ -50,6 +50,8 @@ export function confirmModal(approval: Approval, redactText: (text: string) => s
         block_id: 'mithai_confirm_intro',
         text: { type: 'mrkdwn', text: clip(`\`${tool}\` will run once you confirm.\nType \`${phrase}\` exactly to confirm.`, SECTION_MAX) },
       },
+      // What is being confirmed, as on the card: the approver confirms this input, not a name.
+      { type: 'section', block_id: 'mithai_confirm_input', text: { type: 'mrkdwn', text: clip(inputSection(approval, redactText), SECTION_MAX) } },
       {
         type: 'input',
         block_id: INPUTS.phrase.block,

@@ -19,7 +19,18 @@ test('the confirm modal carries only the approval id and shows the phrase, escap
   assert.ok(view.title.text.length <= 24 && view.submit.text.length <= 24);
   const intro = JSON.stringify(view.blocks[0]);
   assert.match(intro, /Type `orders &lt;!channel&gt;` exactly/);
-  assert.equal(view.blocks[1]!.block_id, INPUTS.phrase.block);
+  assert.equal(view.blocks[2]!.block_id, INPUTS.phrase.block);
+});
+
+test('the confirm modal shows the input it confirms, redacted and escaped like the card', () => {
+  const secret = 'hunter2-very-secret-value';
+  const redactor = new Redactor([secret]);
+  const view = confirmModal(approval({ level: 'confirm', confirmPhrase: 'orders', inputJson: JSON.stringify({ name: 'orders', note: `drop <b> with ${secret}` }) }), (t) => redactor.redact(t));
+  const shownInput = (view.blocks[1]!.text as { text: string }).text;
+  assert.equal(view.blocks[1]!.block_id, 'mithai_confirm_input');
+  assert.match(shownInput, /"name": "orders"/);
+  assert.match(shownInput, /drop &lt;b&gt; with \[REDACTED\]/);
+  assert.doesNotMatch(JSON.stringify(view), /hunter2/);
 });
 
 test('the deny modal has one optional, length-capped reason input', () => {
