@@ -25,6 +25,7 @@ import { loadSkills } from '../../src/skills/load-skills.ts';
 import { effectiveLevel, resolveDynamicLevel, validateOverrides } from '../../src/human/policy.ts';
 import type { Level } from '../../src/config/schema.ts';
 import type { ToolContext } from '../../src/skills/types.ts';
+import { gone } from '../fixtures/process-liveness.ts';
 
 const FIXTURE = resolve('test/fixtures/fake-kubectl/fake-kubectl.mjs');
 
@@ -658,11 +659,6 @@ describe('kubernetes skill: loading', () => {
   });
 });
 
-/** Whether process `pid` disappears (or is a zombie waiting to be reaped) within `ms`. */
-async function gone(pid: number, ms: number): Promise<boolean> {
-  return until(() => !isLive(pid), ms);
-}
-
 async function until(condition: () => boolean, ms: number): Promise<boolean> {
   const deadline = Date.now() + ms;
   while (Date.now() < deadline) {
@@ -672,15 +668,3 @@ async function until(condition: () => boolean, ms: number): Promise<boolean> {
   return condition();
 }
 
-function isLive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
-}

@@ -17,6 +17,7 @@ import type { ToolContext } from '../../src/skills/types.ts';
 import skill, { confirmPhrase, MAX_PHRASE_CHARS } from '../../skills/shell/tools.ts';
 import type { CommandResult } from '../../skills/shell/command-result.ts';
 import { silentLogger, tempDir } from './skill-fixtures.ts';
+import { gone } from '../fixtures/process-liveness.ts';
 
 const runCommand = skill.tools.run_command!;
 const listCommands = skill.tools.list_commands!;
@@ -487,25 +488,4 @@ test('the skill loads as the built-in shell: a dynamic, untrusted-output, not re
   assert.match(shell.instructions, /argv array/);
 });
 
-/** Whether process `pid` is gone (or a zombie) within `ms`. */
-async function gone(pid: number, ms: number): Promise<boolean> {
-  const until = Date.now() + ms;
-  while (Date.now() < until) {
-    if (!isLive(pid)) return true;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  return false;
-}
 
-function isLive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
-}

@@ -4,8 +4,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { runArgv, SpawnError } from '../../src/skills/run-argv.ts';
+import { gone } from '../fixtures/process-liveness.ts';
 
 const env = { PATH: process.env.PATH ?? '/usr/bin:/bin' };
 const node = process.execPath;
@@ -52,26 +52,4 @@ test('a program that does not exist is a SpawnError naming it', async () => {
   await assert.rejects(runArgv(['no-such-program-here'], { env, timeoutMs: 1000, maxOutputBytes: 10 }), (err: unknown) => err instanceof SpawnError && /no-such-program-here: not found/.test(err.message));
 });
 
-/** Whether process `pid` disappears (or is a zombie waiting to be reaped) within `ms`. */
-async function gone(pid: number, ms: number): Promise<boolean> {
-  const until = Date.now() + ms;
-  while (Date.now() < until) {
-    if (!isLive(pid)) return true;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  return false;
-}
 
-function isLive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    // A killed process that its new parent has not reaped yet is a zombie (state Z): dead.
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
-}
