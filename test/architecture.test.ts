@@ -1,5 +1,5 @@
 /**
- * Dependencies point one way (DESIGN.md): cli → adapters → engine → (human, skills, llm, memory)
+ * Dependencies point one way (CONTRIBUTING.md, "Code layout"): cli → adapters → engine → (human, skills, llm, memory)
  * → (audit, state) → (security, config) → errors/clock. This test reads every import in src/ so
  * the layering cannot rot: value imports must point down (or stay in their area); `import type`
  * of a contract file (`types.ts`) is allowed across areas, since types carry no behaviour.

@@ -66,7 +66,7 @@ export default defineSkill({
         const config = settings(ctx.config);
         const call = allowCommand(argv, config);
         if (!isFolder(config.cwd)) throw new Error(`skills.config.shell.cwd: ${config.cwd} is not a folder; an operator must fix config.yaml`);
-        ctx.logger.info({ argv: call.argv, entry: call.entry.key, readOnly: call.readOnly }, 'shell.command_started');
+        ctx.logger.info({ argv: call.argv, entry: call.entry.key, read_only: call.readOnly }, 'shell.command_started');
         const ran = await runArgv(call.argv, {
           env: commandEnv(ctx.childEnv(), config.searchPath),
           timeoutMs: config.timeoutMs,

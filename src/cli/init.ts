@@ -3,10 +3,13 @@
  * terminal on stdin, the defaults are taken without asking. Nothing is overwritten without
  * --force, and the check happens before anything is written, so a refused init writes nothing.
  * `.env` is never overwritten (it holds secrets): missing names are appended instead.
+ * The answer to "Should confirm calls need a second person?" is written into config.yaml as
+ * `human.confirm_requires_second_person` (default yes; `--no-confirm-second-person` for a solo setup).
  */
 import { appendFileSync, chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
+import type { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { projectTsconfig } from '../skills/skill-typecheck.ts';
@@ -16,18 +19,32 @@ import type { ExitCode } from './main.ts';
 const TEMPLATES = fileURLToPath(new URL('../../templates/init/', import.meta.url));
 const GITIGNORE_LINES = ['.env', '.mithai/', 'memory/approvals.json', 'memory/daily/'];
 
-interface InitOptions {
+/** The flags of `mithai init`. */
+export interface InitOptions {
   yes?: boolean;
   force?: boolean;
   botName?: string;
   model?: string;
   respond?: string;
+  /** `--confirm-second-person` / `--no-confirm-second-person`; undefined when neither was given. */
+  confirmSecondPerson?: boolean;
 }
 
-interface Answers {
+/** What init writes into the project. */
+export interface Answers {
   bot_name: string;
   model: string;
   respond: 'mentions' | 'all';
+  /** `human.confirm_requires_second_person` (default true). */
+  confirm_requires_second_person?: boolean;
+}
+
+/** Where the questions are asked (the process's terminal, or a test's streams). */
+export interface InitIo {
+  input: Readable;
+  output: Writable;
+  /** Ask at all (a terminal on stdin); otherwise the flags and defaults are taken. */
+  interactive: boolean;
 }
 
 export function registerInit(program: Command, exit: ExitCode): void {
@@ -40,9 +57,11 @@ export function registerInit(program: Command, exit: ExitCode): void {
     .option('--bot-name <name>', 'the bot name', undefined)
     .option('--model <model>', 'the Anthropic model', undefined)
     .option('--respond <mode>', 'answer "mentions" only, or "all" channel messages', undefined)
+    .option('--confirm-second-person', 'confirm calls need someone other than the requester (the default)')
+    .option('--no-confirm-second-person', 'a solo setup: the requester may confirm their own confirm calls')
     .action(async (dir: string, options: InitOptions) => {
       const root = resolve(dir);
-      const answers = await ask(options);
+      const answers = await askAnswers(options, { input: process.stdin, output: process.stdout, interactive: !options.yes && process.stdin.isTTY === true });
       const written = initProject(root, answers, Boolean(options.force));
       process.stdout.write(
         [
@@ -54,22 +73,36 @@ export function registerInit(program: Command, exit: ExitCode): void {
           '  2. mithai chat            talk to the agent in this terminal',
           '  3. For Slack: create the app from slack-manifest.yaml, add SLACK_BOT_TOKEN and SLACK_APP_TOKEN to .env, then mithai run',
           '',
+          answers.confirm_requires_second_person !== false
+            ? 'Confirm calls need a second person (human.confirm_requires_second_person: true in config.yaml): list who may confirm in human.approvers, or set it to false if you work alone.'
+            : 'Confirm calls may be confirmed by the person who asked (human.confirm_requires_second_person: false in config.yaml, a solo setup).',
+          '',
         ].join('\n'),
       );
       exit.code = 0;
     });
 }
 
-async function ask(options: InitOptions): Promise<Answers> {
-  const defaults = { bot_name: options.botName ?? 'mithai', model: options.model ?? 'claude-sonnet-4-6', respond: options.respond ?? 'mentions' };
+/**
+ * The answers: each flag given wins, the rest are asked when `io.interactive`, else defaulted.
+ * @throws ConfigError for an answer init cannot use (a bad bot name, model or respond mode).
+ */
+export async function askAnswers(options: InitOptions, io: InitIo): Promise<Answers> {
+  const defaults = {
+    bot_name: options.botName ?? 'mithai',
+    model: options.model ?? 'claude-sonnet-4-6',
+    respond: options.respond ?? 'mentions',
+    // Confirm is for what a second human should review: on unless the operator says otherwise.
+    confirm_requires_second_person: options.confirmSecondPerson ?? true,
+  };
   let answers = { ...defaults };
-  const interactive = !options.yes && process.stdin.isTTY;
-  if (interactive) {
-    const rl = createInterface({ input: process.stdin, output: process.stdout });
+  if (io.interactive) {
+    const rl = createInterface({ input: io.input, output: io.output });
     try {
       if (!options.botName) answers.bot_name = (await rl.question(`Bot name [${defaults.bot_name}]: `)).trim() || defaults.bot_name;
       if (!options.model) answers.model = (await rl.question(`Anthropic model [${defaults.model}]: `)).trim() || defaults.model;
       if (!options.respond) answers.respond = (await rl.question(`Answer in Slack to "mentions" or "all" messages [${defaults.respond}]: `)).trim() || defaults.respond;
+      if (options.confirmSecondPerson === undefined) answers.confirm_requires_second_person = await askYesNo(rl, io.output, 'Should confirm calls need a second person? [Y/n]: ', true);
     } finally {
       rl.close();
     }
@@ -79,6 +112,31 @@ async function ask(options: InitOptions): Promise<Answers> {
   if (!/^[A-Za-z0-9][A-Za-z0-9._:-]*$/.test(answers.model)) throw new ConfigError(`--model "${answers.model}" is not a model name`);
   if (answers.respond !== 'mentions' && answers.respond !== 'all') throw new ConfigError(`--respond must be "mentions" or "all", not "${answers.respond}"`);
   return answers as Answers;
+}
+
+/** Ask a yes/no question until the answer is one; an empty answer is `byDefault`. */
+async function askYesNo(rl: ReturnType<typeof createInterface>, output: Writable, question: string, byDefault: boolean): Promise<boolean> {
+  for (;;) {
+    const answer = (await rl.question(question)).trim().toLowerCase();
+    if (answer === '') return byDefault;
+    if (answer === 'y' || answer === 'yes') return true;
+    if (answer === 'n' || answer === 'no') return false;
+    output.write('Please answer y or n.\n');
+  }
+}
+
+/**
+ * config.yaml with `human.confirm_requires_second_person` set to the answer: the template's
+ * placeholder or line when it has one, else a line added under `human:` (or a `human:` block).
+ */
+export function withConfirmSetting(config: string, value: boolean): string {
+  const text = config.replaceAll('{{confirm_requires_second_person}}', String(value));
+  // The value on the template's line (whatever it was), keeping any comment after it.
+  const line = /^([ \t]+confirm_requires_second_person:)[ \t]*[^\s#]*/m;
+  if (line.test(text)) return text.replace(line, `$1 ${String(value)}`);
+  const entry = `  confirm_requires_second_person: ${String(value)}   # a confirm call needs someone other than the requester; false for a solo setup\n`;
+  if (/^human:[ \t]*\n/m.test(text)) return text.replace(/^human:[ \t]*\n/m, (m) => `${m}${entry}`);
+  return `${text}${text.endsWith('\n') || text === '' ? '' : '\n'}human:\n${entry}`;
 }
 
 /**
@@ -94,7 +152,7 @@ export function initProject(root: string, answers: Answers, force: boolean): str
       // message.im is always subscribed (DMs always work); `respond: all` adds channel messages.
       .replaceAll('{{message_events}}', answers.respond === 'all' ? '      - message.channels\n      - message.groups' : '');
   const files: Array<[string, string]> = [
-    ['config.yaml', fill(readTemplate('config.yaml'))],
+    ['config.yaml', withConfirmSetting(fill(readTemplate('config.yaml')), answers.confirm_requires_second_person ?? true)],
     ['.env.example', readTemplate('env.example')],
     ['memory/MEMORY.md', readTemplate('MEMORY.md')],
     ['skills/example/SKILL.md', readTemplate('skills/example/SKILL.md')],

@@ -11,6 +11,8 @@ import { registerDoctor } from './doctor.ts';
 import { registerSkill } from './skill.ts';
 import { registerAudit } from './audit.ts';
 import { registerApprovals } from './approvals.ts';
+import { endQuietlyWhenPipeCloses } from './closed-pipe.ts';
+import { EXIT } from './exit-codes.ts';
 
 /** Exit code a command sets through this holder (commander actions return nothing). */
 export interface ExitCode {
@@ -34,19 +36,21 @@ export function buildProgram(exit: ExitCode): Command {
   return program;
 }
 
-/** Run the CLI with `args` (without node and script). Returns the exit code. */
+/** Run the CLI with `args` (without node and script). Returns the exit code (./exit-codes.ts). */
 export async function main(args: string[]): Promise<number> {
-  const exit: ExitCode = { code: 0 };
+  // Every command prints; `| head` closing the pipe must end it quietly, not with a stack trace.
+  endQuietlyWhenPipeCloses();
+  const exit: ExitCode = { code: EXIT.ok };
   try {
     await buildProgram(exit).parseAsync(args, { from: 'user' });
     return exit.code;
   } catch (err) {
     if (err instanceof CommanderError) {
       // Help and version are "errors" to commander; their text was printed already.
-      return err.exitCode === 0 ? 0 : 2;
+      return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
     }
     const message = err instanceof MithaiError ? err.message : `unexpected error: ${errorMessage(err)}`;
     process.stderr.write(`mithai: ${message}\n`);
-    return 1;
+    return EXIT.failed;
   }
 }

@@ -8,8 +8,11 @@
  * redrawn), and the process exits 1 for the supervisor to restart it.
  *
  * Once the service has stopped, the process exits explicitly (`process.exit`), as a backstop:
- * a stray socket or timer (e.g. from a Socket Mode reconnect, reference/node-ecosystem.md §3e)
+ * a stray socket or timer (e.g. from a Socket Mode reconnect)
  * can never keep a zombie process alive that holds no lock and serves nothing.
+ *
+ * While it is connected, it keeps `<state.path>/run.heartbeat` fresh for a supervisor's health
+ * check (./run-heartbeat.ts).
  */
 import type { Command } from 'commander';
 import { startSlackService } from '../adapters/slack/slack-service.ts';
@@ -19,6 +22,7 @@ import { ACCEPT_GAP_FLAG } from '../audit/audit-log.ts';
 import { Redactor } from '../security/redactor.ts';
 import type { ExitCode } from './main.ts';
 import { loadFromOptions, withConfigOption } from './options.ts';
+import { startHeartbeat } from './run-heartbeat.ts';
 
 interface RunOptions {
   config: string;
@@ -43,7 +47,7 @@ async function run(options: RunOptions): Promise<number> {
   let failedEarly = false;
   const onRejection = (reason: unknown): void => {
     const stack = reason instanceof Error ? reason.stack : undefined;
-    if (service) service.runtime.logger.error({ err: errorMessage(reason), stack }, 'unhandled promise rejection; stopping');
+    if (service) service.runtime.logger.error({ err: errorMessage(reason), stack, reason: 'unhandled promise rejection; stopping' }, 'process.rejection_unhandled');
     else process.stderr.write(`mithai: unhandled promise rejection: ${redactor.redact(errorMessage(reason))}\n`);
     if (fail) fail('unhandled promise rejection');
     else failedEarly = true;
@@ -75,7 +79,10 @@ async function run(options: RunOptions): Promise<number> {
   const stopped = untilStopped(service, (trigger) => (fail = trigger), (stop) => (onStopSignal = stop));
   if (failedEarly) fail?.('unhandled promise rejection during start-up');
   if (earlySignal !== undefined) onStopSignal?.(earlySignal);
+  const { client } = service.receiver;
+  const heartbeat = startHeartbeat(loaded.config.state.path, () => client.websocket?.isActive() === true, service.runtime.logger);
   const code = await stopped;
+  heartbeat.stop();
   // Backstop (see the module comment): nothing may outlive the service.
   process.exit(code);
 }
@@ -93,7 +100,7 @@ function untilStopped(service: SlackService, onFatal: (trigger: (reason: string)
       isFatal ||= code !== 0;
       if (requests > 1) {
         if (code !== 0) return; // already stopping; a fatal error does not hurry it
-        service.runtime.logger.warn({ signal: reason }, 'second signal during shutdown; exiting now');
+        service.runtime.logger.warn({ signal: reason, reason: 'second signal during shutdown' }, 'process.exit_forced');
         process.exit(130);
       }
       service.stop(reason).then(

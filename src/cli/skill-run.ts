@@ -16,11 +16,13 @@ import { readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import type { Command } from 'commander';
 import { ACCEPT_GAP_FLAG } from '../audit/audit-log.ts';
+import { nearestName } from '../config/nearest-name.ts';
 import { errorMessage } from '../errors.ts';
 import { createRuntime, type Runtime } from '../engine/create-runtime.ts';
 import { sessionKey } from '../engine/session-key.ts';
 import type { Turn } from '../engine/types.ts';
 import { DirectCallModel } from '../llm/direct-call-model.ts';
+import { EXIT } from './exit-codes.ts';
 import type { ExitCode } from './main.ts';
 import { loadFromOptions, withConfigOption } from './options.ts';
 import { closeLogDestination, openTerminalSession, terminalLogDestination } from './terminal-session.ts';
@@ -33,9 +35,6 @@ interface SkillRunOptions {
   logStderr?: boolean;
   acceptAuditGap?: boolean;
 }
-
-/** Bad arguments: the tool or its input. */
-const USAGE_EXIT = 2;
 
 export function registerSkillRun(skill: Command, exit: ExitCode): void {
   withConfigOption(skill.command('run'))
@@ -58,7 +57,7 @@ async function skillRun(toolName: string, options: SkillRunOptions): Promise<num
     input = readInput(options);
   } catch (err) {
     process.stderr.write(`mithai: ${errorMessage(err)}\n`);
-    return USAGE_EXIT;
+    return EXIT.usage;
   }
   const logDestination = terminalLogDestination(loaded, options.logStderr === true, 'skill-run.log');
   const callId = `toolu_run_${randomBytes(9).toString('hex')}`;
@@ -68,13 +67,14 @@ async function skillRun(toolName: string, options: SkillRunOptions): Promise<num
     const tool = runtime.registry.get(toolName);
     if (tool === undefined) {
       const known = runtime.registry.tools().map((t) => t.name);
-      process.stderr.write(`mithai: no tool named "${toolName}"${nearest(toolName, known)}; known tools: ${known.join(', ') || '(none)'}\n`);
-      return USAGE_EXIT;
+      const suggestion = nearestName(toolName, known);
+      process.stderr.write(`mithai: no tool named "${toolName}"${suggestion === undefined ? '' : ` (did you mean ${suggestion}?)`}; known tools: ${known.join(', ') || '(none)'}\n`);
+      return EXIT.usage;
     }
     const validation = tool.validate(input);
     if (!validation.ok) {
       process.stderr.write(`mithai: invalid input for ${tool.name}: ${validation.error}\n`);
-      return USAGE_EXIT;
+      return EXIT.usage;
     }
     const user = options.user ?? process.env.USER ?? userInfo().username;
     const session = openTerminalSession(runtime, { user, botName: 'result' });
@@ -92,8 +92,8 @@ async function skillRun(toolName: string, options: SkillRunOptions): Promise<num
       await session.adapter.stop();
       session.lines.close();
     }
-    if (session.stop.signal.aborted) return 130;
-    return model.result !== undefined && model.result.is_error !== true ? 0 : 1;
+    if (session.stop.signal.aborted) return EXIT.interrupted;
+    return model.result !== undefined && model.result.is_error !== true ? EXIT.ok : EXIT.failed;
   } finally {
     runtime.close();
     await closeLogDestination(logDestination);
@@ -136,25 +136,4 @@ function readInput(options: SkillRunOptions): unknown {
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error(`the input in ${source} must be a JSON object, like '{"name": "worker"}'`);
   return value;
-}
-
-/** ` (did you mean x?)` for the known name closest to `name`, when one is close. */
-function nearest(name: string, known: readonly string[]): string {
-  let best: string | undefined;
-  let bestDistance = Infinity;
-  for (const candidate of known) {
-    const d = editDistance(name, candidate);
-    if (d < bestDistance) [best, bestDistance] = [candidate, d];
-  }
-  return best !== undefined && bestDistance <= Math.max(2, Math.floor(name.length / 4)) ? ` (did you mean ${best}?)` : '';
-}
-
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    previous = current;
-  }
-  return previous[b.length]!;
 }

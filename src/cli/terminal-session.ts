@@ -9,6 +9,7 @@ import { Writable } from 'node:stream';
 import type { LoadedConfig } from '../config/load-config.ts';
 import { LineReader } from '../adapters/terminal/line-reader.ts';
 import { TerminalAdapter } from '../adapters/terminal/terminal-adapter.ts';
+import type { StatusLine } from '../adapters/terminal/status-line.ts';
 import type { Runtime } from '../engine/create-runtime.ts';
 
 /** A terminal adapter, its line reader, and the signal that Ctrl-C / SIGTERM aborts. */
@@ -21,8 +22,8 @@ export interface TerminalSession {
   handleSignals(): () => void;
 }
 
-/** Open a terminal session for `user` on `runtime`. */
-export function openTerminalSession(runtime: Runtime, o: { user: string; botName: string }): TerminalSession {
+/** Open a terminal session for `user` on `runtime`, with an optional spinner (`status`). */
+export function openTerminalSession(runtime: Runtime, o: { user: string; botName: string; status?: StatusLine }): TerminalSession {
   const interactive = Boolean(process.stdin.isTTY);
   const stop = new AbortController();
   const onSignal = (): void => {
@@ -44,6 +45,7 @@ export function openTerminalSession(runtime: Runtime, o: { user: string; botName
     interactive,
     stopSignal: stop.signal,
     redact: (t) => runtime.redactor.redact(t),
+    ...(o.status === undefined ? {} : { status: o.status }),
   });
   return {
     adapter,

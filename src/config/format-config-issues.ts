@@ -10,6 +10,8 @@
 import { isMap, isPair, isScalar } from 'yaml';
 import type { Document, LineCounter, Node, YAMLError } from 'yaml';
 import type { z } from 'zod';
+import { nearestName } from './nearest-name.ts';
+import { knownKeysAt } from './schema-keys.ts';
 import { looksLikeCredential } from './secret-lint.ts';
 import { formatKeyPath, nodeLine, whereInFile } from './walk-yaml-scalars.ts';
 
@@ -22,6 +24,8 @@ export interface IssueContext {
   lineCounter?: LineCounter;
   /** The data that was validated, to say what was found instead. */
   data?: unknown;
+  /** The schema that was applied, so an unknown key can name the nearest known one. */
+  schema?: z.ZodType;
 }
 
 /**
@@ -36,7 +40,10 @@ export function formatConfigIssues(issues: readonly Issue[], context: IssueConte
       for (const key of issue.keys) {
         const line = nodeLine(findKeyNode(context.doc, path, key), context.lineCounter);
         const keyLines = [...keyLinesAlong(context, path), line];
-        lines.push({ line, text: `${whereInFile(context.file, line)}: ${formatKeyPath([...path, key], keyLines)}: unknown key` });
+        // The suggestion is a key of the schema, never text from the file.
+        const suggestion = context.schema === undefined ? undefined : nearestName(key, knownKeysAt(context.schema, path));
+        const hint = suggestion === undefined ? '' : ` — did you mean ${suggestion}?`;
+        lines.push({ line, text: `${whereInFile(context.file, line)}: ${formatKeyPath([...path, key], keyLines)}: unknown key${hint}` });
       }
       continue;
     }

@@ -12,7 +12,7 @@
  * const apiKey = requireSecret(loaded, 'llm.anthropic.api_key', 'ANTHROPIC_API_KEY');
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { dirname, resolve, sep } from 'node:path';
+import { dirname, join, resolve, sep } from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
 import { LineCounter, parseDocument } from 'yaml';
 import type { Document } from 'yaml';
@@ -70,9 +70,7 @@ export function loadConfig(path: string, options: LoadConfigOptions = {}): Loade
   const dir = dirname(absPath);
   const file = displayPath(absPath);
 
-  if (!existsSync(absPath)) {
-    throw new ConfigError(`config.yaml not found at ${absPath}; run \`mithai init\` to create one`, { code: 'config_missing' });
-  }
+  if (!existsSync(absPath)) throw missingConfigError(absPath);
   const text = readText(absPath, file);
   const env = mergeEnv(dir, options.env ?? process.env);
 
@@ -100,7 +98,7 @@ export function loadConfig(path: string, options: LoadConfigOptions = {}): Loade
   }
   const parsed = configSchema.safeParse(data);
   if (!parsed.success) {
-    const lines = formatConfigIssues(parsed.error.issues, { file, doc, lineCounter, data });
+    const lines = formatConfigIssues(parsed.error.issues, { file, doc, lineCounter, data, schema: configSchema });
     throw new ConfigError(lines.length === 1 ? lines[0]! : `${file} has ${lines.length} problems:\n  ${lines.join('\n  ')}`);
   }
 
@@ -179,6 +177,23 @@ function secretReferences(doc: Document, env: Readonly<Record<string, string | u
     }
   });
   return found;
+}
+
+/**
+ * config.yaml is not where it was looked for. From a subfolder of a project (an ancestor folder
+ * has a config.yaml) the error names the project root; `mithai init` there would create a
+ * second project inside the first.
+ */
+function missingConfigError(absPath: string): ConfigError {
+  const dir = dirname(absPath);
+  for (let above = dirname(dir); ; above = dirname(above)) {
+    const candidate = join(above, 'config.yaml');
+    if (existsSync(candidate)) {
+      return new ConfigError(`config.yaml not found in ${dir}; the project root is ${above} — run from there or pass --config ${candidate}`, { code: 'config_missing' });
+    }
+    if (dirname(above) === above) break;
+  }
+  return new ConfigError(`config.yaml not found at ${absPath}; run \`mithai init\` to create one`, { code: 'config_missing' });
 }
 
 function readText(absPath: string, file: string): string {

@@ -38,6 +38,12 @@ const slackSchema = z
     allow_external_users: booleanFrom().default(false),
     /** Reply and post cards in channels shared with another organisation. */
     allow_external_channels: booleanFrom().default(false),
+    /**
+     * What a turn shows in its thread while it works: `auto` (Slack's assistant thread status
+     * where Slack accepts it, else one status message updated in place), `status` (the
+     * assistant status only), `message` (the status message only) or `off`.
+     */
+    progress: z.enum(['auto', 'status', 'message', 'off']).default('auto'),
   })
   .prefault({});
 
@@ -89,7 +95,8 @@ export const configSchema = z.strictObject({
       /** How long after the decision an approved call may still start (e.g. after a restart). */
       approval_valid_seconds: numberFrom(z.number().positive()).default(900),
       approvers: stringList().default([]),
-      confirm_requires_second_person: booleanFrom().default(false),
+      /** A `confirm` call needs someone other than the requester to approve it (the seeds: confirm is for what a second human should review). */
+      confirm_requires_second_person: booleanFrom().default(true),
       /** A gated call made in a session that took in untrusted content needs someone other than the requester to approve it. */
       tainted_requires_second_person: booleanFrom().default(true),
       overrides: z.record(z.string().regex(/^[a-z0-9_-]+__[A-Za-z0-9_-]+$/, 'expected a tool name like skill__tool'), z.enum(LEVELS)).default({}),
@@ -110,6 +117,12 @@ export const configSchema = z.strictObject({
   logging: z
     .strictObject({
       level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+      /**
+       * How lines reach stdout (or stderr): `pretty` (pino-pretty, for people) or `json` (one
+       * object a line, for machines). Unset: pretty exactly when the stream is a terminal.
+       * `logging.file` always gets JSON.
+       */
+      format: z.enum(['pretty', 'json']).optional(),
       file: z.string().min(1).optional(),
     })
     .prefault({}),

@@ -1,5 +1,5 @@
 /**
- * Refuses literal credentials in config.yaml (SECURITY-BASELINE §1). config.yaml gets copied,
+ * Refuses literal credentials in config.yaml. config.yaml gets copied,
  * pasted into tickets and committed; secrets belong in `.env` or the environment and are
  * referenced as `${NAME}`.
  *

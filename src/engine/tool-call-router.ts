@@ -101,7 +101,7 @@ export class ToolCallRouter {
     const log = this.#log(call, scope);
     const tool = registry.get(call.name);
     if (!tool) {
-      log.warn('tool.unknown');
+      log.warn({ reason: 'unknown tool' }, 'tool.call_refused');
       const known = registry.tools().map((t) => t.name).join(', ') || '(none)';
       return { kind: 'answered', routed: this.#error(call, `Unknown tool "${call.name}"; nothing ran. Available tools: ${known}.`) };
     }

@@ -389,7 +389,7 @@ export class ApprovalGate {
     }
     const row = this.#move(id, 'approved', 'executing', {}, { reason: null });
     if (row === undefined) this.#logger.warn({ approval_id: id }, 'approval.claim_refused');
-    else this.#logger.info({ approval_id: id, tool: row.tool }, 'approval.executing');
+    else this.#logger.info({ approval_id: id, tool: row.tool, state: row.state }, 'approval.claimed');
     return row;
   }
 

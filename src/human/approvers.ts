@@ -46,17 +46,13 @@ export function checkDecider(input: DeciderCheck): DeciderVerdict {
   // Checked after the approver match on purpose: being an approver does not let the
   // requester approve their own call when a second person is required.
   if (decision !== 'approve' || !isSamePerson(decider, approval.requester)) return { ok: true };
-  if (input.confirmRequiresSecondPerson && approval.level === 'confirm') {
-    return {
-      ok: false,
-      message:
-        'This call needs confirmation from someone other than the requester (human.confirm_requires_second_person); ' +
-        'ask an approver listed in human.approvers. You can still deny it.',
-    };
-  }
+  const isConfirmRule = input.confirmRequiresSecondPerson && approval.level === 'confirm';
+  // Untrusted content is the more pressing reason (it may have asked for the call), so when both
+  // rules apply its message is shown, naming both settings for a solo setup.
   if (input.taintedRequiresSecondPerson && approval.taint.length > 0) {
-    return { ok: false, message: taintedMessage(approval, input.approvers) };
+    return { ok: false, message: taintedMessage(approval, input.approvers, isConfirmRule) };
   }
+  if (isConfirmRule) return { ok: false, message: confirmMessage(input.approvers) };
   return { ok: true };
 }
 
@@ -68,14 +64,35 @@ export function isSamePerson(decider: string, requester: string): boolean {
   return decider === requester || decider === `local:${requester}` || `local:${decider}` === requester;
 }
 
-function taintedMessage(approval: Approval, approvers: readonly string[]): string {
-  const others = approvers.some((p) => p.trim() !== '' && !p.trim().startsWith('!'))
+/** Whether `human.approvers` names anyone at all (a pattern that is not an exclusion). */
+function listsSomeone(approvers: readonly string[]): boolean {
+  return approvers.some((p) => p.trim() !== '' && !p.trim().startsWith('!'));
+}
+
+/**
+ * The refusal a requester gets for confirming their own `confirm` call: what happened, and both
+ * ways on (another approver, or the setting for a solo setup).
+ */
+function confirmMessage(approvers: readonly string[]): string {
+  const others = listsSomeone(approvers)
+    ? 'ask another approver listed in human.approvers to confirm it'
+    : 'human.approvers lists nobody else, so add a second approver there to confirm it';
+  return (
+    'You asked for this call, and confirm calls need a second person (human.confirm_requires_second_person): ' +
+    `${others}, or set human.confirm_requires_second_person: false in config.yaml for a solo setup. You can still deny it.`
+  );
+}
+
+function taintedMessage(approval: Approval, approvers: readonly string[], isConfirmToo: boolean): string {
+  const others = listsSomeone(approvers)
     ? 'Ask an approver listed in human.approvers to approve it.'
     : 'human.approvers lists nobody, so nobody else can approve it: it will expire unless you deny it.';
+  const solo = isConfirmToo
+    ? 'Working alone? Set human.tainted_requires_second_person: false and human.confirm_requires_second_person: false in config.yaml to approve such calls yourself.'
+    : 'Working alone? Set human.tainted_requires_second_person: false in config.yaml to approve such calls yourself.';
   return (
     `Untrusted content is in this conversation (${describeTaint(approval.taint)}), and it may have asked for this call, ` +
     'so someone other than the requester must approve it (human.tainted_requires_second_person). ' +
-    `${others} You can still deny it. ` +
-    'Working alone? Set human.tainted_requires_second_person: false in config.yaml to approve such calls yourself.'
+    `${others} You can still deny it. ${solo}`
   );
 }

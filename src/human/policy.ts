@@ -1,6 +1,6 @@
 /**
  * The human policy: which level (auto, approve, confirm) a tool call gets, and why.
- * Pure functions implementing SECURITY-BASELINE §3:
+ * Pure functions implementing these rules (see docs/approvals.md):
  *
  * - no declared level → `approve`;
  * - a declared level is a floor that neither `resolveHuman` nor `human.overrides` can lower;

@@ -74,10 +74,10 @@ export class AnthropicModel implements Model {
       // The SDK's own warnings go to our logger (not the console), at a level ANTHROPIC_LOG cannot raise.
       logLevel: 'warn',
       logger: {
-        error: (msg: string) => sdkLog.error(scrub(msg, options.apiKey)),
-        warn: (msg: string) => sdkLog.warn(scrub(msg, options.apiKey)),
-        info: (msg: string) => sdkLog.info(scrub(msg, options.apiKey)),
-        debug: (msg: string) => sdkLog.debug(scrub(msg, options.apiKey)),
+        error: (msg: string) => sdkLog.error({ detail: scrub(msg, options.apiKey) }, 'model.sdk_logged'),
+        warn: (msg: string) => sdkLog.warn({ detail: scrub(msg, options.apiKey) }, 'model.sdk_logged'),
+        info: (msg: string) => sdkLog.info({ detail: scrub(msg, options.apiKey) }, 'model.sdk_logged'),
+        debug: (msg: string) => sdkLog.debug({ detail: scrub(msg, options.apiKey) }, 'model.sdk_logged'),
       },
     });
   }
@@ -95,7 +95,7 @@ export class AnthropicModel implements Model {
       const started = Date.now();
       try {
         const response = fromAnthropicMessage(await this.#attempt(params, signal));
-        this.#log.debug({ model: params.model, attempt, ms: Date.now() - started, stop_reason: response.stopReason, usage: response.usage }, 'model call finished');
+        this.#log.debug({ model: params.model, attempt, ms: Date.now() - started, stop_reason: response.stopReason, usage: { input_tokens: response.usage.inputTokens, output_tokens: response.usage.outputTokens, cache_read_tokens: response.usage.cacheReadTokens, cache_write_tokens: response.usage.cacheWriteTokens } }, 'model.call_finished');
         return response;
       } catch (err) {
         if (signal?.aborted) throw this.#cancelled(err);
@@ -103,14 +103,14 @@ export class AnthropicModel implements Model {
         const requestId = err instanceof APIError ? err.requestID : undefined;
         if (attempt >= maxAttempts || !shouldRetry(err)) {
           const failure = this.#toModelError(err, attempt);
-          this.#log.warn({ status, requestId, attempt, code: failure.code, retryable: failure.isRetryable }, 'model call failed');
+          this.#log.warn({ status, request_id: requestId, attempt, code: failure.code, retryable: failure.isRetryable }, 'model.call_failed');
           throw failure;
         }
         const headers = err instanceof APIError ? err.headers : undefined;
         const delayMs = retryDelayMs(attempt, headers, this.#options.retryBaseDelayMs ?? DEFAULT_RETRY_BASE_DELAY_MS);
         this.#log.warn(
-          { status, errorType: err instanceof APIError ? err.type : undefined, requestId, attempt, maxAttempts, delayMs },
-          'model call failed; retrying',
+          { status, error_type: err instanceof APIError ? err.type : undefined, request_id: requestId, attempt, max_attempts: maxAttempts, retry_in_ms: delayMs },
+          'model.call_retried',
         );
         try {
           await sleep(delayMs, undefined, signal ? { signal } : undefined);

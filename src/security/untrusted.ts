@@ -1,6 +1,6 @@
 /**
  * Marking untrusted content (fetched pages, tool output from outside systems, Slack history from
- * people not on the allowlist) so the model treats it as data (SECURITY-BASELINE §4).
+ * people not on the allowlist) so the model treats it as data.
  *
  * The wrapper tag carries a random per-turn nonce: `<untrusted-3f9a... source="http">`. Content
  * cannot close the wrapper early because it cannot know the nonce, and in case it echoes the

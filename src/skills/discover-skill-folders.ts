@@ -44,7 +44,7 @@ export function discoverSkillFolders(paths: readonly string[], logger: Logger): 
       entries = readdirSync(root).sort();
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
-        if (isDefaultPath(raw)) logger.debug({ path: root }, 'default skills folder does not exist; no skills from it');
+        if (isDefaultPath(raw)) logger.debug({ path: root, reason: 'the default skills folder does not exist' }, 'skill.folder_skipped');
         else errors.push(new SkillError(root, `skills path "${raw}" does not exist (resolved to ${root}); create it or remove it from skills.paths`, { code: 'skill_path_missing' }));
       } else {
         errors.push(new SkillError(root, `cannot read skills path "${raw}": ${errorMessage(err)}`, { code: 'skill_path_invalid' }));
@@ -64,7 +64,7 @@ export function discoverSkillFolders(paths: readonly string[], logger: Logger): 
       if (!skillMdPath) {
         // A tools file without SKILL.md is a half-made skill, not an unrelated folder.
         if (modulePath) errors.push(new SkillError(dir, 'has a tools file but no SKILL.md; add SKILL.md with name and description front matter'));
-        else logger.debug({ dir }, 'folder has no SKILL.md; not a skill');
+        else logger.debug({ dir, reason: 'no SKILL.md; not a skill' }, 'skill.folder_skipped');
         continue;
       }
       folders.push({ dir, skillMdPath, modulePath });

@@ -62,7 +62,7 @@ export async function invokeTool(tool: LoadedTool, input: unknown, ctx: InvokeCo
   const run = (async (): Promise<ToolOutcome> => {
     try {
       const value = await tool.handle(validation.value, { ...ctx, signal: controller.signal });
-      if (stopped) ctx.logger.warn({ tool: tool.name }, 'tool finished after its call had already ended; result discarded');
+      if (stopped) ctx.logger.warn({ tool: tool.name, reason: 'finished after its call had already ended' }, 'tool.result_discarded');
       return formatOutput(value);
     } catch (err) {
       if (stopped) return stopped;

@@ -106,7 +106,7 @@ export async function loadSkills(options: LoadSkillsOptions): Promise<LoadSkills
     found.add(header.name);
     // Filter before importing: a disabled skill's code must not run at all.
     if (enabled && !enabled.has(header.name)) {
-      logger.debug({ skill: header.name, dir: folder.dir }, 'skill not in skills.enabled; skipped');
+      logger.debug({ skill: header.name, dir: folder.dir, reason: 'not in skills.enabled' }, 'skill.skipped');
       continue;
     }
     await load(folder, header, 'project');
@@ -156,12 +156,12 @@ function readHeader(folder: SkillFolder, logger: Logger): SkillHeader {
   let name = folderName;
   if (md.name !== undefined && md.name !== '') {
     if (isValidSkillName(md.name)) name = md.name;
-    else logger.warn({ dir: folder.dir, name: md.name }, 'SKILL.md name is not a valid skill name; using the folder name');
+    else logger.warn({ dir: folder.dir, name: md.name, reason: 'SKILL.md name is not a valid skill name; using the folder name' }, 'skill.name_replaced');
   }
   if (!isValidSkillName(name)) {
     throw new SkillError(folder.dir, `"${name}" is not a valid skill name; use lowercase letters, digits, - and _, starting with a letter or digit, without "__" (set name in SKILL.md or rename the folder)`);
   }
-  if (md.description === '') logger.warn({ skill: name, dir: folder.dir }, 'SKILL.md has no description');
+  if (md.description === '') logger.warn({ skill: name, dir: folder.dir, reason: 'SKILL.md has no description' }, 'skill.description_omitted');
   return { name, description: md.description, instructions: md.instructions };
 }
 

@@ -97,7 +97,7 @@ export class SkillRegistry {
         await withTimeLimit(Promise.resolve().then(() => skill.startup?.(ctx as StartupContext)), this.#defaultTimeoutMs);
       } catch (err) {
         const error = new SkillError(path, `startup of skill ${skill.name} failed: ${errorMessage(err)}`, { cause: err, code: 'skill_startup_failed' });
-        ctx?.logger.error({ skill: skill.name, err: errorMessage(err) }, 'skill startup failed');
+        ctx?.logger.error({ skill: skill.name, err: errorMessage(err) }, 'skill.startup_failed');
         errors.push(error);
       }
     }

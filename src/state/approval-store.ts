@@ -201,6 +201,30 @@ export class ApprovalStore {
     return rows.map(fromRow);
   }
 
+  /**
+   * The newest approvals first, for `mithai approvals list`.
+   * @param options.states Only these states (all when left out).
+   * @param options.since Only approvals created at or after this ISO time.
+   * @param options.limit At most this many.
+   */
+  listRecent(options: { states?: readonly ApprovalState[]; since?: string; limit: number }): Approval[] {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (options.states !== undefined) {
+      if (options.states.length === 0) return [];
+      where.push(`state IN (${options.states.map(() => '?').join(', ')})`);
+      params.push(...options.states);
+    }
+    if (options.since !== undefined) {
+      where.push('created_at >= ?');
+      params.push(options.since);
+    }
+    const rows = this.#db
+      .prepare<unknown[], ApprovalRow>(`SELECT * FROM approvals${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, rowid DESC LIMIT ?`)
+      .all(...params, options.limit);
+    return rows.map(fromRow);
+  }
+
   /** Record where the approval is shown (adapter-specific JSON). @returns false when there is no such id. */
   setDisplayRef(id: string, ref: string): boolean {
     return this.#db.prepare('UPDATE approvals SET display_ref = ? WHERE id = ?').run(ref, id).changes === 1;

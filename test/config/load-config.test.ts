@@ -35,6 +35,13 @@ describe('loading', () => {
     assert.equal(err.message, `config.yaml not found at ${join(dir, 'config.yaml')}; run \`mithai init\` to create one`);
   });
 
+  test('from a subfolder of a project, a missing config.yaml names the project root instead of `mithai init`', (t) => {
+    const dir = project(t, { 'config.yaml': '', 'skills/ops/SKILL.md': '' });
+    const err = loadError(join(dir, 'skills/ops/config.yaml'));
+    assert.equal(err.code, 'config_missing');
+    assert.equal(err.message, `config.yaml not found in ${join(dir, 'skills/ops')}; the project root is ${dir} — run from there or pass --config ${join(dir, 'config.yaml')}`);
+  });
+
   test('treats an empty file as all defaults, with paths resolved against its folder', (t) => {
     const dir = project(t, { 'config.yaml': '' });
     const loaded = loadConfig(join(dir, 'config.yaml'), { env: {} });
@@ -42,6 +49,7 @@ describe('loading', () => {
     assert.equal(loaded.dir, dir);
     assert.equal(loaded.config.human.timeout_seconds, 300);
     assert.equal(loaded.config.adapter.slack.respond, 'mentions');
+    assert.equal(loaded.config.human.confirm_requires_second_person, true, 'confirm means a second human unless config.yaml says otherwise');
     assert.equal(loaded.config.memory.path, join(dir, 'memory'));
     assert.equal(loaded.config.state.path, join(dir, '.mithai/state'));
     assert.deepEqual(loaded.config.skills.paths, [join(dir, 'skills')]);
@@ -159,10 +167,13 @@ describe('validation', () => {
   const cases: Array<{ name: string; yaml: string; expected: RegExp }> = [
     { name: 'a negative number', yaml: 'human:\n  timeout_seconds: -5\n', expected: /^config\.yaml line 2: human\.timeout_seconds: expected a positive number$/ },
     { name: 'text where a number belongs', yaml: 'agent:\n  max_iterations: lots\n', expected: /^config\.yaml line 2: agent\.max_iterations: expected a number, found text$/ },
-    { name: 'an unknown key', yaml: 'human:\n  timeout_secs: 30\n', expected: /^config\.yaml line 2: human\.timeout_secs: unknown key$/ },
-    { name: 'an unknown top-level key', yaml: 'bots:\n  name: x\n', expected: /^config\.yaml line 1: bots: unknown key$/ },
+    { name: 'an unknown key', yaml: 'human:\n  timeout_secs: 30\n', expected: /^config\.yaml line 2: human\.timeout_secs: unknown key — did you mean timeout_seconds\?$/ },
+    { name: 'an unknown top-level key', yaml: 'bots:\n  name: x\n', expected: /^config\.yaml line 1: bots: unknown key — did you mean bot\?$/ },
+    { name: 'an unknown nested key', yaml: 'adapter:\n  slack:\n    bot_tokn: x\n', expected: /^config\.yaml line 3: adapter\.slack\.bot_tokn: unknown key — did you mean bot_token\?$/ },
+    { name: 'an unknown key like no known one', yaml: 'human:\n  escalation_policy: x\n', expected: /^config\.yaml line 2: human\.escalation_policy: unknown key$/ },
     { name: 'a bad enum value', yaml: 'adapter:\n  slack:\n    respond: sometimes\n', expected: /^config\.yaml line 3: adapter\.slack\.respond: expected one of: mentions, all$/ },
     { name: 'a bad override level', yaml: 'human:\n  overrides:\n    ops__restart: maybe\n', expected: /^config\.yaml line 3: human\.overrides\.ops__restart: expected one of: auto, approve, confirm$/ },
+    { name: 'a bad logging format', yaml: 'logging:\n  format: text\n', expected: /^config\.yaml line 2: logging\.format: expected one of: pretty, json/ },
     { name: 'a bad URL', yaml: 'adapter:\n  slack:\n    api_url: not a url\n', expected: /^config\.yaml line 3: adapter\.slack\.api_url: expected a URL/ },
     { name: 'a mapping where a list belongs', yaml: 'skills:\n  paths:\n    a: b\n', expected: /^config\.yaml line 3: skills\.paths: expected a list, found a mapping$/ },
     { name: 'an empty section', yaml: 'memory:\n', expected: /^config\.yaml line 1: memory: has no value/ },
@@ -177,6 +188,13 @@ describe('validation', () => {
     });
   }
 
+  test('logging.format is unset by default (chosen by the terminal) and takes pretty or json', (t) => {
+    const dir = project(t, { 'config.yaml': '', 'pretty/config.yaml': 'logging:\n  format: pretty\n', 'json/config.yaml': 'logging: { format: json }\n' });
+    assert.equal(loadConfig(join(dir, 'config.yaml'), { env: {} }).config.logging.format, undefined);
+    assert.equal(loadConfig(join(dir, 'pretty/config.yaml'), { env: {} }).config.logging.format, 'pretty');
+    assert.equal(loadConfig(join(dir, 'json/config.yaml'), { env: {} }).config.logging.format, 'json');
+  });
+
   test('reports every problem at once, in file order', (t) => {
     const dir = project(t, { 'config.yaml': 'human:\n  timeout_secs: 30\n  timeout_seconds: 0\nadapter:\n  slack:\n    respond: x\n' });
     const message = loadError(join(dir, 'config.yaml')).message.replaceAll(`${dir}/`, '');
@@ -184,7 +202,7 @@ describe('validation', () => {
       message,
       [
         'config.yaml has 3 problems:',
-        '  config.yaml line 2: human.timeout_secs: unknown key',
+        '  config.yaml line 2: human.timeout_secs: unknown key — did you mean timeout_seconds?',
         '  config.yaml line 3: human.timeout_seconds: expected a positive number',
         '  config.yaml line 6: adapter.slack.respond: expected one of: mentions, all',
       ].join('\n'),

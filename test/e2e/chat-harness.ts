@@ -1,14 +1,18 @@
 /**
  * Helpers for end-to-end tests of `mithai chat`: a temp project with a test skill whose tools
- * record every side effect in a file, and a way to run the real CLI as a child process against
- * the local fake Anthropic API with stdin lines.
+ * record every side effect in a file, a way to run the real CLI as a child process against
+ * the local fake Anthropic API with stdin lines, and a live chat (startChat) that a test types
+ * into while it watches the output.
  */
 import { spawn } from 'node:child_process';
+import type { TestContext } from 'node:test';
+import Database from 'better-sqlite3';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { FAKE_API_KEY } from '../fakes/anthropic/fake-anthropic.ts';
+import { FAKE_API_KEY, FakeAnthropic } from '../fakes/anthropic/fake-anthropic.ts';
+import type { ScriptStep } from '../fakes/anthropic/script.ts';
 
 export const BIN = fileURLToPath(new URL('../../bin/mithai.js', import.meta.url));
 
@@ -43,12 +47,21 @@ export interface Project {
   cleanup(): void;
 }
 
+/** Options for {@link makeProject}. */
+export interface ProjectOptions {
+  timeoutSeconds?: number;
+  /** Lines appended to config.yaml (after `human:`'s `timeout_seconds`, so indented lines go under `human`). */
+  extraConfig?: string;
+  /** Replaces the ops skill's tools.ts. */
+  tools?: string;
+}
+
 /** Make a project in a temp dir pointed at the fake model. */
-export function makeProject(baseUrl: string, options: { timeoutSeconds?: number; extraConfig?: string } = {}): Project {
+export function makeProject(baseUrl: string, options: ProjectOptions = {}): Project {
   const dir = mkdtempSync(join(tmpdir(), 'mithai-e2e-'));
   mkdirSync(join(dir, 'skills', 'ops'), { recursive: true });
   writeFileSync(join(dir, 'skills', 'ops', 'SKILL.md'), '---\nname: ops\ndescription: Test ops skill\n---\nUse these tools for ops questions.\n');
-  writeFileSync(join(dir, 'skills', 'ops', 'tools.ts'), OPS_TOOLS);
+  writeFileSync(join(dir, 'skills', 'ops', 'tools.ts'), options.tools ?? OPS_TOOLS);
   mkdirSync(join(dir, 'memory'));
   writeFileSync(join(dir, 'memory', 'MEMORY.md'), '# Memory\n- The database is called orders.\n');
   writeFileSync(join(dir, '.env'), `ANTHROPIC_API_KEY=${FAKE_API_KEY}\n`, { mode: 0o600 });
@@ -125,4 +138,75 @@ export function runChat(project: Project, lines: string[], extraArgs: string[] =
     holdStdinUntil: hold?.until,
     thenWrite: hold?.thenWrite,
   });
+}
+
+/** A `mithai chat` child process a test types into while it watches the output. */
+export interface LiveChat {
+  project: Project;
+  fake: FakeAnthropic;
+  /** Everything printed on stdout / stderr so far. */
+  out(): string;
+  err(): string;
+  write(text: string): void;
+  /** Close stdin (the end of piped input). */
+  end(): void;
+  kill(signal: NodeJS.Signals): void;
+  /** Resolves with the exit code once the process has exited. */
+  closed: Promise<number | null>;
+  /** Wait until `check()` holds, polling every 20 ms; fails with `what` and the output after `ms`. */
+  until(what: string, check: () => boolean, ms?: number): Promise<void>;
+  /** The id of the one pending approval ('' when none). */
+  pendingId(): string;
+}
+
+/**
+ * Start the fake model with `script`, a project pointed at it, and `mithai chat --session ops-1`
+ * in it (plus `args`). Everything is stopped and removed after the test.
+ */
+export async function startChat(t: TestContext, script: ScriptStep[], options: { project?: ProjectOptions; args?: string[]; env?: Record<string, string> } = {}): Promise<LiveChat> {
+  const fake = await FakeAnthropic.start(script);
+  const project = makeProject(fake.url, { timeoutSeconds: 300, ...options.project });
+  const env: Record<string, string | undefined> = { ...process.env, ...options.env, MITHAI_TEST_EFFECTS_DIR: project.dir };
+  delete env.ANTHROPIC_API_KEY;
+  delete env.ANTHROPIC_BASE_URL;
+  const chat = spawn(process.execPath, [BIN, 'chat', '--config', project.configPath, '--session', 'ops-1', ...(options.args ?? [])], { cwd: project.dir, env, stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  chat.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  chat.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const closed = new Promise<number | null>((resolve) => chat.once('close', (code) => resolve(code)));
+  t.after(async () => {
+    if (chat.exitCode === null && chat.signalCode === null) chat.kill('SIGKILL');
+    await closed;
+    await fake.stop();
+    project.cleanup();
+  });
+  return {
+    project,
+    fake,
+    out: () => out,
+    err: () => err,
+    write: (text) => chat.stdin.write(text),
+    end: () => chat.stdin.end(),
+    kill: (signal) => chat.kill(signal),
+    closed,
+    until: async (what, check, ms = 15_000) => {
+      const deadline = Date.now() + ms;
+      while (!check()) {
+        if (Date.now() > deadline) throw new Error(`${what} (chat printed: ${out}${err ? `\n--- stderr ---\n${err}` : ''})`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    },
+    pendingId: () => pendingApprovalId(project),
+  };
+}
+
+/** The id of the one pending approval in a project's state database ('' when none). */
+export function pendingApprovalId(project: Project): string {
+  const db = new Database(join(project.dir, '.mithai', 'state', 'mithai.db'), { readonly: true });
+  try {
+    return db.prepare<[], { id: string }>("SELECT id FROM approvals WHERE state = 'pending'").get()?.id ?? '';
+  } finally {
+    db.close();
+  }
 }

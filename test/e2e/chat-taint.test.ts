@@ -8,14 +8,9 @@
 import { test } from 'node:test';
 import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import Database from 'better-sqlite3';
-import { FakeAnthropic } from '../fakes/anthropic/fake-anthropic.ts';
 import { reply, toolUse } from '../fakes/anthropic/script.ts';
-import { BIN, makeProject, runCli } from './chat-harness.ts';
-import type { Project } from './chat-harness.ts';
+import { runCli, startChat } from './chat-harness.ts';
+import type { LiveChat } from './chat-harness.ts';
 
 const TOOLS = `
 import { appendFileSync } from 'node:fs';
@@ -32,63 +27,20 @@ export default defineSkill({
 });
 `;
 
-interface Chat {
-  project: Project;
-  out(): string;
-  write(text: string): void;
-  end(): void;
-  closed: Promise<unknown>;
-  until(what: string, check: () => boolean, ms?: number): Promise<void>;
-  pendingId(): string;
-}
-
-async function startChat(t: TestContext, args: string[] = []): Promise<Chat> {
-  const fake = await FakeAnthropic.start([
-    reply(toolUse('ops__fetch', { url: 'https://example.com' })),
-    reply('The page asks for a restart.', toolUse('ops__restart', { service: 'web' })),
-    reply('Finished.'),
-  ]);
-  const project = makeProject(fake.url, { timeoutSeconds: 300, extraConfig: '  approvers: ["local:*"]' });
-  writeFileSync(join(project.dir, 'skills', 'ops', 'tools.ts'), TOOLS);
-  const env: Record<string, string | undefined> = { ...process.env, MITHAI_TEST_EFFECTS_DIR: project.dir };
-  delete env.ANTHROPIC_API_KEY;
-  delete env.ANTHROPIC_BASE_URL;
-  const chat = spawn(process.execPath, [BIN, 'chat', '--config', project.configPath, '--session', 'ops-1', ...args], { cwd: project.dir, env, stdio: ['pipe', 'pipe', 'pipe'] });
-  let out = '';
-  chat.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  const closed = new Promise((r) => chat.once('close', r));
-  t.after(async () => {
-    if (chat.exitCode === null) chat.kill('SIGKILL');
-    await closed;
-    await fake.stop();
-    project.cleanup();
-  });
-  return {
-    project,
-    out: () => out,
-    write: (text) => chat.stdin.write(text),
-    end: () => chat.stdin.end(),
-    closed,
-    until: async (what, check, ms = 15_000) => {
-      const deadline = Date.now() + ms;
-      while (!check()) {
-        if (Date.now() > deadline) throw new Error(`${what} (chat printed: ${out})`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    },
-    pendingId: () => {
-      const db = new Database(join(project.dir, '.mithai', 'state', 'mithai.db'), { readonly: true });
-      try {
-        return db.prepare<[], { id: string }>("SELECT id FROM approvals WHERE state = 'pending'").get()?.id ?? '';
-      } finally {
-        db.close();
-      }
-    },
-  };
+function startTaintChat(t: TestContext, args: string[] = []): Promise<LiveChat> {
+  return startChat(
+    t,
+    [
+      reply(toolUse('ops__fetch', { url: 'https://example.com' })),
+      reply('The page asks for a restart.', toolUse('ops__restart', { service: 'web' })),
+      reply('Finished.'),
+    ],
+    { project: { extraConfig: '  approvers: ["local:*"]', tools: TOOLS }, args },
+  );
 }
 
 test('the chat prompt warns first and explains the second person; the same login cannot approve it from the CLI; "n" still denies', async (t) => {
-  const chat = await startChat(t);
+  const chat = await startTaintChat(t);
   chat.write('read https://example.com\n');
   await chat.until('no approval prompt', () => /leave this waiting for another approver/.test(chat.out()));
   const out = chat.out();
@@ -123,7 +75,7 @@ test('the chat prompt warns first and explains the second person; the same login
 
 test('someone else approving from the CLI runs the call once while chat waits', async (t) => {
   // The chat user is not the login the CLI decides as, so the CLI operator is a second person.
-  const chat = await startChat(t, ['--user', 'carol']);
+  const chat = await startTaintChat(t, ['--user', 'carol']);
   chat.write('read https://example.com\n');
   await chat.until('no approval prompt', () => /leave this waiting for another approver/.test(chat.out()));
   const cli = await runCli(['approvals', 'approve', chat.pendingId(), '--config', chat.project.configPath], { cwd: chat.project.dir });

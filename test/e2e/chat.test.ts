@@ -8,8 +8,9 @@ import assert from 'node:assert/strict';
 import { FakeAnthropic } from '../fakes/anthropic/fake-anthropic.ts';
 import { reply, toolUse, lastToolResults, toolResultText } from '../fakes/anthropic/script.ts';
 import type { RecordedRequest } from '../fakes/anthropic/wire.ts';
-import { makeProject, runChat } from './chat-harness.ts';
+import { makeProject, runChat, startChat } from './chat-harness.ts';
 import { verifyAuditLog } from '../../src/audit/verify-audit-log.ts';
+import { EXIT } from '../../src/cli/exit-codes.ts';
 import { join } from 'node:path';
 
 function resultsOf(request: RecordedRequest | undefined): Array<{ text: string; isError: boolean }> {
@@ -82,7 +83,8 @@ test('an approve tool answered "y" runs exactly once and the outcome is audited'
   );});
 
 test('a confirm tool refuses the wrong phrase, runs nothing, then runs once with the right phrase', async (t) => {
-  const { fake, project } = await setup(t, [reply(toolUse('ops__drop_db', { name: 'orders' })), reply('Dropped.')]);
+  // About the phrase, in a solo setup: the requester may confirm their own call only with the rule off.
+  const { fake, project } = await setup(t, [reply(toolUse('ops__drop_db', { name: 'orders' })), reply('Dropped.')], { extraConfig: '  confirm_requires_second_person: false' });
   const run = await runChat(project, ['drop the orders db', 'order', 'orders'], ['--user', 'alice']);
   assert.equal(run.code, 0, run.stderr);
   assert.match(run.stdout, /Type "orders" to run it/);
@@ -167,7 +169,7 @@ test('a missing Anthropic key is a one-line error that says where to put it', as
 test('when piped input ends during an approval, the approval is cancelled at once instead of waiting out the deadline', async (t) => {
   const { fake, project } = await setup(t, [reply(toolUse('ops__restart', { service: 'web' })), reply('Cancelled.')], { timeoutSeconds: 300 });
   const run = await runChat(project, ['restart web']);
-  assert.equal(run.code, 0, run.stderr);
+  assert.equal(run.code, EXIT.noAnswer, `piped chat exits ${EXIT.noAnswer} when a gated call was cancelled for lack of an answer; stderr: ${run.stderr}`);
   assert.deepEqual(project.effects(), []);
   const [result] = resultsOf(fake.requests[1]);
   assert.match(result!.text, /cancelled before a decision \(input ended before an answer\)/);
@@ -175,26 +177,17 @@ test('when piped input ends during an approval, the approval is cancelled at onc
 });
 
 test('mithai chat killed while an approval is pending resumes it: --session shows the request again and the answer runs it once', async (t) => {
-  const { spawn } = await import('node:child_process');
-  const { BIN } = await import('./chat-harness.ts');
-  const { fake, project } = await setup(t, [reply(toolUse('ops__restart', { service: 'web' })), reply('Restarted after the resume.')], { timeoutSeconds: 300 });
-  const env: Record<string, string | undefined> = { ...process.env, MITHAI_TEST_EFFECTS_DIR: project.dir };
-  delete env.ANTHROPIC_API_KEY;
-  const first = spawn(process.execPath, [BIN, 'chat', '--config', project.configPath, '--session', 'ops-1'], { cwd: project.dir, env, stdio: ['pipe', 'pipe', 'pipe'] });
-  let out = '';
-  first.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  first.stdin.write('restart web\n');
-  const deadline = Date.now() + 15_000;
-  while (!/Approve\?/.test(out)) {
-    if (Date.now() > deadline) throw new Error(`no approval prompt: ${out}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  const first = await startChat(t, [reply(toolUse('ops__restart', { service: 'web' })), reply('Restarted after the resume.')]);
+  const { fake, project } = first;
+  first.write('restart web\n');
+  await first.until('no approval prompt', () => /Approve\?/.test(first.out()));
   first.kill('SIGKILL');
-  await new Promise((r) => first.once('close', r));
+  await first.closed;
   assert.deepEqual(project.effects(), []);
 
   const resumed = await runChat(project, ['y'], ['--session', 'ops-1']);
   assert.equal(resumed.code, 0, resumed.stderr);
+  assert.match(resumed.stderr, /^Resumed session ops-1: loaded 2 earlier messages\.$/m, 'it says what it loaded: the request and the model\'s call');
   assert.match(resumed.stdout, /Approval needed: ops__restart/, 'the pending request is shown again');
   assert.match(resumed.stdout, /testbot> Restarted after the resume\./);
   assert.deepEqual(project.effects(), ['restart web']);

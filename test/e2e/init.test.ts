@@ -139,3 +139,81 @@ test('a literal secret in config.yaml is refused without printing it', async (t)
   assert.match(run.stderr, /line 3/);
   assert.ok(!run.stderr.includes(secret));
 });
+
+/*
+ * Confirm means a second human by default: init asks "Should confirm calls need a second
+ * person?" (yes unless answered no), takes --confirm-second-person / --no-confirm-second-person
+ * instead of asking, and writes the answer into config.yaml as
+ * human.confirm_requires_second_person, so the generated project says which setup it is.
+ */
+test('init --yes writes confirm_requires_second_person: true; --no-confirm-second-person writes false for a solo setup', async (t) => {
+  const { loadConfig } = await import('../../src/config/load-config.ts');
+  const team = tempDir(t);
+  const byDefault = await runCli(['init', team, '--yes']);
+  assert.equal(byDefault.code, 0, byDefault.stderr);
+  assert.match(readFileSync(join(team, 'config.yaml'), 'utf8'), /^ {2}confirm_requires_second_person: true\b/m);
+  assert.equal(loadConfig(join(team, 'config.yaml'), { env: {} }).config.human.confirm_requires_second_person, true);
+  assert.match(byDefault.stdout, /Confirm calls need a second person \(human\.confirm_requires_second_person: true/);
+
+  const solo = tempDir(t);
+  const alone = await runCli(['init', solo, '--yes', '--no-confirm-second-person']);
+  assert.equal(alone.code, 0, alone.stderr);
+  const text = readFileSync(join(solo, 'config.yaml'), 'utf8');
+  assert.match(text, /^ {2}confirm_requires_second_person: false\b/m);
+  assert.equal(text.match(/confirm_requires_second_person/g)!.length, 1, 'one line, not a second one added');
+  assert.equal(loadConfig(join(solo, 'config.yaml'), { env: {} }).config.human.confirm_requires_second_person, false);
+  assert.match(alone.stdout, /a solo setup/);
+});
+
+/** Answer init's questions one at a time, as a person would: each line once its prompt is shown. */
+async function askWith(answers: string[], options: Record<string, unknown> = {}): Promise<{ answers: Awaited<ReturnType<typeof import('../../src/cli/init.ts').askAnswers>>; shown: string }> {
+  const { askAnswers } = await import('../../src/cli/init.ts');
+  const { PassThrough } = await import('node:stream');
+  const input = new PassThrough();
+  const output = new PassThrough();
+  let shown = '';
+  let prompts = 0;
+  output.on('data', (d: Buffer) => {
+    shown += d.toString();
+    // A prompt ends with ": " and waits; answer it with the next line.
+    if (shown.endsWith(': ') && prompts < answers.length) input.write(`${answers[prompts++]}\n`);
+  });
+  const result = await askAnswers(options, { input, output, interactive: true });
+  return { answers: result, shown };
+}
+
+test('interactive init asks whether confirm calls need a second person: Enter means yes, "n" a solo setup, anything else asks again', async (t) => {
+  const yes = await askWith(['', '', '', '']);
+  assert.match(yes.shown, /Should confirm calls need a second person\? \[Y\/n\]: /);
+  assert.equal(yes.answers.confirm_requires_second_person, true);
+
+  const no = await askWith(['opsbot', '', 'all', 'n']);
+  assert.deepEqual(no.answers, { bot_name: 'opsbot', model: 'claude-sonnet-4-6', respond: 'all', confirm_requires_second_person: false });
+
+  const again = await askWith(['', '', '', 'maybe', 'yes']);
+  assert.match(again.shown, /Please answer y or n\.\nShould confirm calls need a second person\?/);
+  assert.equal(again.answers.confirm_requires_second_person, true);
+
+  // A flag answers the question: it is not asked.
+  const flagged = await askWith(['', '', ''], { confirmSecondPerson: false });
+  assert.doesNotMatch(flagged.shown, /second person/);
+  assert.equal(flagged.answers.confirm_requires_second_person, false);
+
+  // What was answered is what the project gets.
+  const { initProject } = await import('../../src/cli/init.ts');
+  const { loadConfig } = await import('../../src/config/load-config.ts');
+  const dir = tempDir(t);
+  initProject(dir, no.answers, false);
+  assert.equal(loadConfig(join(dir, 'config.yaml'), { env: {} }).config.human.confirm_requires_second_person, false);
+});
+
+test('the answer reaches config.yaml whatever the template holds: its line, a placeholder, or no line at all', async () => {
+  const { withConfirmSetting } = await import('../../src/cli/init.ts');
+  const { parse } = await import('yaml');
+  const read = (text: string): unknown => (parse(text) as { human?: { confirm_requires_second_person?: unknown } }).human?.confirm_requires_second_person;
+  assert.equal(read(withConfirmSetting('human:\n  timeout_seconds: 300\n  confirm_requires_second_person: false   # note\n', true)), true);
+  assert.match(withConfirmSetting('human:\n  confirm_requires_second_person: false   # note\n', true), /: true {3}# note/, 'a comment on the line is kept');
+  assert.equal(read(withConfirmSetting('human:\n  confirm_requires_second_person: {{confirm_requires_second_person}}\n', false)), false);
+  assert.equal(read(withConfirmSetting('bot:\n  name: x\nhuman:\n  timeout_seconds: 300\nmemory:\n  path: ./memory\n', false)), false);
+  assert.equal(read(withConfirmSetting('bot:\n  name: x\n', true)), true);
+});

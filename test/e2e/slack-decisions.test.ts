@@ -71,24 +71,25 @@ test('an approval nobody answers expires: the card says so, nothing runs, the mo
 });
 
 test('confirm: a wrong phrase is refused inside the modal and nothing runs; the right phrase runs it once', async (t) => {
-  const h = await startSlackHarness(t, { script: [reply(toolUse('ops__drop_db', { name: 'orders' })), told] });
+  // Confirm calls need a second person by default: Bob, an approver, confirms Alice's call.
+  const h = await startSlackHarness(t, { human: ['approvers: [UBOB000001]'], script: [reply(toolUse('ops__drop_db', { name: 'orders' })), told] });
   const sent = await h.slack.mention({ user: ALICE, channel: CHANNEL, text: 'drop the orders db' });
   const card = await waitForCard(h.slack, CHANNEL, sent.ts);
   assert.deepEqual(buttonIds(card), ['mithai_confirm', 'mithai_deny']);
   assert.match(cardText(card), /type `orders` exactly/);
 
-  await h.slack.clickButton({ user: ALICE, channel: CHANNEL, messageTs: card.ts, actionId: 'mithai_confirm' });
+  await h.slack.clickButton({ user: BOB, channel: CHANNEL, messageTs: card.ts, actionId: 'mithai_confirm' });
   const view = await waitFor('the confirm modal', () => h.slack.openedViews.find((v) => v.view.callback_id === 'mithai_confirm_modal'));
   assert.match(JSON.stringify(view.view.blocks), /Type `orders` exactly/);
 
-  const wrong = await h.slack.submitView({ user: ALICE, viewId: view.id, values: { phrase: 'order' } });
+  const wrong = await h.slack.submitView({ user: BOB, viewId: view.id, values: { phrase: 'order' } });
   assert.equal(wrong.payload.response_action, 'errors');
   assert.match(String((wrong.payload.errors as Record<string, string>).mithai_phrase), /Type `orders` exactly/);
   assert.equal(h.slack.openedViews[0]!.state, 'open', 'the modal stays open');
   assert.deepEqual(h.effects(), []);
   assert.match(cardText(h.slack.message(CHANNEL, card.ts)), /Confirmation needed/, 'the card is still pending');
 
-  const right = await h.slack.submitView({ user: ALICE, viewId: view.id, values: { phrase: 'orders' } });
+  const right = await h.slack.submitView({ user: BOB, viewId: view.id, values: { phrase: 'orders' } });
   assert.deepEqual(right.payload, {});
   await finalCard(h, card.ts, /succeeded/);
   await waitFor('the reply', () => textReplies(h.slack, CHANNEL, sent.ts).find((r) => r.startsWith('Told')));

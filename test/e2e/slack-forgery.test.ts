@@ -61,7 +61,8 @@ test('a click from another workspace on the real card is refused and decides not
 });
 
 test('a modal submission for a view mithai never opened, or opened for someone else, decides nothing', async (t) => {
-  const h = await startSlackHarness(t, { human: ['approvers: ["UBOB000001"]'], script: [reply(toolUse('ops__drop_db', { name: 'orders' })), told] });
+  // About forged views, not the second-person rule: with it off, only the view checks can refuse Alice here.
+  const h = await startSlackHarness(t, { human: ['approvers: ["UBOB000001"]', 'confirm_requires_second_person: false'], script: [reply(toolUse('ops__drop_db', { name: 'orders' })), told] });
   const { card, id } = await pendingCard(h);
   // A made-up view with the approval id and the right phrase.
   const forged = viewSubmission(h.slack.config, userRef(h.slack.config, ALICE, 'alice'), {

@@ -4,7 +4,8 @@
  * and the Slack service started IN-PROCESS through `startSlackService`, the same code path
  * `mithai run` uses, with no Web API retries and short card-update retries. The Socket Mode ping
  * timeout stays at Slack's 5 s (a small one makes the client drop and reconnect under CPU load);
- * reconnect tests pass `RECONNECT_FAST` to make reconnects take ~200 ms. Everything is stopped in t.after,
+ * reconnect tests pass `RECONNECT_FAST` to make reconnects take ~200 ms. `adapter.slack.progress`
+ * is off unless a test sets it (see writeProject). Everything is stopped in t.after,
  * the Socket Mode client before the fake (pitfall 8). Logs go to a buffer, never the console.
  */
 import { spawn } from 'node:child_process';
@@ -62,6 +63,8 @@ export interface SlackHarnessOptions {
   slack?: string[];
   /** YAML lines under human (indented by the harness). */
   human?: string[];
+  /** Replaces the ops skill's tools.ts, given the effects.log path (default: the skill above). */
+  tools?: (effectsFile: string) => string;
   service?: SlackServiceOptions;
   fake?: FakeSlackOptions;
   /** Override the environment the config is loaded with (e.g. a wrong token). */
@@ -128,7 +131,7 @@ export async function startSlackHarness(t: { after(fn: () => unknown): void }, o
 export function writeProject(dir: string, apiUrl: string, modelUrl: string, options: SlackHarnessOptions = {}): string {
   mkdirSync(join(dir, 'skills', 'ops'), { recursive: true });
   writeFileSync(join(dir, 'skills', 'ops', 'SKILL.md'), '---\nname: ops\ndescription: Test ops skill\n---\nUse these tools for ops questions.\n');
-  writeFileSync(join(dir, 'skills', 'ops', 'tools.ts'), skillSource(join(dir, 'effects.log')));
+  writeFileSync(join(dir, 'skills', 'ops', 'tools.ts'), (options.tools ?? skillSource)(join(dir, 'effects.log')));
   mkdirSync(join(dir, 'memory'), { recursive: true });
   writeFileSync(join(dir, 'memory', 'MEMORY.md'), '# Memory\n');
   const configPath = join(dir, 'config.yaml');
@@ -139,6 +142,10 @@ export function writeProject(dir: string, apiUrl: string, modelUrl: string, opti
     '    bot_token: ${SLACK_BOT_TOKEN}',
     '    app_token: ${SLACK_APP_TOKEN}',
     `    api_url: ${apiUrl}`,
+    // Progress in the thread is off unless a test turns it on (slack-progress.test.ts): its
+    // status message and updates would add to the messages and chat.update calls tests count,
+    // and take faults armed for a card's chat.update.
+    ...((options.slack ?? []).some((l) => l.startsWith('progress:')) ? [] : ['    progress: off']),
     ...(options.slack ?? []).map((l) => `    ${l}`),
     'llm:',
     '  model: claude-test',

@@ -74,8 +74,28 @@ test('mithai run stops on SIGTERM with a pending approval: exit 0, the card keep
   assert.equal(await run.exited, 0, run.stderr());
   assert.equal(run.stderr(), '');
   assert.deepEqual(buttonIds(project.slack.message(CHANNEL, card.ts)), ['mithai_approve', 'mithai_deny']);
-  assert.match(run.stdout(), /connected to Slack as @mithai/, 'the bot identity is logged');
+  assert.match(run.stdout(), /"bot_name":"mithai".*"msg":"slack\.connected"/, 'the bot identity is logged');
   assert.deepEqual(project.effects(), []);
+});
+
+// logging.format: pretty (a terminal's default; forced here, where stdout is a pipe): the lines
+// are for people, nothing of the secrets reaches them, and the last line before the exit is there.
+test('mithai run with logging.format: pretty prints readable lines up to slack.stopped, with no token in them', async (t) => {
+  const { readFileSync, writeFileSync } = await import('node:fs');
+  const project = await makeCliProject(t);
+  const config = readFileSync(project.configPath, 'utf8');
+  assert.match(config, /^logging: \{ level: debug \}$/m);
+  writeFileSync(project.configPath, config.replace(/^logging: \{ level: debug \}$/m, 'logging: { level: debug, format: pretty }'));
+  const run = project.run();
+  await project.slack.waitForConnections(1, 15_000);
+  await waitFor('the connected line', () => /slack\.connected/.test(run.stdout()), 5000);
+  run.child.kill('SIGTERM');
+  assert.equal(await run.exited, 0, run.stderr());
+  const lines = run.stdout().trimEnd().split('\n');
+  assert.ok(lines.every((l) => !l.startsWith('{')), 'no JSON line on stdout');
+  assert.match(run.stdout(), /^\[[^\]]+\] INFO \(mithai\): slack\.connected \{.*"bot_name":"mithai"/m);
+  assert.match(lines.at(-1)!, /^\[[^\]]+\] INFO \(mithai\): slack\.stopped \{"component":"slack"\}$/, 'the last line before process.exit is printed');
+  for (const secret of [project.slack.config.botToken, project.slack.config.appToken, FAKE_API_KEY]) assert.ok(!run.stdout().includes(secret), 'no token in the pretty lines');
 });
 
 test('after a crash, a waiting approval still works and the call that was running is marked unknown, never re-run', async (t) => {
@@ -122,7 +142,7 @@ test('a reconnect that Slack refuses for a while is retried until it succeeds', 
   const { appToken } = h.slack.config;
   h.slack.config.appToken = 'xapp-1-rotated-meanwhile';
   h.slack.disconnect('refresh_requested');
-  await waitFor('a failed reconnect', () => (h.logs().match(/Socket Mode reconnect failed/g) ?? []).length >= 2, 5000);
+  await waitFor('a failed reconnect', () => (h.logs().match(/slack\.socket_reconnect_failed/g) ?? []).length >= 2, 5000);
   assert.equal(h.slack.openConnections, 0);
   h.slack.config.appToken = appToken;
   await h.slack.waitForConnections(2, 5000);

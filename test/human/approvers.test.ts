@@ -48,7 +48,32 @@ describe('checkDecider', () => {
   test('with a second person required, the requester cannot approve their own confirm call, even as an approver', () => {
     const verdict = checkDecider({ approval: approval('confirm'), decider: 'U1', decision: 'approve', approvers: ['U1', 'U9'], confirmRequiresSecondPerson: true, taintedRequiresSecondPerson: false });
     assert.equal(verdict.ok, false);
-    assert.match(verdict.ok ? '' : verdict.message, /someone other than the requester.*confirm_requires_second_person/);
+    assert.equal(
+      verdict.ok ? '' : verdict.message,
+      'You asked for this call, and confirm calls need a second person (human.confirm_requires_second_person): ' +
+        'ask another approver listed in human.approvers to confirm it, or set human.confirm_requires_second_person: false in config.yaml for a solo setup. You can still deny it.',
+    );
+  });
+
+  test('the local login is the same person from the CLI: local:U1 cannot confirm what U1 asked for', () => {
+    const verdict = checkDecider({ approval: approval('confirm'), decider: 'local:U1', decision: 'approve', approvers: ['local:*'], confirmRequiresSecondPerson: true, taintedRequiresSecondPerson: false });
+    assert.match(verdict.ok ? '' : verdict.message, /^You asked for this call, and confirm calls need a second person/);
+    assert.deepEqual(checkDecider({ approval: approval('confirm'), decider: 'local:U2', decision: 'approve', approvers: ['local:*'], confirmRequiresSecondPerson: true, taintedRequiresSecondPerson: false }), { ok: true });
+  });
+
+  test('with nobody else in human.approvers, the solo requester is told to add one or turn the rule off', () => {
+    const verdict = checkDecider({ approval: approval('confirm'), decider: 'U1', decision: 'approve', approvers: [], confirmRequiresSecondPerson: true, taintedRequiresSecondPerson: false });
+    const message = verdict.ok ? '' : verdict.message;
+    assert.match(message, /human\.approvers lists nobody else, so add a second approver there to confirm it/);
+    assert.match(message, /set human\.confirm_requires_second_person: false in config\.yaml for a solo setup/);
+  });
+
+  test('a tainted confirm call shows the taint refusal, naming both settings for a solo setup', () => {
+    const tainted = { ...approval('confirm'), taint: [{ kind: 'tool_output' as const, source: 'http__http_get' }] };
+    const verdict = checkDecider({ approval: tainted, decider: 'U1', decision: 'approve', approvers: ['U9'], confirmRequiresSecondPerson: true, taintedRequiresSecondPerson: true });
+    const message = verdict.ok ? '' : verdict.message;
+    assert.match(message, /^Untrusted content is in this conversation \(output of http__http_get\)/);
+    assert.match(message, /Set human\.tainted_requires_second_person: false and human\.confirm_requires_second_person: false in config\.yaml/);
   });
 
   test('with a second person required, the requester may still deny, and another approver may approve', () => {

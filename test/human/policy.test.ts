@@ -30,7 +30,7 @@ describe('level order', () => {
 });
 
 /*
- * The effective level (SECURITY-BASELINE §3). No declared level means approve; a declared
+ * The effective level (docs/approvals.md). No declared level means approve; a declared
  * level is a floor that an override may only raise; a dynamic tool takes what resolveHuman
  * said (or the fail-closed approve) and an override may only raise that too; an override may
  * lower only a tool that declared nothing. Taint then turns a would-be auto call of a tool

@@ -123,11 +123,11 @@ describe('AnthropicModel', () => {
 
     assert.deepEqual(response.content, [{ type: 'text', text: 'Made it.' }]);
     assert.equal(fake.calls.length, 2);
-    const retries = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === 'model call failed; retrying');
+    const retries = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === 'model.call_retried');
     assert.equal(retries.length, 1);
     assert.equal(retries[0].status, 429);
     assert.equal(retries[0].attempt, 1);
-    assert.equal(retries[0].delayMs, 0, 'retry-after: 0 beats the (huge) base delay');
+    assert.equal(retries[0].retry_in_ms, 0, 'retry-after: 0 beats the (huge) base delay');
   });
 
   test('gives up on a 529 after maxRetries and throws a retryable ModelError in plain words', async (t) => {
@@ -221,7 +221,7 @@ describe('AnthropicModel', () => {
     // Abort shortly after the retry is announced, i.e. while the 30 s wait is running.
     const sink = new Writable({
       write(chunk: Buffer, _enc, done) {
-        if (chunk.toString('utf8').includes('retrying')) setTimeout(() => controller.abort(), 20);
+        if (chunk.toString('utf8').includes('model.call_retried')) setTimeout(() => controller.abort(), 20);
         done();
       },
     });

@@ -30,6 +30,20 @@ for (const backend of BACKENDS) {
       assert.equal(store.get('apr_missing'), undefined);
     });
 
+    test('listRecent gives the newest first, filtered by state and creation time, at most limit rows', (t) => {
+      const store = new ApprovalStore(openTestDatabase(t, backend));
+      const at = (minute: number): string => `2025-01-01T00:${String(minute).padStart(2, '0')}:00.000Z`;
+      store.insert(approval({ id: 'apr_000000000001', callId: 'c1', createdAt: at(1) }));
+      store.insert(approval({ id: 'apr_000000000002', callId: 'c2', createdAt: at(2), state: 'denied' }));
+      store.insert(approval({ id: 'apr_000000000003', callId: 'c3', createdAt: at(3) }));
+      const ids = (rows: Approval[]): string[] => rows.map((a) => a.id);
+      assert.deepEqual(ids(store.listRecent({ limit: 10 })), ['apr_000000000003', 'apr_000000000002', 'apr_000000000001']);
+      assert.deepEqual(ids(store.listRecent({ limit: 2 })), ['apr_000000000003', 'apr_000000000002']);
+      assert.deepEqual(ids(store.listRecent({ states: ['pending'], limit: 10 })), ['apr_000000000003', 'apr_000000000001']);
+      assert.deepEqual(ids(store.listRecent({ since: at(2), limit: 10 })), ['apr_000000000003', 'apr_000000000002'], 'since is inclusive');
+      assert.deepEqual(store.listRecent({ states: [], limit: 10 }), []);
+    });
+
     test('the same call cannot be gated twice in a session, and ids are unique', (t) => {
       const store = new ApprovalStore(openTestDatabase(t, backend));
       store.insert(approval());

@@ -199,7 +199,7 @@ function decide(o: ApprovalActionsOptions, approval: Approval, user: string, dec
   try {
     return o.engine.decide(approval.id, user, decision, { ...options, via: 'slack' });
   } catch (err) {
-    o.logger.error({ approval_id: approval.id, decider: user, err: errorMessage(err) }, 'decision could not be taken');
+    o.logger.error({ approval_id: approval.id, decider: user, err: errorMessage(err) }, 'approval.decision_failed');
     return { ok: false, refusal: 'not_found', message: NOT_RECORDED, approval };
   }
 }
@@ -276,7 +276,7 @@ function safeGet(o: ApprovalActionsOptions, id: string): Approval | undefined {
     return o.engine.approval(id);
   } catch (err) {
     // An unreadable row (unknown version) cannot be decided here: fail closed, say unknown.
-    o.logger.error({ approval_id: id, err: errorMessage(err) }, 'approval could not be read');
+    o.logger.error({ approval_id: id, err: errorMessage(err) }, 'approval.read_failed');
     return undefined;
   }
 }

@@ -1,7 +1,8 @@
 /**
  * Bolt, the Socket Mode client and the Web API client log through this adapter into the
- * runtime's pino logger, so their lines are JSON, filtered by `logging.level`, and redacted like
- * every other log line. Nothing from Slack's libraries is written to the console.
+ * runtime's pino logger, so their lines are `slack.sdk_logged` events (the library's own words
+ * in `detail`, the library in `sdk`), filtered by `logging.level`, and redacted like every other
+ * log line. Nothing from Slack's libraries is written to the console.
  *
  * Their debug output carries whole payloads (every envelope, with people's message text, and
  * every request body), so it goes to pino's `trace` level: `logging.level: debug` shows
@@ -16,7 +17,7 @@ import type { Logger } from 'pino';
 export function boltLogger(log: Logger): BoltLogger {
   let name = 'slack';
   const write = (level: 'trace' | 'info' | 'warn' | 'error') => (...parts: unknown[]): void => {
-    log[level]({ sdk: name }, format(...parts));
+    log[level]({ sdk: name, detail: format(...parts) }, 'slack.sdk_logged');
   };
   return {
     debug: write('trace'),

@@ -2,8 +2,8 @@
  * Reconnecting the Socket Mode client safely, and stopping it for good.
  *
  * The client gives up for good when apps.connections.open fails during a reconnect with a
- * network, HTTP or auth error, and the rejection goes unhandled (reference/node-ecosystem.md §3e,
- * pitfalls 9, 10). {@link keepReconnecting} wraps the client's `start` (which its reconnect path
+ * network, HTTP or auth error, and the rejection goes unhandled.
+ * {@link keepReconnecting} wraps the client's `start` (which its reconnect path
  * looks up on the instance) so that, once it has been connected, a failed start is logged and
  * tried again with a growing delay, never left unhandled. The first start still fails normally,
  * so a bad token is reported at start-up.
@@ -61,16 +61,16 @@ export function keepReconnecting(receiver: SocketModeReceiver, log: Logger, base
   }
   client.on('connected', () => {
     if (isStopped) {
-      log.warn('Socket Mode connected during shutdown; disconnecting');
+      log.warn({ reason: 'connected during shutdown; disconnecting' }, 'slack.late_socket_disconnected');
       void client.disconnect();
       return;
     }
-    if (hasConnected) log.info('Socket Mode reconnected');
+    if (hasConnected) log.info('slack.socket_reconnected');
     hasConnected = true;
     failures = 0;
   });
   client.on('reconnecting', () => {
-    if (!isStopped) log.warn('Socket Mode connection lost; reconnecting');
+    if (!isStopped) log.warn({ reason: 'connection lost; reconnecting' }, 'slack.socket_lost');
   });
 
   const attempt = (): Promise<Started> => {
@@ -89,7 +89,7 @@ export function keepReconnecting(receiver: SocketModeReceiver, log: Logger, base
       if (isStopped) return none;
       failures += 1;
       const delay = Math.min(baseDelayMs * 2 ** Math.min(failures - 1, 10), maxDelayMs);
-      log.error({ err: describeSlackError(err), attempt: failures, retry_in_ms: delay }, 'Socket Mode reconnect failed; trying again');
+      log.error({ err: describeSlackError(err), attempt: failures, retry_in_ms: delay }, 'slack.socket_reconnect_failed');
       await new Promise<void>((resolve) => {
         wake = resolve;
         timer = setTimeout(resolve, delay);

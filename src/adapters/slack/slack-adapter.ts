@@ -126,7 +126,7 @@ export class SlackAdapter implements Adapter {
     this.#isStopping = true;
     const running = [...this.#cardWork.values(), ...(this.#reconciling ? [this.#reconciling] : [])];
     if (!(await within(Promise.allSettled(running), timeoutMs))) {
-      this.#o.logger.warn({ pending: this.#cardWork.size }, 'card updates still running at shutdown; leaving them (redrawn at the next start)');
+      this.#o.logger.warn({ pending: this.#cardWork.size, reason: 'still running at shutdown; redrawn at the next start' }, 'slack.card_updates_abandoned');
     }
   }
 
@@ -158,7 +158,7 @@ export class SlackAdapter implements Adapter {
     try {
       await this.#o.poster.post(target.channel, target.thread || undefined, { text: neutraliseBroadcasts(this.#o.redact(text)) });
     } catch (err) {
-      this.#o.logger.warn({ channel: target.channel, thread: target.thread, err: errorMessage(err) }, 'could not post a notice in the thread');
+      this.#o.logger.warn({ channel: target.channel, thread: target.thread, err: errorMessage(err) }, 'slack.notice_post_failed');
     }
   }
 
@@ -195,7 +195,7 @@ export class SlackAdapter implements Adapter {
   reconcileCards(): Promise<number> {
     this.#reconciling ??= this.#reconcile()
       .catch((err: unknown) => {
-        this.#o.logger.warn({ err: errorMessage(err) }, 'could not reconcile approval cards');
+        this.#o.logger.warn({ err: errorMessage(err) }, 'slack.card_reconcile_failed');
         return 0;
       })
       .finally(() => (this.#reconciling = undefined));
@@ -224,7 +224,7 @@ export class SlackAdapter implements Adapter {
       if (await this.#serial(id, () => this.#redraw(listed, { search: true, retry: false }))) fixed += 1;
       else this.#forgetIfNeverPosted(listed);
     }
-    if (fixed > 0) this.#o.logger.info({ fixed }, 'approval cards brought up to date');
+    if (fixed > 0) this.#o.logger.info({ fixed }, 'slack.cards_reconciled');
     return fixed;
   }
 
@@ -250,7 +250,7 @@ export class SlackAdapter implements Adapter {
         ref = await this.#findCardPatiently(current);
       } catch (err) {
         // Posting without knowing could put a second card in the thread; the router cancels instead.
-        this.#o.logger.warn({ approval_id: current.id, err: errorMessage(err) }, 'could not check the thread for an existing card; not posting another');
+        this.#o.logger.warn({ approval_id: current.id, err: errorMessage(err), reason: 'not posting another card' }, 'slack.card_search_failed');
         throw err;
       }
     }
@@ -276,7 +276,7 @@ export class SlackAdapter implements Adapter {
       // The post may have reached Slack although its answer did not reach us.
       const found = await this.#findCardPatiently(current).catch(() => undefined);
       if (found === undefined) throw failure ?? new Error('Slack did not say where the approval card is (no ts)');
-      this.#o.logger.info({ approval_id: current.id, err: failure === undefined ? 'no ts' : errorMessage(failure) }, 'the answer to the card post was lost; found the card in the thread');
+      this.#o.logger.info({ approval_id: current.id, err: failure === undefined ? 'no ts' : errorMessage(failure), reason: 'the answer to the card post was lost' }, 'slack.card_found');
       ref = found;
     }
     this.#remember(current.id, ref);
@@ -296,12 +296,12 @@ export class SlackAdapter implements Adapter {
         ref = await this.#findCard(latest());
         if (ref === undefined) this.#missed(given.id);
         else {
-          this.#o.logger.info({ approval_id: given.id }, 'found the approval card in its thread');
+          this.#o.logger.info({ approval_id: given.id, reason: 'where the card is was not stored' }, 'slack.card_found');
           this.#remember(given.id, ref);
         }
       }
       if (ref === undefined) {
-        this.#o.logger.warn({ approval_id: given.id, state: latest().state }, 'approval has no card to update');
+        this.#o.logger.warn({ approval_id: given.id, state: latest().state, reason: 'no card' }, 'slack.card_update_skipped');
         return false;
       }
       for (let draw = 0; draw < DRAWS_MAX; draw += 1) {
@@ -311,7 +311,7 @@ export class SlackAdapter implements Adapter {
       }
       return false;
     } catch (err) {
-      this.#o.logger.warn({ approval_id: given.id, err: errorMessage(err) }, 'could not update the approval card; it will be redrawn later');
+      this.#o.logger.warn({ approval_id: given.id, err: errorMessage(err), reason: 'redrawn later' }, 'slack.card_update_failed');
       return false;
     }
   }
@@ -337,7 +337,7 @@ export class SlackAdapter implements Adapter {
         const cap = this.#o.retryAfterCapMs ?? RETRY_AFTER_CAP_MS;
         if (kind === 'refused' || attempt >= delays.length || this.#isStopping || retryAfter > cap) throw err;
         const wait = Math.max(delays[attempt] ?? 0, retryAfter);
-        this.#o.logger.info({ approval_id: id, attempt: attempt + 1, retry_in_ms: wait, err: errorMessage(err) }, 'approval card update failed; trying again');
+        this.#o.logger.info({ approval_id: id, attempt: attempt + 1, retry_in_ms: wait, err: errorMessage(err) }, 'slack.card_update_retried');
         await this.#sleep(wait);
       }
     }
@@ -380,7 +380,7 @@ export class SlackAdapter implements Adapter {
       if (code === 'thread_not_found' || code === 'channel_not_found' || code === 'message_not_found') return undefined;
       throw err;
     }
-    this.#o.logger.warn({ approval_id: approval.id, pages: SEARCH_PAGES }, 'approval card not found in the first pages of its thread');
+    this.#o.logger.warn({ approval_id: approval.id, pages: SEARCH_PAGES, reason: 'not in the first pages of its thread' }, 'slack.card_search_exhausted');
     return undefined;
   }
 
@@ -411,7 +411,7 @@ export class SlackAdapter implements Adapter {
       this.#o.approvals.setDisplayRef(id, JSON.stringify(ref));
     } catch (err) {
       // The card is up and this process knows where; only a post-restart update is lost.
-      this.#o.logger.warn({ approval_id: id, err: errorMessage(err) }, 'could not store where the approval card is');
+      this.#o.logger.warn({ approval_id: id, err: errorMessage(err) }, 'slack.card_ref_store_failed');
     }
   }
 
@@ -420,7 +420,7 @@ export class SlackAdapter implements Adapter {
       this.#o.approvals.setDisplayedState(id, state);
     } catch (err) {
       // Only costs a redundant redraw by reconcileCards later.
-      this.#o.logger.warn({ approval_id: id, err: errorMessage(err) }, 'could not store which state the card shows');
+      this.#o.logger.warn({ approval_id: id, err: errorMessage(err) }, 'slack.card_state_store_failed');
     }
   }
 
@@ -445,7 +445,7 @@ export class SlackAdapter implements Adapter {
     if (!FINAL_STATES.has(approval.state) || this.#refOf(approval) !== undefined) return;
     const misses = this.#misses.get(approval.id)?.count ?? 0;
     if (!this.#noCard.has(approval.id) && misses < SEARCH_MISSES_MAX) return;
-    this.#o.logger.debug({ approval_id: approval.id, state: approval.state }, 'approval has no card; nothing to redraw');
+    this.#o.logger.debug({ approval_id: approval.id, state: approval.state, reason: 'no card' }, 'slack.card_redraw_skipped');
     this.#markDrawn(approval.id, approval.state);
   }
 }

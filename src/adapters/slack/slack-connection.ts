@@ -1,5 +1,5 @@
 /**
- * Connecting to Slack without the traps of Bolt's defaults (reference/node-ecosystem.md §3e):
+ * Connecting to Slack without the traps of Bolt's defaults:
  * - the bot token is checked with our own auth.test *before* the App exists, and the App is
  *   given the bot ids, because `new App()` would otherwise call auth.test in its constructor
  *   where a rejection is unhandled and crashes Node;

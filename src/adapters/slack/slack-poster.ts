@@ -10,7 +10,8 @@
  * - `send` (no automatic retries): chat.postMessage, chat.postEphemeral and views.open create
  *   something each time, so a post whose answer was lost (a 502 after Slack stored it) must not
  *   be sent again by the client (duplicate cards, duplicate reply chunks). chat.update goes here
- *   too: the adapter retries it itself, with a bounded backoff that honours Retry-After.
+ *   too: the adapter retries it itself, with a bounded backoff that honours Retry-After. So does
+ *   assistant.threads.setStatus: a progress line is never worth a retry (the next one replaces it).
  * - `retrying`: reactions, conversations.replies and conversations.history, which may safely be
  *   sent again.
  *
@@ -21,7 +22,7 @@
  *
  * Shared channels: with a {@link ChannelGuard} (the service sets one while
  * `adapter.slack.allow_external_channels` is false), every write into a channel (post, update,
- * ephemeral, reaction) first asks it, and a refused write throws {@link SharedChannelRefusal}
+ * ephemeral, reaction, thread status) first asks it, and a refused write throws {@link SharedChannelRefusal}
  * without reaching Slack, logged as `slack.external_refused`. Checked at the moment of writing,
  * so a channel that became shared after a turn began gets nothing more either. Modals are not
  * in a channel (they go to the clicker, who is checked before one opens); reads are not writes.
@@ -158,6 +159,16 @@ export class SlackPoster {
     await this.#send.chat.postEphemeral({ channel, user, text: this.#redactor.redact(text), ...(threadTs ? { thread_ts: threadTs } : {}) });
   }
 
+  /**
+   * Set the assistant status Slack shows under a thread ("<app> is running …"); an empty status
+   * clears it. Slack accepts it only in assistant threads: elsewhere it is a platform error (the
+   * caller falls back or gives up). A write into the channel like any other: the guard is asked.
+   */
+  async setThreadStatus(channel: string, threadTs: string, status: string): Promise<void> {
+    await this.#admit(channel, 'assistant.threads.setStatus');
+    await this.#send.assistant.threads.setStatus({ channel_id: channel, thread_ts: threadTs, status: this.#redactor.redact(status) });
+  }
+
   /** Open a modal with the trigger of the click that asked for it (good once, for 3 s). */
   /** @returns the id Slack gave the view (empty when it gave none). */
   async openView(triggerId: string, view: object): Promise<string> {
@@ -228,7 +239,7 @@ export class SlackPoster {
 
   #cosmetic(key: string, call: () => Promise<void>, what: string): void {
     const previous = this.#chains.get(key) ?? Promise.resolve();
-    const task = previous.then(call).catch((err: unknown) => this.#logger.warn({ err: errorMessage(err) }, `could not ${what}`));
+    const task = previous.then(call).catch((err: unknown) => this.#logger.warn({ action: what, err: errorMessage(err) }, 'slack.background_call_failed'));
     this.#chains.set(key, task);
     this.#background.add(task);
     void task.finally(() => {

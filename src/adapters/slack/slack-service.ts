@@ -19,7 +19,7 @@
  *    approvals stay pending: their cards say nothing wrong and work again after the next start;
  * 3. disconnect the Socket Mode client and wait for it (Bolt's stop does not wait), including a
  *    reconnect that was in flight (reconnect-guard.ts), so no connection outlives the service;
- * 4. wait a bounded time for card updates and reactions still in flight;
+ * 4. wait a bounded time for card updates, progress updates and reactions still in flight;
  * 5. close the database last, once no task can touch it.
  */
 import { setMaxListeners } from 'node:events';
@@ -39,12 +39,13 @@ import { registerApprovalActions } from './approval-actions.ts';
 import { boltLogger } from './bolt-logger.ts';
 import { recordBeforeAck } from './inbound-listeners.ts';
 import { SlackAdapter } from './slack-adapter.ts';
-import type { Adapter } from '../../engine/types.ts';
+import type { Adapter, ToolActivity, Turn } from '../../engine/types.ts';
 import { buildBoltApp, connectSocket, normaliseApiUrl, verifyBotToken, webClientOptions } from './slack-connection.ts';
 import type { BotIdentity, RetryPolicy } from './slack-connection.ts';
 import { keepReconnecting } from './reconnect-guard.ts';
 import { Organisation, webLookups } from './organisation.ts';
 import { SlackPoster } from './slack-poster.ts';
+import { ProgressDisplay } from './progress-display.ts';
 import type { ChannelGuard } from './slack-poster.ts';
 import { TaskTracker } from './task-tracker.ts';
 import { TurnDispatcher } from './turn-dispatcher.ts';
@@ -83,6 +84,8 @@ export interface SlackServiceOptions {
   /** How long users.info / conversations.info answers are kept (defaults: 1 h / 10 min; see organisation.ts). */
   userInfoTtlMs?: number;
   channelInfoTtlMs?: number;
+  /** Least time between two progress writes of one turn (default 1 s; see progress-display.ts). */
+  progressIntervalMs?: number;
 }
 
 /** A running Slack service. */
@@ -116,7 +119,7 @@ export async function startSlackService(loaded: LoadedConfig, options: SlackServ
   try {
     return await serve({ loaded, options, runtime, identity, apiUrl, botToken, appToken, envFile, webRetry });
   } catch (err) {
-    runtime.logger.error({ err: errorMessage(err) }, 'slack service failed to start');
+    runtime.logger.error({ err: errorMessage(err) }, 'slack.start_failed');
     runtime.close();
     throw err;
   }
@@ -178,6 +181,11 @@ async function serve(input: ServeInput): Promise<SlackService> {
     poster, approvals: runtime.approvals, redact, logger: log,
     ...(options.cardUpdateRetryMs ? { updateRetryMs: options.cardUpdateRetryMs } : {}),
   });
+  // What a turn is doing, in its thread (adapter.slack.progress): through the poster like every write.
+  const progress = slack.progress === 'off' ? undefined : new ProgressDisplay({
+    mode: slack.progress, poster, logger: log, clock,
+    ...(options.progressIntervalMs !== undefined ? { intervalMs: options.progressIntervalMs } : {}),
+  });
   const abort = new AbortController();
   // Every running turn listens on this one signal (model calls, tools): with many turns at
   // once that is legitimately more than Node's default of 10 listeners.
@@ -221,17 +229,24 @@ async function serve(input: ServeInput): Promise<SlackService> {
   });
 
   // What the engine sees of Slack: the adapter, plus the dispatcher's hooks (thread catch-up
-  // and status reactions), which also run for turns resumed after a restart.
+  // and status reactions) and the progress display, which also run for turns resumed after a restart.
   const engineAdapter: Adapter = {
     name: 'slack',
     start: () => adapter.start(),
     stop: () => adapter.stop(),
     reply: (turn, text) => adapter.reply(turn, text),
-    requestApproval: (approval) => adapter.requestApproval(approval),
+    requestApproval: (approval, turn) => {
+      progress?.approvalRequested(turn);
+      return adapter.requestApproval(approval);
+    },
     showDecision: (approval) => adapter.showDecision(approval),
     notice: (place, text) => adapter.notice(place, text),
     prepareTurn: (turn) => dispatcher.prepareTurn(turn),
-    turnFinished: (turn, status) => dispatcher.turnFinished(turn, status),
+    ...(progress ? { showActivity: (turn: Turn, activity: ToolActivity) => progress.showActivity(turn, activity) } : {}),
+    turnFinished: (turn, status) => {
+      progress?.turnFinished(turn);
+      dispatcher.turnFinished(turn, status);
+    },
   };
   runtime.engine.attach(engineAdapter, { signal: abort.signal, platform: 'slack' });
   runtime.expiry.start();
@@ -249,7 +264,7 @@ async function serve(input: ServeInput): Promise<SlackService> {
     await tracker.idle(5_000);
     throw err;
   }
-  log.info({ bot_user_id: identity.userId, bot_id: identity.botId, team_id: identity.teamId, team: identity.team }, `connected to Slack as @${identity.name}`);
+  log.info({ bot_name: identity.name, bot_user_id: identity.userId, bot_id: identity.botId, team_id: identity.teamId, team: identity.team }, 'slack.connected');
 
   const timers = [
     // A safety net for expiry timers that could not fire (e.g. an expiry that failed to record).
@@ -262,7 +277,7 @@ async function serve(input: ServeInput): Promise<SlackService> {
 
   let stopping: Promise<void> | undefined;
   const stop = async (reason: string): Promise<void> => {
-    log.info({ reason }, 'slack.stopping');
+    log.info({ reason }, 'slack.shutdown_started');
     dispatcher.stopAccepting();
     for (const timer of timers) clearInterval(timer);
     const graceMs = options.shutdownGraceMs ?? slack.shutdown_grace_seconds * 1000;
@@ -273,6 +288,7 @@ async function serve(input: ServeInput): Promise<SlackService> {
     await guard.stop().catch((err: unknown) => log.warn({ err: errorMessage(err) }, 'slack.disconnect_failed'));
     await tracker.idle(5_000);
     await adapter.stop(5_000);
+    await progress?.stop(2_000);
     await poster.settle(2_000);
     runtime.close();
     log.info('slack.stopped');

@@ -23,7 +23,7 @@ export class TaskTracker {
       .then(
         () => undefined,
         (err: unknown) => {
-          this.#logger.error({ task: name, err: errorMessage(err), stack: err instanceof Error ? err.stack : undefined }, 'background task failed');
+          this.#logger.error({ task: name, err: errorMessage(err), stack: err instanceof Error ? err.stack : undefined }, 'slack.task_failed');
         },
       )
       .finally(() => this.#tasks.delete(task));

@@ -5,6 +5,7 @@ import { describeTaint } from '../../human/taint.ts';
 import type { Approval } from '../../human/types.ts';
 import { redactThenCut } from '../../security/redact-then-cut.ts';
 import { showInvisible } from '../../security/show-invisible.ts';
+import { localDeadline, localTime } from './local-time.ts';
 
 const MAX_INPUT_CHARS = 4000;
 
@@ -21,7 +22,7 @@ export function describeApproval(a: Approval, redact: (text: string) => string):
     `  ── ${a.level === 'confirm' ? 'Confirmation' : 'Approval'} needed: ${shown(a.tool)} (${a.id})`,
     ...(warning === undefined ? [] : [`  ${warning}`]),
     `  ${shown(a.toolDescription)}`,
-    `  requested by ${a.requester}; level ${a.level} (${a.levelReason}); decide by ${a.deadline}`,
+    `  requested by ${a.requester}; level ${a.level} (${a.levelReason}); decide by ${localDeadline(a.deadline)}`,
     ...input.split('\n').map((l) => `    ${l}`),
   ].join('\n');
 }
@@ -49,15 +50,15 @@ function shownInput(input: string, redact: (text: string) => string): string {
   return `${visible.slice(0, MAX_INPUT_CHARS)}\n… (truncated; ${cut.isExact ? '' : 'about '}${omitted} more characters)`;
 }
 
-/** One line describing where an approval stands. */
+/** One line describing where an approval stands (times in local time). */
 export function describeState(a: Approval): string {
   switch (a.state) {
     case 'pending':
-      return `${a.tool}: waiting for a decision until ${a.deadline}`;
+      return `${a.tool}: waiting for a decision until ${localDeadline(a.deadline)}`;
     case 'approved':
-      return `${a.tool}: approved by ${a.decider} at ${a.decidedAt}`;
+      return `${a.tool}: approved by ${a.decider} at ${localTime(a.decidedAt ?? '')}`;
     case 'executing':
-      return `${a.tool}: approved by ${a.decider} at ${a.decidedAt}, running…`;
+      return `${a.tool}: approved by ${a.decider} at ${localTime(a.decidedAt ?? '')}, running…`;
     case 'succeeded':
       return `${a.tool}: approved by ${a.decider}, succeeded`;
     case 'failed':
@@ -65,7 +66,7 @@ export function describeState(a: Approval): string {
     case 'denied':
       return `${a.tool}: denied by ${a.decider}${a.reason ? ` (${a.reason})` : ''}; not run`;
     case 'expired':
-      return `${a.tool}: expired at ${a.deadline} without a decision; not run`;
+      return `${a.tool}: expired at ${localTime(a.deadline)} without a decision; not run`;
     case 'cancelled':
       return `${a.tool}: cancelled${a.reason ? ` (${a.reason})` : ''}; not run`;
     case 'unknown':

@@ -7,6 +7,10 @@
  * user cannot approve the call, the prompt says so before asking, offers only to deny it, and
  * names the way another person can approve it (`mithai approvals approve ID`); meanwhile the
  * call waits, and a decision made elsewhere ends the prompt.
+ *
+ * Only a clear answer decides: `y`/`yes` approves, `n`/`no`/`deny` (or an empty line, the
+ * `[y/N]` default) denies, and anything else ("maybe") decides nothing and asks again, until
+ * the deadline or the end of input.
  */
 import type { Writable } from 'node:stream';
 import type { Adapter, NoticePlace, ToolActivity, Turn } from '../../engine/types.ts';
@@ -14,6 +18,7 @@ import type { Approval, DecideResult, Decision, WaitOutcome } from '../../human/
 import type { LineReader } from './line-reader.ts';
 import { errorMessage } from '../../errors.ts';
 import { describeApproval, describeState } from './approval-text.ts';
+import type { StatusLine } from './status-line.ts';
 
 /** The part of the approval gate the terminal needs. */
 export interface TerminalDecisions {
@@ -40,6 +45,8 @@ export interface TerminalAdapterOptions {
   /** Aborted on Ctrl-C / SIGTERM: the input closing then does not cancel a pending approval. */
   stopSignal?: AbortSignal;
   redact(text: string): string;
+  /** The spinner while a turn works (./status-line.ts); cleared before anything is printed. */
+  status?: StatusLine;
 }
 
 export class TerminalAdapter implements Adapter {
@@ -49,6 +56,7 @@ export class TerminalAdapter implements Adapter {
   readonly #prompts = new Set<Promise<void>>();
   /** The tail of the queue of approval questions (asked one after the other). */
   #queue: Promise<void> = Promise.resolve();
+  #cancelledForNoAnswer = 0;
 
   constructor(options: TerminalAdapterOptions) {
     this.#o = options;
@@ -60,7 +68,16 @@ export class TerminalAdapter implements Adapter {
     await Promise.allSettled([...this.#prompts]);
   }
 
+  /**
+   * How many gated calls this adapter cancelled because input ended before an answer (piped
+   * `mithai chat` exits non-zero for them).
+   */
+  get cancelledForNoAnswer(): number {
+    return this.#cancelledForNoAnswer;
+  }
+
   async reply(_turn: Turn, text: string): Promise<void> {
+    this.#o.status?.stop();
     this.#print(`${this.#o.botName}> ${text}`);
   }
 
@@ -76,8 +93,14 @@ export class TerminalAdapter implements Adapter {
     // prompt gives up as soon as the approval settles some other way (expiry, cancellation).
     const prompt = this.#queue
       .then(async () => {
-        this.#print(describeApproval(approval, this.#o.redact));
-        await this.#ask(approval);
+        // No spinner over the question: it is suspended while a person is asked.
+        const release = this.#o.status?.suspend();
+        try {
+          this.#print(describeApproval(approval, this.#o.redact));
+          await this.#ask(approval);
+        } finally {
+          release?.();
+        }
       })
       .finally(() => this.#prompts.delete(prompt));
     this.#queue = prompt.catch(() => undefined);
@@ -109,7 +132,8 @@ export class TerminalAdapter implements Adapter {
       : 'Approve? [y/N] (or "n <reason>" to deny with a reason): ';
     if (cannotApprove !== undefined) {
       this.#print(`  You cannot approve this call yourself. ${plain(cannotApprove)}`);
-      this.#print(`  Someone else can approve it from a shell in this project: mithai approvals approve ${approval.id} (it decides as local:<their login>, which human.approvers must list).`);
+      const phrase = isConfirm ? ` --phrase "${approval.confirmPhrase ?? ''}"` : '';
+      this.#print(`  Someone else can approve it from a shell in this project: mithai approvals approve ${approval.id}${phrase} (it decides as local:<their login>, which human.approvers must list).`);
       question = 'Type "n" (or "n <reason>") to deny it, or leave this waiting for another approver: ';
     }
     for (;;) {
@@ -120,7 +144,9 @@ export class TerminalAdapter implements Adapter {
         // turn until the deadline. Cancelled, not denied: no person decided. A signal (Ctrl-C,
         // SIGTERM) is not the end of input: the approval stays pending for `--session` to resume.
         const isStopped = this.#o.stopSignal?.aborted === true;
-        if (this.#o.lines.isDone && !settled.signal.aborted && !isStopped) this.#o.decisions.cancel(approval.id, 'input ended before an answer');
+        if (this.#o.lines.isDone && !settled.signal.aborted && !isStopped) {
+          if (this.#o.decisions.cancel(approval.id, 'input ended before an answer') !== undefined) this.#cancelledForNoAnswer++;
+        }
         return;
       }
       const answer = line.trim();
@@ -128,6 +154,12 @@ export class TerminalAdapter implements Adapter {
       if (cannotApprove !== undefined && !denial) {
         // Only a denial can be decided here; anything else leaves the call waiting (nothing decided).
         this.#print('  Nothing was decided; the call waits for another approver (or its deadline).');
+        continue;
+      }
+      if (!isConfirm && !denial && answer !== '' && !/^(y|yes)$/i.test(answer)) {
+        // Not a clear yes or no ("maybe", "ok?"): deciding either way would guess. Fail closed
+        // by deciding nothing, and ask again; the deadline or the end of input still ends it.
+        question = `${this.#lineBreak()}  Nothing was decided: answer "y" to approve or "n" to deny (or "n <reason>"): `;
         continue;
       }
       let result: DecideResult;
@@ -139,22 +171,35 @@ export class TerminalAdapter implements Adapter {
         return;
       }
       if (result.ok) return;
-      this.#print(`  ${result.message}`);
-      if (result.refusal !== 'wrong_phrase') return;
-      question = `That does not match; nothing ran. Type "${approval.confirmPhrase}" or "n" to deny: `;
+      if (result.refusal !== 'wrong_phrase') {
+        this.#print(`  ${result.message}`);
+        return;
+      }
+      // One line says what went wrong and asks again (the gate's own message would be a second).
+      question = `${this.#lineBreak()}  That does not match; nothing ran. Type "${approval.confirmPhrase}" to run it, or "n" to deny: `;
     }
   }
 
-  /** One answer line as a decision. Anything that is not a clear yes (or the phrase) is a no. */
+  /**
+   * One clear answer line as a decision: a denial (an empty line is the `[y/N]` default), the
+   * typed phrase of a confirm call, or a yes. Unclear answers never get here (see #ask).
+   */
   #decide(approval: Approval, answer: string, denial: RegExpExecArray | null, isConfirm: boolean): DecideResult {
     const { decisions, user } = this.#o;
     if (denial) return decisions.decide(approval.id, user, 'deny', { reason: denial[3]?.trim() || undefined });
     if (isConfirm) return decisions.decide(approval.id, user, 'approve', { typedPhrase: answer });
+    // Only an explicit yes approves; anything else that got here (the empty line) is a no.
     if (/^(y|yes)$/i.test(answer)) return decisions.decide(approval.id, user, 'approve');
-    return decisions.decide(approval.id, user, 'deny', { reason: `answered "${answer}"` });
+    return decisions.decide(approval.id, user, 'deny');
+  }
+
+  /** Piped input is not echoed, so a question asked again starts a line of its own. */
+  #lineBreak(): string {
+    return this.#o.interactive ? '' : '\n';
   }
 
   #print(text: string, newline = true): void {
+    this.#o.status?.clear();
     this.#o.output.write(this.#o.redact(text) + (newline ? '\n' : ''));
   }
 }

@@ -136,7 +136,7 @@ for (const lost of [{ status: 500 }, { reset: true as const }, { error: 'interna
     decided(s.store, a.id);
     await s.adapter.showDecision(a);
     assert.deepEqual(buttonsOf(s.fake.messageAt(C, cards[0]!.ts)), [], 'the found card is the one that gets updated');
-    assert.match(s.logs(), /the answer to the card post was lost; found the card in the thread/);
+    assert.match(s.logs(), /"reason":"the answer to the card post was lost".*"msg":"slack\.card_found"/);
   });
 }
 
@@ -391,7 +391,7 @@ test('notice posts a short plain message in the thread, redacted and unable to p
   assert.match(last?.text ?? '', /Resumed after a restart @channel/);
   s.fake.fail('chat.postMessage', { error: 'channel_not_found' });
   await s.adapter.notice({ channel: C, thread: s.thread }, 'lost');
-  assert.match(s.logs(), /could not post a notice in the thread/);
+  assert.match(s.logs(), /"msg":"slack\.notice_post_failed"/);
 });
 
 test('a top-level card (no thread) whose post answer was lost is found in the channel history', async (t) => {

@@ -1,6 +1,6 @@
 /**
  * Runs a real, unmodified `@slack/bolt` App in Socket Mode against a {@link FakeSlack}, wired
- * the way node-ecosystem.md §3 says a test must be: the receiver built by hand (small
+ * the way a test must wire it: the receiver built by hand (small
  * `clientPingTimeout` so reconnects take ~200 ms), its own `clientOptions` object, retries off,
  * a silent logger, listener errors collected instead of logged, and `stop()` disconnecting the
  * Socket Mode client and waiting for it before the fake may be stopped.

@@ -71,6 +71,11 @@ export class FakeSlackInspector {
     return found && structuredClone(found);
   }
 
+  /** A thread's assistant status as Slack shows it now (assistant.threads.setStatus), or undefined. */
+  threadStatus(channel: string, threadTs: string): string | undefined {
+    return this.state.threadStatus(channel, threadTs);
+  }
+
   /** Messages only one user could see (chat.postEphemeral and ephemeral response_url replies). */
   get ephemerals(): EphemeralMessage[] {
     return structuredClone(this.state.ephemerals);

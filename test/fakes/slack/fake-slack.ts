@@ -5,7 +5,8 @@
  *
  * Models: token auth (bot vs app-level), Slack-style validation of text/blocks/views, message
  * history with threads, updates, ephemerals, reactions, modals opened with one-use trigger_ids,
- * message metadata, armed 429 rate limits and other armed faults (platform errors, 5xx, reset
+ * message metadata, assistant thread status (assistant.threads.setStatus in threads marked as
+ * assistant threads), armed 429 rate limits and other armed faults (platform errors, 5xx, reset
  * connections, hangs, answers lost after the call was carried out), Socket Mode
  * hello/envelopes/acks/disconnect, and Slack Connect: users of other teams (`user_team` on
  * their events, `user.team_id` on their clicks, users.info with `team_id` / `is_stranger` /
@@ -26,6 +27,7 @@ import type { MethodHandler } from './web-api.ts';
 import { chatMethods } from './web-api-chat.ts';
 import { miscMethods } from './web-api-misc.ts';
 import { viewMethods } from './web-api-views.ts';
+import { assistantMethods } from './web-api-assistant.ts';
 import { handleResponseUrl } from './response-url.ts';
 import { SocketModeServer } from './socket-mode.ts';
 import type { EnvelopeOptions } from './socket-mode.ts';
@@ -70,7 +72,7 @@ export class FakeSlack extends FakeSlackActors {
     const state = new SlackState(config, options.users ?? [], options.channels ?? []);
     let port = 0;
     const socket = new SocketModeServer(() => `ws://127.0.0.1:${port}`, config.appId, config.ackTimeoutMs);
-    const methods = new Map<string, MethodHandler>([...chatMethods, ...viewMethods, ...miscMethods(() => socket.issueUrl())]);
+    const methods = new Map<string, MethodHandler>([...chatMethods, ...viewMethods, ...assistantMethods, ...miscMethods(() => socket.issueUrl())]);
     const server = createServer((req, res) => {
       const path = req.url ?? '/';
       const route = path.startsWith('/api/')
@@ -137,6 +139,14 @@ export class FakeSlack extends FakeSlackActors {
   #channelEvent(event: JsonObject, isExtShared: boolean): Promise<Ack> {
     const eventId = `Ev${Math.random().toString(36).slice(2, 12).toUpperCase()}`;
     return this.socket.send('events_api', eventCallback(this.state.config, event, eventId, Math.floor(Date.now() / 1000), isExtShared), { describe: `${String(event.type)} ${eventId}` });
+  }
+
+  /**
+   * Make a thread an assistant thread, as if its user had opened it in the app's assistant view:
+   * assistant.threads.setStatus works there (and fails with `invalid_thread_ts` elsewhere).
+   */
+  markAssistantThread(channel: string, threadTs: string): void {
+    this.state.markAssistantThread(channel, threadTs);
   }
 
   /** Make the next `times` calls to `method` answer HTTP 429 with `Retry-After: retryAfterSeconds`. */

@@ -63,6 +63,9 @@ export class SlackState {
   readonly #rateLimits = new Map<string, { remaining: number; retryAfterSeconds: number }>();
   readonly #faults = new Map<string, Array<{ fault: Fault; remaining: number }>>();
   readonly #callListeners = new Set<(call: RecordedCall) => void>();
+  /** `channel/root` of the threads assistant.threads.setStatus works in, and their current status. */
+  readonly #assistantThreads = new Set<string>();
+  readonly #threadStatuses = new Map<string, string>();
   #lastMicros = 0;
   #counter = 0;
 
@@ -223,6 +226,27 @@ export class SlackState {
     if (target.uses >= RESPONSE_URL_USES) return 'used_url';
     target.uses += 1;
     return target;
+  }
+
+  /** Make a thread an assistant thread (assistant.threads.setStatus works there). */
+  markAssistantThread(channel: string, threadTs: string): void {
+    this.#assistantThreads.add(`${channel}/${this.threadRoot(channel, threadTs)}`);
+  }
+
+  /** Whether assistant.threads.setStatus works in this thread (`root` is its root ts). */
+  isAssistantThread(channel: string, root: string): boolean {
+    return this.#assistantThreads.has(`${channel}/${root}`);
+  }
+
+  /** Set a thread's assistant status; an empty one clears it. */
+  setThreadStatus(channel: string, root: string, status: string): void {
+    if (status === '') this.#threadStatuses.delete(`${channel}/${root}`);
+    else this.#threadStatuses.set(`${channel}/${root}`, status);
+  }
+
+  /** A thread's assistant status now, or undefined when none is shown. */
+  threadStatus(channel: string, threadTs: string): string | undefined {
+    return this.#threadStatuses.get(`${channel}/${this.threadRoot(channel, threadTs)}`);
   }
 
   /** Arm a rate limit: the next `times` calls to `method` get HTTP 429. */

@@ -69,6 +69,8 @@ function postMessage({ state, args }: MethodContext): JsonObject {
   if (threadTs) message.thread_ts = state.threadRoot(channel, threadTs);
   if (args.metadata !== undefined) message.metadata = args.metadata;
   state.addMessage(message);
+  // As on Slack, the app's message in a thread clears the thread's assistant status.
+  if (message.thread_ts) state.setThreadStatus(channel, message.thread_ts, '');
   return { ok: true, channel, ts: message.ts, message: wireMessage(message) };
 }
 

@@ -216,3 +216,26 @@ test('socket mode: hello, envelopes and acks, single-use tickets', async (t) => 
   assert.deepEqual([event.type, event.channel_type, event.user, event.ts], ['message', 'im', HUMAN, sent.ts]);
   assert.deepEqual(fake.acks.map((a) => a.payload), [{ text: 'got it' }]);
 });
+
+test('assistant.threads.setStatus: only in an assistant thread; cleared by an empty status or by the app posting in the thread', async (t) => {
+  const fake = await started(t);
+  const client = new WebClient(fake.config.botToken, { slackApiUrl: fake.apiUrl, retryConfig: { retries: 0 } });
+  const root = await fake.postAsUser({ user: HUMAN, channel: C, text: 'help me' });
+  const set = (args: JsonObject) => json(fake, 'assistant.threads.setStatus', args, fake.config.botToken);
+
+  assert.deepEqual(await set({ channel_id: C, thread_ts: root.ts, status: 'is thinking…' }), { ok: false, error: 'invalid_thread_ts' }, 'a plain thread is not an assistant thread');
+  assert.equal((await set({ channel_id: 'C0UNKNOWN1', thread_ts: root.ts, status: 'x' })).error, 'channel_not_found');
+  assert.equal((await set({ channel_id: C, thread_ts: root.ts })).error, 'invalid_arguments', 'status is required');
+  assert.equal((await json(fake, 'assistant.threads.setStatus', { channel_id: C, thread_ts: root.ts, status: 'x' }, fake.config.appToken)).error, 'not_allowed_token_type');
+
+  fake.markAssistantThread(C, root.ts);
+  await client.assistant.threads.setStatus({ channel_id: C, thread_ts: root.ts, status: 'is running ops__status…' });
+  assert.equal(fake.threadStatus(C, root.ts), 'is running ops__status…');
+  assert.equal((await set({ channel_id: C, thread_ts: root.ts, status: 'x', loading_messages: Array.from({ length: 11 }, () => 'm') })).error, 'invalid_arguments');
+  await client.assistant.threads.setStatus({ channel_id: C, thread_ts: root.ts, status: '' });
+  assert.equal(fake.threadStatus(C, root.ts), undefined, 'an empty status clears it');
+
+  await client.assistant.threads.setStatus({ channel_id: C, thread_ts: root.ts, status: 'is thinking…' });
+  await client.chat.postMessage({ channel: C, thread_ts: root.ts, text: 'the answer' });
+  assert.equal(fake.threadStatus(C, root.ts), undefined, 'the app replying in the thread clears it');
+});

@@ -21,7 +21,7 @@ export default defineSkill({
       handle: async ({ name }, ctx) => {
         const restarts = (ctx.state.get<number>(`restarts:${name}`) ?? 0) + 1;
         ctx.state.set(`restarts:${name}`, restarts);
-        ctx.logger.info({ service: name }, 'service restarted');
+        ctx.logger.info({ service: name }, 'example.service_restarted');
         return `${name} restarted (restart #${restarts})`;
       },
     }),
