@@ -53,7 +53,8 @@ export function redactionMargin(): number {
 }
 
 // Each pattern's first group is kept; the rest of the match becomes [REDACTED].
-// The lookbehinds stop a shape from matching inside a longer word (`task-ant-` is not `sk-ant-`).
+// The lookbehinds stop a shape from matching inside a longer word (`task-ant-` is not `sk-ant-`),
+// but not after a JSON escape (`\nxoxb-…` in a log line is a token after a newline).
 // Every pattern runs in time linear in its input (the redactor sits on every output path and
 // sees adversarial tool output): a pattern only starts where a fixed literal or a run boundary
 // is, repeats before a fixed delimiter are bounded or made atomic (`(?=(x+))\N`, JavaScript's
@@ -61,12 +62,12 @@ export function redactionMargin(): number {
 const SHAPES: readonly RegExp[] = [
   // A PEM private key block; a block cut off before its END line is redacted to the end.
   /()-----BEGIN[A-Z0-9 ]*PRIVATE KEY-----[\s\S]*?(?:-----END[A-Z0-9 ]*PRIVATE KEY-----|$)/g,
-  /()(?<![A-Za-z0-9])sk-ant-[A-Za-z0-9_-]+/g,
-  /()(?<![A-Za-z0-9])xox[abposr]-[A-Za-z0-9-]+/g,
-  /()(?<![A-Za-z0-9])xapp-[A-Za-z0-9-]+/g,
-  /()(?<![A-Za-z0-9])AKIA[0-9A-Z]{16}(?![0-9A-Z])/g,
-  /()(?<![A-Za-z0-9])gh[pousr]_[A-Za-z0-9]{20,}/g,
-  /()(?<![A-Za-z0-9])github_pat_[A-Za-z0-9_]+/g,
+  /()(?<![A-Za-z0-9](?<!\\[bfnrt]|\\u[0-9a-fA-F]{4}))sk-ant-[A-Za-z0-9_-]+/g,
+  /()(?<![A-Za-z0-9](?<!\\[bfnrt]|\\u[0-9a-fA-F]{4}))xox[abposr]-[A-Za-z0-9-]+/g,
+  /()(?<![A-Za-z0-9](?<!\\[bfnrt]|\\u[0-9a-fA-F]{4}))xapp-[A-Za-z0-9-]+/g,
+  /()(?<![A-Za-z0-9](?<!\\[bfnrt]|\\u[0-9a-fA-F]{4}))AKIA[0-9A-Z]{16}(?![0-9A-Z])/g,
+  /()(?<![A-Za-z0-9](?<!\\[bfnrt]|\\u[0-9a-fA-F]{4}))gh[pousr]_[A-Za-z0-9]{20,}/g,
+  /()(?<![A-Za-z0-9](?<!\\[bfnrt]|\\u[0-9a-fA-F]{4}))github_pat_[A-Za-z0-9_]+/g,
   // user:password@ in URLs; the user name is kept.
   // The scheme is a whole run of scheme characters, taken atomically, so the pattern starts only
   // at a run's start.
@@ -84,7 +85,7 @@ const SECRET_KEY = /password|passwd|pwd|token|secret|api[_-]?key|apikey|access[_
 // `Bearer <token>` on its own (not in an Authorization header). Checked by a function so the
 // prose "Bearer authentication" survives while real tokens (which have digits or punctuation,
 // or are long) do not.
-const BEARER = /(?<![A-Za-z0-9_])(Bearer\s+)([A-Za-z0-9._~+/-]+=*)/gi;
+const BEARER = /(?<![A-Za-z0-9_](?<!\\[bfnrt]|\\u[0-9a-fA-F]{4}))(Bearer\s+)([A-Za-z0-9._~+/-]+=*)/gi;
 
 /**
  * Replaces secrets and token shapes with `[REDACTED]`.

@@ -122,3 +122,29 @@ describe('redactDeep', () => {
     assert.equal(out.self, out);
   });
 });
+
+describe('token shapes right after a JSON escape (log lines are JSON)', () => {
+  const r = new Redactor();
+  const slack = `xoxb-1-2-${'a'.repeat(24)}`;
+  const github = `ghp_${'A1'.repeat(18)}`;
+  const cases: Array<[string, string]> = [
+    ['a newline', `line one\n${slack}`],
+    ['a tab', `key:\t${github}`],
+    ['a carriage return', `x\r${slack}`],
+    ['a \\u escape (a control character)', `bell\u0007${slack}`],
+    ['a newline before Bearer', `curl -H\nBearer ${'q9'.repeat(16)}`],
+  ];
+  for (const [what, text] of cases) {
+    test(`after ${what} inside JSON.stringify`, () => {
+      const line = JSON.stringify({ msg: 'tool.finished', output: text });
+      const out = r.redact(line);
+      assert.ok(!out.includes(slack) && !out.includes(github) && !out.includes('q9'.repeat(16)), out);
+      assert.ok(out.includes(REDACTED), out);
+      assert.doesNotThrow(() => JSON.parse(out), 'the line stays valid JSON');
+    });
+  }
+  test('a shape inside a longer word is still left alone', () => {
+    assert.equal(r.redact('task-ant-abc and mysk-ant-xyz'), 'task-ant-abc and mysk-ant-xyz');
+    assert.equal(r.redact(JSON.stringify({ m: 'noxoxb-1-2' })), JSON.stringify({ m: 'noxoxb-1-2' }));
+  });
+});
