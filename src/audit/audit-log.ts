@@ -1,6 +1,7 @@
 /**
- * The audit log (SECURITY-BASELINE §6): a transactional outbox in the state database, mirrored
- * to `memory/approvals.json` (JSON Lines, hash-chained).
+ * The audit log, a record of every decision and outcome, durable before the tool runs: a
+ * transactional outbox in the state database, mirrored to `memory/approvals.json` (JSON Lines,
+ * hash-chained).
  *
  * - {@link AuditLog.append} computes the next record from the database's chain head and
  *   inserts it, with the exact line the file will hold, inside the caller's transaction. A
@@ -10,6 +11,12 @@
  *   have yet, in seq order, and fsyncs. It runs under `BEGIN IMMEDIATE`: the database write
  *   lock is what serialises two processes writing the same file, so the chain cannot fork.
  *   When it throws, the caller must not act on what it recorded (run the tool).
+ * - {@link AuditLog.flushAfterCommit} is what runs after every commit: a flush at once when
+ *   the commit holds a record something is about to act on (a decision, a request), and one a
+ *   moment later ({@link OUTCOME_FLUSH_DELAY_MS}) when it holds only outcomes, so the outcome
+ *   of one tool call shares an fsync with the next call's decision. An outcome waits only in
+ *   the database, committed: the next flush, the turn's reply, shutdown and, after a crash,
+ *   the start-up check each bring it to the file.
  * - {@link AuditLog.prepare}, at start-up, reconciles the file with the database
  *   (`audit-startup.ts`): it cuts a torn last line, catches the file up after a crash between
  *   commit and flush, imports a file written by an older mithai, and refuses, with a named
@@ -44,7 +51,17 @@ export interface AuditLogOptions {
   store: AuditStore;
   /** Clock for the `time` field and the names of saved-aside files (default: the system clock). */
   now?: () => Date;
+  /** Told when a delayed flush of outcome records fails (the next flush tries again). */
+  onDelayedFlushError?: (err: AuditError) => void;
 }
+
+/**
+ * The longest an outcome record waits, committed in the database, before a flush copies it to
+ * the file. Decisions and requests never wait: they reach the file before anything acts on
+ * them. Short enough that the file is current to the eye, long enough that the outcome of one
+ * tool call and the decision of the next share a flush.
+ */
+export const OUTCOME_FLUSH_DELAY_MS = 20;
 
 /** Appends hash-chained audit records to the state database and mirrors them to a file. */
 export class AuditLog implements AuditSink {
@@ -53,12 +70,17 @@ export class AuditLog implements AuditSink {
   readonly #redactor: Redactor;
   readonly #store: AuditStore;
   readonly #now: () => Date;
+  readonly #onDelayedFlushError: ((err: AuditError) => void) | undefined;
+  /** A record that must reach the file before anything acts on it was appended since the last flush. */
+  #urgent = false;
+  #delayedFlush: NodeJS.Timeout | undefined;
 
   private constructor(path: string, options: AuditLogOptions) {
     this.path = path;
     this.#redactor = options.redactor;
     this.#store = options.store;
     this.#now = options.now ?? (() => new Date());
+    this.#onDelayedFlushError = options.onDelayedFlushError;
   }
 
   /**
@@ -99,6 +121,8 @@ export class AuditLog implements AuditSink {
       throw new AuditError(`audit log ${this.path}: event ${input.event} is written only by the audit log itself`, { code: 'audit_event_reserved' });
     }
     const fields = this.#redactedFields(input);
+    // Set before the insert: a rolled-back record costs at most one needless flush.
+    if (input.event !== 'outcome') this.#urgent = true;
     return this.#guard('the record was not saved', () =>
       this.#store.transaction(() => this.#record(fields)),
     );
@@ -116,8 +140,52 @@ export class AuditLog implements AuditSink {
   flush(): void {
     this.#refuseInTransaction('flush');
     const head = this.#guard('nothing was written', () => this.#store.head());
+    if (head !== undefined && head.flushedSeq !== head.seq) {
+      this.#guard('the file was not brought up to date', () => this.#store.transaction(() => this.#flushLocked()));
+    }
+    this.#urgent = false;
+    this.#cancelDelayedFlush();
+  }
+
+  /**
+   * What runs after every commit: {@link flush} now when a record other than an outcome was
+   * appended since the last flush (callers act on decisions and requests as soon as the
+   * commit returns), otherwise a flush within {@link OUTCOME_FLUSH_DELAY_MS} if anything is
+   * waiting. Cheap (one read) when nothing is.
+   *
+   * @throws AuditError as {@link flush}, only when it flushes now.
+   */
+  flushAfterCommit(): void {
+    if (this.#urgent) {
+      this.flush();
+      return;
+    }
+    if (this.#delayedFlush !== undefined) return;
+    this.#refuseInTransaction('flushAfterCommit');
+    const head = this.#guard('nothing was written', () => this.#store.head());
     if (head === undefined || head.flushedSeq === head.seq) return;
-    this.#guard('the file was not brought up to date', () => this.#store.transaction(() => this.#flushLocked()));
+    this.#delayedFlush = setTimeout(() => {
+      this.#delayedFlush = undefined;
+      try {
+        this.flush();
+      } catch (err) {
+        this.#onDelayedFlushError?.(err as AuditError);
+      }
+    }, OUTCOME_FLUSH_DELAY_MS);
+    // A pending flush never holds the process open: shutdown calls close(), and a start after
+    // a crash catches the file up from the database.
+    this.#delayedFlush.unref();
+  }
+
+  /** Stop a delayed flush from running (shutdown, before the database closes): call {@link flush} first. */
+  close(): void {
+    this.#cancelDelayedFlush();
+  }
+
+  #cancelDelayedFlush(): void {
+    if (this.#delayedFlush === undefined) return;
+    clearTimeout(this.#delayedFlush);
+    this.#delayedFlush = undefined;
   }
 
   /**

@@ -82,7 +82,7 @@ export interface Runtime {
 export async function createRuntime(loaded: LoadedConfig, options: RuntimeOptions = {}): Promise<Runtime> {
   const { config } = loaded;
   const redactor = new Redactor(loaded.secrets);
-  const logger = createLogger({ level: config.logging.level, file: config.logging.file, redactor, destination: options.logDestination });
+  const logger = createLogger({ level: config.logging.level, format: config.logging.format, file: config.logging.file, redactor, destination: options.logDestination });
   const model = options.model ?? buildModel(loaded, logger, (t) => redactor.redact(t));
 
   const { skills, errors: skillErrors } = await loadSkills(loadOptionsFromConfig(config, logger));
@@ -111,7 +111,11 @@ export async function createRuntime(loaded: LoadedConfig, options: RuntimeOption
   const skillState = new SkillStateStore(db);
   let audit: AuditLog;
   try {
-    audit = AuditLog.open(join(config.memory.path, 'approvals.json'), { redactor, store: new AuditStore(db) });
+    audit = AuditLog.open(join(config.memory.path, 'approvals.json'), {
+      redactor,
+      store: new AuditStore(db),
+      onDelayedFlushError: (err) => logger.child({ component: 'audit' }).error({ err: errorMessage(err) }, 'audit.flush_failed'),
+    });
     // Before anything is served: a torn last line is cut (and recorded), a file behind the
     // database catches up, and a missing tail, a replaced file or a file ahead of the
     // database stops the start unless the operator accepts it explicitly.
@@ -123,11 +127,12 @@ export async function createRuntime(loaded: LoadedConfig, options: RuntimeOption
     throw err;
   }
   const auditLogger = logger.child({ component: 'audit' });
-  // After every commit the audit file catches up with the database; a failure here is logged
-  // and retried by the next flush, and no tool runs until a flush has succeeded.
+  // After every commit the audit file catches up with the database (outcome records a moment
+  // later, see OUTCOME_FLUSH_DELAY_MS); a failure here is logged and retried by the next
+  // flush, and no tool runs until a flush has succeeded.
   const transact = createTransactor(db, () => {
     try {
-      audit.flush();
+      audit.flushAfterCommit();
     } catch (err) {
       auditLogger.error({ err: errorMessage(err) }, 'audit.flush_failed');
     }
@@ -246,6 +251,13 @@ export async function createRuntime(loaded: LoadedConfig, options: RuntimeOption
       if (closed) return;
       closed = true;
       expiry.stop();
+      // Outcomes still waiting for their delayed flush reach the file before the database closes.
+      try {
+        audit.flush();
+      } catch (err) {
+        auditLogger.error({ err: errorMessage(err) }, 'audit.flush_failed');
+      }
+      audit.close();
       db.close();
       lock.release();
     },

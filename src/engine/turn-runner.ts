@@ -102,7 +102,7 @@ export class TurnRunner {
     } catch (err) {
       // An unreadable row cannot be answered (we do not even know where): take it out of its
       // thread's queue so it blocks nothing, keep the row for inspection, and say so loudly.
-      this.#o.logger.error({ turn_id: id, err: errorMessage(err) }, 'turn.unreadable');
+      this.#o.logger.error({ turn_id: id, err: errorMessage(err), reason: 'unreadable row' }, 'turn.quarantined');
       turns.quarantine(id);
       return { kind: 'finished', result: { reply: '', status: 'internal_error' } };
     }
@@ -198,7 +198,7 @@ export class TurnRunner {
         if (dispatched.paused) return { kind: 'paused' };
         if (dispatched.blocked) {
           turns.update(id, 'waiting');
-          log.info('turn.waiting');
+          log.info({ reason: 'waiting for an approval' }, 'turn.blocked');
           return { kind: 'waiting' };
         }
         // Every tool_use gets exactly one result, in order: from its row, else from this pass
@@ -257,7 +257,7 @@ export class TurnRunner {
         turns.update(id, 'running', counters);
       });
       faultPoint('model.responded');
-      log.debug({ iteration: counters.iterations, stop_reason: response.stopReason, tool_calls: uses.length, usage: response.usage }, 'model.responded');
+      log.debug({ iteration: counters.iterations, stop_reason: response.stopReason, tool_calls: uses.length, usage: { input_tokens: response.usage.inputTokens, output_tokens: response.usage.outputTokens, cache_read_tokens: response.usage.cacheReadTokens, cache_write_tokens: response.usage.cacheWriteTokens } }, 'model.responded');
       if (isCut) log.warn({ recoveries: counters.cutRecoveries }, 'model.response_cut');
       if (response.stopReason === 'refusal') return this.#finish(turns.get(id)!, turn, adapter, log, { reply: lastText || 'The model declined to answer this request.', status: 'refused' });
       if (uses.length === 0) return this.#finish(turns.get(id)!, turn, adapter, log, { reply: lastText || 'I have nothing to add.', status: 'answered' });
@@ -283,6 +283,13 @@ export class TurnRunner {
   async #finish(record: TurnRecord, turn: Turn, adapter: Adapter, log: Logger, result: TurnResult): Promise<StepResult> {
     const reply = this.#o.redact(result.reply);
     this.#o.turns.update(record.id, 'replying', { status: result.status, reply });
+    // Outcome records may still wait for their delayed flush: a turn that has replied has all
+    // of its records in the audit file.
+    try {
+      this.#o.audit.flush();
+    } catch (err) {
+      log.error({ err: errorMessage(err) }, 'audit.flush_failed');
+    }
     faultPoint('reply.decided');
     return this.#post({ ...record, status: result.status, reply }, turn, adapter, log);
   }

@@ -3,12 +3,13 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AuditError } from '../../src/errors.ts';
-import { AuditLog } from '../../src/audit/audit-log.ts';
+import { AuditLog, OUTCOME_FLUSH_DELAY_MS } from '../../src/audit/audit-log.ts';
+import { AuditStore } from '../../src/state/audit-store.ts';
 import { GENESIS_HASH } from '../../src/audit/audit-chain.ts';
 import { verifyAuditLog } from '../../src/audit/verify-audit-log.ts';
 import type { AuditEventInput } from '../../src/audit/types.ts';
 import { Redactor } from '../../src/security/redactor.ts';
-import { auditEvent, fileLines, openLog, tempDir } from './audit-fixtures.ts';
+import { auditEvent, fileLines, openLog, stateDb, tempDir } from './audit-fixtures.ts';
 
 const fixedNow = (): Date => new Date('2026-01-02T03:04:05.000Z');
 
@@ -262,3 +263,88 @@ function statSafe(path: string): ReturnType<typeof statSync> | undefined {
     return undefined;
   }
 }
+
+describe('flushing after a commit', () => {
+  const outcome = (n: number): AuditEventInput => auditEvent({ event: 'outcome', approval_id: `apr-${n}`, status: 'succeeded' });
+
+  test('a decision reaches the file as the commit returns; an outcome waits at most OUTCOME_FLUSH_DELAY_MS', (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout'] });
+    const { log, store, path } = openLog(t, tempDir(t));
+    log.append(auditEvent({ approval_id: 'apr-1' }));
+    log.flushAfterCommit();
+    assert.equal(fileLines(path).length, 1, 'the decision is in the file before anything can act on it');
+
+    log.append(outcome(1));
+    log.flushAfterCommit();
+    assert.equal(fileLines(path).length, 1, 'the outcome waits, committed in the database');
+    assert.deepEqual(store.head()!.seq, 2);
+    t.mock.timers.tick(OUTCOME_FLUSH_DELAY_MS - 1);
+    assert.equal(fileLines(path).length, 1);
+    t.mock.timers.tick(1);
+    assert.deepEqual(records(path).map((r) => r.event), ['decision', 'outcome']);
+    assert.equal(store.head()!.flushedSeq, 2);
+  });
+
+  test('the next decision takes the waiting outcome with it, in seq order, and the delayed flush then has nothing to do', (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout'] });
+    const { log, path } = openLog(t, tempDir(t));
+    log.append(outcome(1));
+    log.flushAfterCommit();
+    assert.equal(statSafe(path), undefined);
+    log.append(auditEvent({ approval_id: 'apr-2' }));
+    log.flushAfterCommit();
+    assert.deepEqual(records(path).map((r) => [r.seq, r.event]), [[1, 'outcome'], [2, 'decision']]);
+    const before = readFileSync(path, 'utf8');
+    t.mock.timers.tick(OUTCOME_FLUSH_DELAY_MS * 2);
+    assert.equal(readFileSync(path, 'utf8'), before);
+    assert.deepEqual(verifyAuditLog(path), { ok: true, records: 2 });
+  });
+
+  test('a commit with no new record flushes nothing and schedules nothing', (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout'] });
+    const { log, path } = openLog(t, tempDir(t));
+    log.flushAfterCommit();
+    t.mock.timers.tick(OUTCOME_FLUSH_DELAY_MS);
+    assert.equal(statSafe(path), undefined);
+  });
+
+  test('close() after a flush leaves nothing behind; close() alone leaves the outcome in the database for the start-up check', (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout'] });
+    const dir = tempDir(t);
+    const { log, store, path } = openLog(t, dir);
+    log.append(auditEvent({ approval_id: 'apr-1' }));
+    log.flushAfterCommit();
+    log.append(outcome(1));
+    log.flushAfterCommit();
+    log.close();
+    t.mock.timers.tick(OUTCOME_FLUSH_DELAY_MS * 2);
+    assert.equal(fileLines(path).length, 1, 'a closed log runs no delayed flush');
+    assert.equal(store.head()!.seq, 2, 'the outcome is committed');
+    const reopened = openLog(t, dir);
+    reopened.log.prepare();
+    assert.deepEqual(records(path).map((r) => r.event), ['decision', 'outcome'], 'the start-up check writes it');
+  });
+
+  test('a delayed flush that fails is reported, and the record is written by the next flush', (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout'] });
+    const dir = tempDir(t);
+    const errors: AuditError[] = [];
+    const db = stateDb(t, dir);
+    const path = join(dir, 'memory', 'approvals.json');
+    const log = AuditLog.open(path, { redactor: new Redactor(), store: new AuditStore(db), onDelayedFlushError: (err) => errors.push(err) });
+    log.append(auditEvent({ approval_id: 'apr-1' }));
+    log.flush();
+    log.append(outcome(1));
+    log.flushAfterCommit();
+    const good = readFileSync(path, 'utf8');
+    writeFileSync(path, `${good}{"torn`); // a torn tail: flushes refuse to continue it
+    t.mock.timers.tick(OUTCOME_FLUSH_DELAY_MS);
+    assert.equal(errors.length, 1);
+    assert.ok(errors[0] instanceof AuditError && errors[0].code === 'audit_torn');
+    writeFileSync(path, good);
+    log.flushAfterCommit();
+    t.mock.timers.tick(OUTCOME_FLUSH_DELAY_MS);
+    assert.equal(errors.length, 1);
+    assert.deepEqual(records(path).map((r) => r.event), ['decision', 'outcome']);
+  });
+});

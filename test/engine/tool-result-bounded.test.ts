@@ -14,16 +14,21 @@ const redactor = new Redactor([SECRET]);
 const redact = (t: string): string => redactor.redact(t);
 const MAX = 16_000;
 
-test('a 40 MB output renders quickly, truncated with a note, with no secret in it', () => {
+test('a 40 MB output is redacted in a bounded window, truncated with a note, with no secret in it', () => {
   const chunk = `line of output ${SECRET} and ghp_${'a1'.repeat(18)} more\n`;
   // A secret straddles the cut exactly, and the rest goes on for 40 MB.
   const head = 'x'.repeat(MAX - 5);
   const output = `${head}${SECRET}${chunk.repeat(Math.ceil(40_000_000 / chunk.length))}`;
   assert.ok(output.length > 40_000_000);
-  const started = performance.now();
-  const text = renderToolResult(output, { redact, maxChars: MAX, untrusted: { source: 'shell', nonce: '9f8e7d6c5b4a3210' } });
-  const elapsed = performance.now() - started;
-  assert.ok(elapsed < 1500, `rendered in ${Math.round(elapsed)} ms`);
+  // Bounded work, not a stopwatch (timings belong in bench/): the redactor sees a window of
+  // the output, never the 40 MB.
+  let redactedChars = 0;
+  const countingRedact = (t: string): string => {
+    redactedChars += t.length;
+    return redact(t);
+  };
+  const text = renderToolResult(output, { redact: countingRedact, maxChars: MAX, untrusted: { source: 'shell', nonce: '9f8e7d6c5b4a3210' } });
+  assert.ok(redactedChars > 0 && redactedChars < 4 * MAX, `the redactor was given ${redactedChars} characters of a ${output.length}-character output`);
   assert.ok(!text.includes(SECRET.slice(0, 6)) && !text.includes(SECRET.slice(-6)), 'no piece of the secret');
   assert.doesNotMatch(text, /ghp_a1/);
   assert.match(text, /\[truncated: about \d+ more characters not shown \(agent\.max_tool_result_chars = 16000\)\]/);
