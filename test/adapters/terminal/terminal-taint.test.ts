@@ -6,14 +6,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PassThrough } from 'node:stream';
 import type { TestContext } from 'node:test';
 import { reply, toolUse } from '../../fakes/anthropic/script.ts';
 import { describeApproval } from '../../../src/adapters/terminal/approval-text.ts';
-import { LineReader } from '../../../src/adapters/terminal/line-reader.ts';
-import { TerminalAdapter } from '../../../src/adapters/terminal/terminal-adapter.ts';
 import { approval } from '../../fixtures/approval.ts';
-import { startEngine } from '../../engine/engine-harness.ts';
+import { startTerminalTurn } from './terminal-fixture.ts';
 
 async function until(what: string, check: () => boolean, screen: () => string): Promise<void> {
   const deadline = Date.now() + 5000;
@@ -24,33 +21,8 @@ async function until(what: string, check: () => boolean, screen: () => string): 
 }
 
 async function chatAfterUntrustedPage(t: TestContext, yaml = '') {
-  const h = await startEngine(t, [reply(toolUse('t__fetch_page', { url: 'https://example.com' })), reply(toolUse('t__write_note', { text: 'pwned' })), reply('done')], { yaml });
-  const input = new PassThrough();
-  const output = new PassThrough();
-  let screen = '';
-  output.on('data', (d: Buffer) => (screen += d.toString()));
-  const lines = new LineReader(input);
-  t.after(() => lines.close());
-  const adapter = new TerminalAdapter({
-    lines,
-    output,
-    user: 'U1',
-    botName: 'bot',
-    interactive: false,
-    redact: (s) => s,
-    decisions: {
-      decide: (id, decider, decision, o) => h.runtime.engine.decide(id, decider, decision, { ...o, via: 'terminal' }),
-      wait: (id, signal) => h.runtime.waiters.wait(id, signal),
-      cancel: (id, reason) => h.runtime.engine.cancelPending(id, reason),
-      check: (a, decider, decision) => h.runtime.engine.checkDecider(a, decider, decision),
-    },
-  });
-  h.runtime.engine.attach(adapter, { platform: 'terminal' });
-  const turn = { ...h.turn('read the page'), conversation: { platform: 'terminal' as const, team: 'local', channel: 'terminal', thread: 'chat-taint' } };
-  const id = h.runtime.engine.accept(turn)!;
-  assert.equal((await h.runtime.engine.run(id)).kind, 'waiting');
-  const approvalId = h.runtime.approvals.listByTurn(id)[0]!.id;
-  return { h, input, screen: () => screen, approvalId, id };
+  const turn = await startTerminalTurn(t, [reply(toolUse('t__fetch_page', { url: 'https://example.com' })), reply(toolUse('t__write_note', { text: 'pwned' })), reply('done')], 'read the page', { yaml, thread: 'chat-taint', checkDecider: true });
+  return { h: turn.h, input: turn.input, screen: turn.screen, approvalId: turn.approvalId, id: turn.id };
 }
 
 test('the warning comes before the question, the user cannot approve alone, "y" decides nothing and "n" denies', async (t) => {

@@ -4,40 +4,15 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PassThrough } from 'node:stream';
 import { reply, toolUse } from '../../fakes/anthropic/script.ts';
-import { LineReader } from '../../../src/adapters/terminal/line-reader.ts';
-import { TerminalAdapter } from '../../../src/adapters/terminal/terminal-adapter.ts';
-import { startEngine } from '../../engine/engine-harness.ts';
+import { startTerminalTurn } from './terminal-fixture.ts';
 
 test('the terminal never has two approval questions open at once (an answer must go to the question on screen)', async (t) => {
-  const h = await startEngine(t, [
+  const { h, input, id, screen: shown } = await startTerminalTurn(t, [
     reply(toolUse('t__dyn', { mode: 'first' }), toolUse('t__dyn', { mode: 'second' })),
     reply('done'),
-  ]);
-  const input = new PassThrough();
-  const output = new PassThrough();
-  let screen = '';
-  output.on('data', (d: Buffer) => (screen += d.toString()));
-  const lines = new LineReader(input);
-  t.after(() => lines.close());
-  const adapter = new TerminalAdapter({
-    lines,
-    output,
-    user: 'U1',
-    botName: 'bot',
-    interactive: false,
-    redact: (s) => s,
-    decisions: {
-      decide: (id, decider, decision, o) => h.runtime.engine.decide(id, decider, decision, { ...o, via: 'terminal' }),
-      wait: (id, signal) => h.runtime.waiters.wait(id, signal),
-      cancel: (id, reason) => h.runtime.engine.cancelPending(id, reason),
-    },
-  });
-  h.runtime.engine.attach(adapter, { platform: 'terminal' });
-  const turn = { ...h.turn('do both'), conversation: { platform: 'terminal' as const, team: 'local', channel: 'terminal', thread: 'chat-x' } };
-  const id = h.runtime.engine.accept(turn)!;
-  assert.equal((await h.runtime.engine.run(id)).kind, 'waiting');
+  ], 'do both');
+  const screen = shown();
 
   const questionsOpen = screen.match(/Approve\? \[y\/N\]/g)?.length ?? 0;
   const lastShown = [...screen.matchAll(/"mode": "(\w+)"/g)].at(-1)?.[1];

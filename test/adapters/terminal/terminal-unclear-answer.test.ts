@@ -7,48 +7,14 @@
 import { test } from 'node:test';
 import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { PassThrough } from 'node:stream';
 import { reply, toolUse } from '../../fakes/anthropic/script.ts';
-import { LineReader } from '../../../src/adapters/terminal/line-reader.ts';
-import { TerminalAdapter } from '../../../src/adapters/terminal/terminal-adapter.ts';
-import { startEngine } from '../../engine/engine-harness.ts';
+import { startTerminalTurn } from './terminal-fixture.ts';
 
 async function askedOnce(t: TestContext) {
-  const h = await startEngine(t, [reply(toolUse('t__undeclared', {})), reply('done')]);
-  const input = new PassThrough();
-  const output = new PassThrough();
-  let screen = '';
-  output.on('data', (d: Buffer) => (screen += d.toString()));
-  const lines = new LineReader(input);
-  t.after(() => lines.close());
-  const adapter = new TerminalAdapter({
-    lines,
-    output,
-    user: 'U1',
-    botName: 'bot',
-    interactive: false,
-    redact: (s) => s,
-    decisions: {
-      decide: (id, decider, decision, o) => h.runtime.engine.decide(id, decider, decision, { ...o, via: 'terminal' }),
-      wait: (id, signal) => h.runtime.waiters.wait(id, signal),
-      cancel: (id, reason) => h.runtime.engine.cancelPending(id, reason),
-    },
-  });
-  h.runtime.engine.attach(adapter, { platform: 'terminal' });
-  const turn = { ...h.turn('run it'), conversation: { platform: 'terminal' as const, team: 'local', channel: 'terminal', thread: 'chat-x' } };
-  const id = h.runtime.engine.accept(turn)!;
-  assert.equal((await h.runtime.engine.run(id)).kind, 'waiting');
-  const approvalId = h.runtime.approvals.listByTurn(id)[0]!.id;
-  const asks = (): number => screen.match(/Approve\? \[y\/N\]|Nothing was decided: answer "y" to approve or "n" to deny/g)?.length ?? 0;
-  const until = async (what: string, check: () => boolean): Promise<void> => {
-    const deadline = Date.now() + 10_000;
-    while (!check()) {
-      if (Date.now() > deadline) throw new Error(`${what}\n--- screen ---\n${screen}`);
-      await new Promise((r) => setTimeout(r, 5));
-    }
-  };
-  await until('no question', () => asks() === 1);
-  return { h, input, adapter, approvalId, id, asks, until, screen: () => screen };
+  const turn = await startTerminalTurn(t, [reply(toolUse('t__undeclared', {})), reply('done')], 'run it');
+  const asks = (): number => turn.screen().match(/Approve\? \[y\/N\]|Nothing was decided: answer "y" to approve or "n" to deny/g)?.length ?? 0;
+  await turn.until('no question', () => asks() === 1);
+  return { ...turn, asks };
 }
 
 test('"maybe" and "yes please" decide nothing and ask again; then "y" approves and the call runs once', async (t) => {
