@@ -14,14 +14,17 @@ import { PROGRESS_EVENT_TYPE } from '../../src/adapters/slack/progress-display.t
 import { ALICE, BOB, CHANNEL, botReplies, startSlackHarness, textReplies, waitFor, waitForCard } from './slack-harness.ts';
 import type { SlackHarness, SlackHarnessOptions } from './slack-harness.ts';
 
-/** Three read-only tools (one takes an input that must never be shown) and one that needs approval. */
+/**
+ * Three read-only tools (one takes an input that must never be shown) and one that needs approval.
+ * The reads take 20 ms, as real ones take longer than the turn of the event loop progress waits.
+ */
 function tools(effectsFile: string): string {
   return `
 import { appendFileSync } from 'node:fs';
 import { defineSkill, defineTool, z } from 'mithai';
 const effect = (line) => appendFileSync(${JSON.stringify(effectsFile)}, line + '\\n');
 const read = (name) => defineTool({ description: 'Read ' + name, human: 'auto', readOnly: true,
-  input: z.object({ namespace: z.string().optional() }), handle: async () => { effect(name); return name + ' ok'; } });
+  input: z.object({ namespace: z.string().optional() }), handle: async () => { effect(name); await new Promise((r) => setTimeout(r, 20)); return name + ' ok'; } });
 export default defineSkill({
   tools: {
     get_pods: read('pods'),

@@ -176,7 +176,10 @@ export class ProgressDisplay {
     progress.isDirty = false;
     progress.isWriting = true;
     progress.lastWriteAt = now;
-    const write: Promise<void> = this.#write(progress)
+    // Started on the next turn of the event loop: the tool call whose start this shows runs
+    // first, and the Web API client's own synchronous work never sits in front of it.
+    const write: Promise<void> = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(() => this.#write(progress))
       .then(() => void (progress.failures = 0), (err: unknown) => this.#failed(progress, err))
       .finally(() => {
         progress.isWriting = false;

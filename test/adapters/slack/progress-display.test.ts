@@ -87,6 +87,14 @@ async function settled(): Promise<void> {
   for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
 }
 
+test('a write starts only after the tool call it shows has started (never in front of it)', async () => {
+  const { poster, display } = setup('message');
+  display.showActivity(turn(), { tool: 'a__b', phase: 'started' });
+  assert.equal(poster.writes.length, 0, 'nothing is written in the same turn of the event loop');
+  await settled();
+  assert.equal(poster.writes.length, 1);
+});
+
 test('three tool calls: one status message, edited in place at most once a second with the latest state, ending as a summary', async () => {
   const { clock, poster, display } = setup('message');
   const t = turn();
@@ -190,6 +198,7 @@ test('status mode never posts a message: where Slack refuses the status, nothing
   poster.failNext('setStatus', platformError('invalid_thread_ts'));
   const t = turn();
   display.showActivity(t, { tool: 'ops__status', phase: 'started' });
+  await settled();
   display.showActivity(t, { tool: 'ops__status', phase: 'succeeded' });
   display.turnFinished(t);
   clock.advance(5_000);
