@@ -24,9 +24,17 @@ import { ApprovalStore } from '../state/approval-store.ts';
 import { AuditStore } from '../state/audit-store.ts';
 import { openDatabase } from '../state/database.ts';
 
+/**
+ * The OS account running this process, by its uid (never `$USER`: the environment is whatever
+ * the caller sets, and the second-person rules must tell two people apart).
+ */
+export function localLogin(): string {
+  return userInfo().username;
+}
+
 /** The local operator's decider identity. */
 export function localDecider(): string {
-  return `local:${process.env.USER ?? userInfo().username}`;
+  return `local:${localLogin()}`;
 }
 
 /** What a CLI decision printed and its exit code. */

@@ -5,7 +5,7 @@
  * (./exit-codes.ts: 3 the model, 4 a failed turn, 5 a gated call nobody answered), so a script
  * can tell; on a terminal the person saw it, and `/quit` exits 0.
  */
-import { userInfo } from 'node:os';
+import { localLogin } from './approval-decision.ts';
 import type { Command } from 'commander';
 import { createRuntime } from '../engine/create-runtime.ts';
 import { ACCEPT_GAP_FLAG } from '../audit/audit-log.ts';
@@ -45,7 +45,7 @@ async function chat(options: ChatOptions): Promise<number> {
   const loaded = loadFromOptions(options);
   const logDestination = terminalLogDestination(loaded, options.logStderr === true, 'chat.log');
   const runtime = await createRuntime(loaded, { logDestination, acceptAuditGap: options.acceptAuditGap === true });
-  const user = options.user ?? process.env.USER ?? userInfo().username;
+  const user = options.user ?? localLogin();
   // The spinner only where a person watches: never in piped output, which must stay parseable,
   // nor between log lines on stderr.
   const status = new StatusLine(process.stderr, Boolean(process.stdout.isTTY) && options.logStderr !== true);

@@ -1,25 +1,48 @@
 /**
- * `mithai approvals list | head` closes the pipe after the lines it wanted. The next write then
- * fails with EPIPE, and an unhandled stream error would crash with a stack trace. A reader that
- * went away wanted nothing more: end quietly, with exit code 0, whichever command was printing.
+ * `mithai approvals list | head` closes the pipe after the lines it wanted; a log shipper that
+ * reads `mithai run` may restart. The next write then fails with EPIPE, and an unhandled stream
+ * error would crash with a stack trace. A reader that went away wants nothing more, but the
+ * command is not done: the stream is silenced (later writes do nothing) and the command carries
+ * on to its own end, with its own exit code and its own clean-up. So `mithai run` keeps serving
+ * (its log lines are dropped; `logging.file` keeps them), a failed `approvals approve` still
+ * exits non-zero, and `skill run` still withdraws its approval.
  */
-import { EXIT } from './exit-codes.ts';
-
 let isInstalled = false;
+const closed = new Set<NodeJS.WriteStream>();
+const stdoutListeners: Array<() => void> = [];
 
-/**
- * Make EPIPE on stdout or stderr end the process at once with exit code 0. Installed once per
- * process; other write errors are thrown as before. Ending at once is safe for every command:
- * SQLite and the audit appender write synchronously, so no half-written record is left, and a
- * `mithai chat` stopped this way is resumed like one that was killed (`--session NAME`).
- */
+/** Install the EPIPE handling on stdout and stderr, once per process; other write errors are thrown as before. */
 export function endQuietlyWhenPipeCloses(): void {
   if (isInstalled) return;
   isInstalled = true;
   for (const stream of [process.stdout, process.stderr]) {
     stream.on('error', (err: NodeJS.ErrnoException) => {
-      if (err.code === 'EPIPE') process.exit(EXIT.ok);
-      throw err;
+      if (err.code !== 'EPIPE') throw err;
+      silence(stream);
     });
   }
+}
+
+/** Call `listener` once, when stdout's reader has gone away. */
+export function whenStdoutCloses(listener: () => void): void {
+  if (closed.has(process.stdout)) listener();
+  else stdoutListeners.push(listener);
+}
+
+/** Whether `stream`'s reader has gone away (its writes are dropped). */
+export function isPipeClosed(stream: NodeJS.WriteStream): boolean {
+  return closed.has(stream);
+}
+
+function silence(stream: NodeJS.WriteStream): void {
+  if (closed.has(stream)) return;
+  closed.add(stream);
+  // Writes after this do nothing and report success (a callback still runs), so no writer
+  // waits on a stream nobody reads and no later write raises ERR_STREAM_DESTROYED.
+  stream.write = ((_chunk: unknown, encodingOrCallback?: unknown, callback?: unknown): boolean => {
+    const done = typeof encodingOrCallback === 'function' ? encodingOrCallback : callback;
+    if (typeof done === 'function') queueMicrotask(() => (done as () => void)());
+    return true;
+  }) as typeof stream.write;
+  if (stream === process.stdout) for (const listener of stdoutListeners.splice(0)) listener();
 }

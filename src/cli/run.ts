@@ -23,6 +23,7 @@ import { Redactor } from '../security/redactor.ts';
 import type { ExitCode } from './main.ts';
 import { loadFromOptions, withConfigOption } from './options.ts';
 import { startHeartbeat } from './run-heartbeat.ts';
+import { isPipeClosed, whenStdoutCloses } from './closed-pipe.ts';
 
 interface RunOptions {
   config: string;
@@ -81,6 +82,11 @@ async function run(options: RunOptions): Promise<number> {
   if (earlySignal !== undefined) onStopSignal?.(earlySignal);
   const { client } = service.receiver;
   const heartbeat = startHeartbeat(loaded.config.state.path, () => client.websocket?.isActive() === true, service.runtime.logger);
+  // A log reader that went away (a shipper restarting) must not stop the service: its lines are
+  // dropped from then on (closed-pipe.ts), and this says so once where someone may still look.
+  whenStdoutCloses(() => {
+    if (!isPipeClosed(process.stderr)) process.stderr.write(`mithai run: stdout was closed by its reader; log lines are dropped from now on${loaded.config.logging.file ? ` (they still go to ${loaded.config.logging.file})` : ' (set logging.file to keep them)'}\n`);
+  });
   const code = await stopped;
   heartbeat.stop();
   // Backstop (see the module comment): nothing may outlive the service.

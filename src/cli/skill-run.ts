@@ -13,7 +13,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { userInfo } from 'node:os';
+import { localLogin } from './approval-decision.ts';
 import type { Command } from 'commander';
 import { ACCEPT_GAP_FLAG } from '../audit/audit-log.ts';
 import { nearestName } from '../config/nearest-name.ts';
@@ -76,7 +76,7 @@ async function skillRun(toolName: string, options: SkillRunOptions): Promise<num
       process.stderr.write(`mithai: invalid input for ${tool.name}: ${validation.error}\n`);
       return EXIT.usage;
     }
-    const user = options.user ?? process.env.USER ?? userInfo().username;
+    const user = options.user ?? localLogin();
     const session = openTerminalSession(runtime, { user, botName: 'result' });
     const conversation = { platform: 'terminal' as const, team: 'local', channel: 'terminal', thread: `skill-run-${new Date().toISOString()}-${callId.slice(-6)}` };
     runtime.engine.attach(session.adapter, { signal: session.stop.signal, platform: 'terminal', sessionKey: sessionKey(conversation) });

@@ -230,6 +230,17 @@ export async function createRuntime(loaded: LoadedConfig, options: RuntimeOption
   });
 
   let closed = false;
+  // Whatever ends the process (process.exit after a second signal, a CLI command's own exit):
+  // outcomes still waiting for their delayed flush reach the file first. Synchronous, as an
+  // exit handler must be.
+  const flushAtExit = (): void => {
+    try {
+      audit.flush();
+    } catch (err) {
+      auditLogger.error({ err: errorMessage(err) }, 'audit.flush_failed');
+    }
+  };
+  EXIT_FLUSHES.add(flushAtExit);
   return {
     loaded,
     logger,
@@ -251,6 +262,7 @@ export async function createRuntime(loaded: LoadedConfig, options: RuntimeOption
       if (closed) return;
       closed = true;
       expiry.stop();
+      EXIT_FLUSHES.delete(flushAtExit);
       // Outcomes still waiting for their delayed flush reach the file before the database closes.
       try {
         audit.flush();
@@ -263,6 +275,12 @@ export async function createRuntime(loaded: LoadedConfig, options: RuntimeOption
     },
   };
 }
+
+/** The audit flushes of the runtimes open in this process, run when it exits (one listener for all). */
+const EXIT_FLUSHES = new Set<() => void>();
+process.on('exit', () => {
+  for (const flush of EXIT_FLUSHES) flush();
+});
 
 function buildModel(loaded: LoadedConfig, logger: Logger, redact: (text: string) => string): Model {
   const { llm } = loaded.config;

@@ -194,6 +194,22 @@ export class ToolCallRouter {
     }
     faultPoint('approval.opened');
     try {
+      // The request record must be in the audit file before anyone is asked (the commit's own
+      // flush logs a failure and carries on).
+      this.#deps.audit.flush();
+    } catch (err) {
+      log.error({ err: errorMessage(err), approval_id: approval.id }, 'audit.flush_failed');
+      const routed = this.#error(call, `${tool.name} did not run: the audit log could not be written, so nobody was asked to approve it. Tell an operator.`);
+      try {
+        this.#deps.gate.cancel(approval.id, 'not asked: the audit log could not be written');
+      } catch (cancelErr) {
+        // Still pending with no card: nobody can decide it, and it expires like any other.
+        log.error({ err: errorMessage(cancelErr), approval_id: approval.id }, 'approval.cancel_failed');
+      }
+      this.#commitQuietly(log, () => persist.answer(routed));
+      return { routed };
+    }
+    try {
       await adapter.requestApproval(approval, turn);
       faultPoint('card.posted');
     } catch (err) {

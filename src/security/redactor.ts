@@ -190,8 +190,23 @@ function encodedForms(secret: string): string[] {
     uriUpper,
     uriUpper.replace(/%[0-9A-F]{2}/g, (m) => m.toLowerCase()),
     uriUpper.replace(/%20/g, '+'),
-    JSON.stringify(secret).slice(1, -1),
+    // As a JSON string, and as that inside JSON again (a response body in an error's text, a
+    // JSON config in a tool's stdout, in a JSON log line): each level escapes the last.
+    ...jsonEscapes(secret, 3),
   ];
+}
+
+/** `secret` JSON-escaped once, twice, … `levels` times (only the forms that differ). */
+function jsonEscapes(secret: string, levels: number): string[] {
+  const forms: string[] = [];
+  let form = secret;
+  for (let i = 0; i < levels; i++) {
+    const next = JSON.stringify(form).slice(1, -1);
+    if (next === form) break;
+    forms.push(next);
+    form = next;
+  }
+  return forms;
 }
 
 function looksLikeToken(token: string): boolean {

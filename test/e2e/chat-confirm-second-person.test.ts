@@ -4,25 +4,27 @@
  * under the default they cannot confirm their own confirm call: the prompt says so before it
  * asks, names both ways on (another login with `mithai approvals approve ID --phrase …`, or
  * `human.confirm_requires_second_person: false` for a solo setup), and typing the phrase decides
- * nothing. The same login deciding from the CLI is still the requester (`local:<login>` is
- * `<login>`) and is refused with the same explanation; another login confirms it and it runs once.
+ * nothing. The same OS account deciding from the CLI is still the requester (`local:<login>` is
+ * `<login>`, the login read from the uid, never from `$USER`) and is refused with the same
+ * explanation. (Another login confirming is covered by test/human/approvers.test.ts.)
  * (With the setting explicitly false, chat confirms alone: see chat.test.ts, the phrase test.)
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { reply, toolUse } from '../fakes/anthropic/script.ts';
+import { userInfo } from 'node:os';
 import { runCli, startChat } from './chat-harness.ts';
 
 const SOLO_HINT =
   'You cannot approve this call yourself. You asked for this call, and confirm calls need a second person (human.confirm_requires_second_person): ' +
   'ask another approver listed in human.approvers to confirm it, or set human.confirm_requires_second_person: false in config.yaml for a solo setup.';
 
-test('by default chat cannot confirm its own confirm call: the prompt names the way out, the phrase decides nothing, the same login is refused from the CLI, another login confirms it once', async (t) => {
-  // Any local login may decide from the CLI; the chat user "alice" is the requester. No
+test('by default chat cannot confirm its own confirm call: the prompt names the way out, the phrase decides nothing, and the same OS account is refused from the CLI whatever USER says', async (t) => {
+  // Any local login may decide from the CLI; the chat user is this OS account (no --user). No
   // confirm_requires_second_person in config.yaml: the default applies.
+  const login = userInfo().username;
   const chat = await startChat(t, [reply(toolUse('ops__drop_db', { name: 'orders' })), reply('Dropped.')], {
     project: { extraConfig: '  approvers: ["local:*"]' },
-    args: ['--user', 'alice'],
   });
   chat.write('drop the orders db\n');
   await chat.until('no approval prompt', () => /leave this waiting for another approver/.test(chat.out()));
@@ -34,19 +36,16 @@ test('by default chat cannot confirm its own confirm call: the prompt names the 
   await chat.until('the phrase was taken as an answer', () => /Nothing was decided; the call waits for another approver/.test(chat.out()));
   assert.deepEqual(chat.project.effects(), []);
 
-  // The same login from another terminal is still the requester: refused, with the same explanation.
-  const self = await runCli(['approvals', 'approve', id, '--phrase', 'orders', '--config', chat.project.configPath], { cwd: chat.project.dir, env: { USER: 'alice' } });
-  assert.equal(self.code, 1, self.stdout);
-  assert.match(self.stderr, /^mithai: You asked for this call, and confirm calls need a second person \(human\.confirm_requires_second_person\).*solo setup/);
+  // The same OS account from another terminal is still the requester, even claiming to be
+  // someone else through the environment: refused, with the same explanation.
+  for (const env of [{}, { USER: `not-${login}`, LOGNAME: `not-${login}` }]) {
+    const self = await runCli(['approvals', 'approve', id, '--phrase', 'orders', '--config', chat.project.configPath], { cwd: chat.project.dir, env });
+    assert.equal(self.code, 1, self.stdout);
+    assert.match(self.stderr, /^mithai: You asked for this call, and confirm calls need a second person \(human\.confirm_requires_second_person\).*solo setup/);
+  }
   assert.deepEqual(chat.project.effects(), []);
-
-  // Another login is a second person: it confirms, and chat carries the turn on.
-  const other = await runCli(['approvals', 'approve', id, '--phrase', 'orders', '--config', chat.project.configPath], { cwd: chat.project.dir, env: { USER: 'bob' } });
-  assert.equal(other.code, 0, other.stderr);
-  await chat.until('chat never picked up the CLI decision', () => /testbot> Dropped\./.test(chat.out()), 10_000);
+  assert.deepEqual(chat.project.auditRecords().filter((r) => r.event === 'decision'), [], 'nothing was decided');
+  assert.deepEqual(chat.project.auditRecords().filter((r) => r.event === 'requested').map((r) => r.requester), [login]);
   chat.end();
   await chat.closed;
-  assert.deepEqual(chat.project.effects(), ['drop orders'], 'it ran once');
-  const decisions = chat.project.auditRecords().filter((r) => r.event === 'decision');
-  assert.deepEqual(decisions.map((r) => [r.decision, r.requester, r.decider]), [['approved', 'alice', 'local:bob']]);
 });

@@ -16,7 +16,7 @@ import { ALICE, CHANNEL, buttonIds, cardText, lastUserText, startSlackHarness, t
 import type { SlackHarness } from './slack-harness.ts';
 
 const told = (req: Parameters<typeof lastUserText>[0]) => reply(`Told: ${lastUserText(req)}`);
-const LOCAL = `local:${process.env.USER ?? userInfo().username}`;
+const LOCAL = `local:${userInfo().username}`;
 
 function cli(h: SlackHarness, args: string[]) {
   const env = { SLACK_BOT_TOKEN: h.slack.config.botToken, SLACK_APP_TOKEN: h.slack.config.appToken, ANTHROPIC_API_KEY: FAKE_API_KEY };
