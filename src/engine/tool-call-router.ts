@@ -259,8 +259,11 @@ export class ToolCallRouter {
       return routed;
     }
     faultPoint('claim.committed');
-    await this.#show(adapter, claimed, log);
+    // Shown while the tool runs, not before it: the display is not awaited in front of the tool
+    // (a Slack card edit starts on the next turn of the event loop; a terminal line prints now).
+    const shown = this.#show(adapter, claimed, log);
     const outcome = await this.#invoke(tool, input, turn, call.id, adapter, scope);
+    await shown;
     faultPoint('tool.returned');
     const routed = this.#fromOutcome(tool, call, outcome, scope, claimed.decider);
     let finished: Approval | undefined;

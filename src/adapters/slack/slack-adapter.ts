@@ -181,7 +181,12 @@ export class SlackAdapter implements Adapter {
    * Never throws: a card that cannot be updated is logged and left to {@link reconcileCards}.
    */
   async showDecision(approval: Approval): Promise<void> {
-    await this.#serial(approval.id, () => this.#redraw(approval, { search: true, retry: true }));
+    // From the next turn of the event loop: the engine shows a claimed call while its tool
+    // starts, and the Web API client's synchronous work must not sit in front of the tool.
+    await this.#serial(approval.id, async () => {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      return this.#redraw(approval, { search: true, retry: true });
+    });
   }
 
   /**
