@@ -159,6 +159,17 @@ export interface LiveChat {
   pendingId(): string;
 }
 
+/** Start the fake model with `script` and a project pointed at it; both go after the test. */
+export async function projectWithFakeModel(t: { after(fn: () => unknown): void }, script: ScriptStep[], options?: ProjectOptions): Promise<{ fake: FakeAnthropic; project: Project }> {
+  const fake = await FakeAnthropic.start(script);
+  const project = makeProject(fake.url, options);
+  t.after(async () => {
+    await fake.stop();
+    project.cleanup();
+  });
+  return { fake, project };
+}
+
 /**
  * Start the fake model with `script`, a project pointed at it, and `mithai chat --session ops-1`
  * in it (plus `args`). Everything is stopped and removed after the test.

@@ -5,30 +5,18 @@
  * the exit codes a script reads (src/cli/exit-codes.ts).
  */
 import { test } from 'node:test';
-import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { FakeAnthropic } from '../fakes/anthropic/fake-anthropic.ts';
 import { reply, toolUse } from '../fakes/anthropic/script.ts';
-import type { ScriptStep } from '../fakes/anthropic/script.ts';
 import { EXIT } from '../../src/cli/exit-codes.ts';
 import { sessionKey } from '../../src/engine/session-key.ts';
 import { openDatabase } from '../../src/state/database.ts';
 import { TurnStore } from '../../src/state/turn-store.ts';
-import { BIN, makeProject, runChat, runCli } from './chat-harness.ts';
-import type { ProjectOptions } from './chat-harness.ts';
+import { BIN, projectWithFakeModel, runChat, runCli } from './chat-harness.ts';
 
-async function setup(t: TestContext, script: ScriptStep[], options?: ProjectOptions) {
-  const fake = await FakeAnthropic.start(script);
-  const project = makeProject(fake.url, options);
-  t.after(async () => {
-    await fake.stop();
-    project.cleanup();
-  });
-  return { fake, project };
-}
+const setup = projectWithFakeModel;
 
 /** Piped output is for scripts: no escape codes, no carriage returns (the spinner is a TTY thing). */
 function assertPlain(text: string, what: string): void {

@@ -5,10 +5,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { FakeAnthropic } from '../fakes/anthropic/fake-anthropic.ts';
 import { reply, toolUse, lastToolResults, toolResultText } from '../fakes/anthropic/script.ts';
 import type { RecordedRequest } from '../fakes/anthropic/wire.ts';
-import { makeProject, runChat, startChat } from './chat-harness.ts';
+import { projectWithFakeModel, runChat, startChat } from './chat-harness.ts';
 import { verifyAuditLog } from '../../src/audit/verify-audit-log.ts';
 import { EXIT } from '../../src/cli/exit-codes.ts';
 import { join } from 'node:path';
@@ -18,15 +17,7 @@ function resultsOf(request: RecordedRequest | undefined): Array<{ text: string; 
   return lastToolResults(request).map((b) => ({ text: toolResultText(b), isError: b.is_error === true }));
 }
 
-async function setup(t: { after(fn: () => unknown): void }, script: Parameters<typeof FakeAnthropic.start>[0], options?: Parameters<typeof makeProject>[1]) {
-  const fake = await FakeAnthropic.start(script);
-  const project = makeProject(fake.url, options);
-  t.after(async () => {
-    await fake.stop();
-    project.cleanup();
-  });
-  return { fake, project };
-}
+const setup = projectWithFakeModel;
 
 test('an auto tool runs once and the model gets its output, the system prompt and cache points', async (t) => {
   const { fake, project } = await setup(t, [reply(toolUse('ops__status', {})), reply('Everything is green.')]);
