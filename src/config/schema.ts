@@ -75,6 +75,8 @@ export const configSchema = z.strictObject({
       max_iterations: numberFrom(z.number().int().positive()).default(20),
       max_tool_result_chars: numberFrom(z.number().int().positive()).default(16000),
       max_history_messages: numberFrom(z.number().int().positive()).default(100),
+      /** Estimated tokens of system prompt, tools and history per model request; older whole turns are left out beyond it. */
+      context_budget_tokens: numberFrom(z.number().int().min(1000)).default(100_000),
       tool_timeout_seconds: numberFrom(z.number().positive()).default(60),
       max_tool_calls_per_turn: numberFrom(z.number().int().positive()).default(50),
       max_tokens_per_turn: numberFrom(z.number().int().positive()).default(1_000_000),

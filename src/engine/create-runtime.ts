@@ -209,6 +209,7 @@ export async function createRuntime(loaded: LoadedConfig, options: RuntimeOption
     maxTokensPerTurn: config.agent.max_tokens_per_turn,
     maxTokens: config.llm.max_tokens,
     maxHistoryMessages: config.agent.max_history_messages,
+    contextBudgetTokens: config.agent.context_budget_tokens,
     systemPrompt: () => buildSystemPrompt({ botName: config.bot.name, persona: config.bot.persona, skills: registry.skills(), memory: redactor.redact(memory.readMemorySync()) }),
     redact,
     redactDeep: (value) => redactor.redactDeep(value),

@@ -29,6 +29,7 @@ import type { CallRecord, TurnRecord, TurnStore } from '../state/turn-store.ts';
 import type { Transact } from '../state/transactor.ts';
 import { CallDispatcher, TOOL_LIMIT_RESULT_PREFIX } from './call-dispatcher.ts';
 import { repairHistory } from './history.ts';
+import { estimateTokens, fitToBudget } from './context-budget.ts';
 import { stripToolMarkup } from './tool-markup.ts';
 import type { RoutedCall, ToolCallRouter } from './tool-call-router.ts';
 import { decodeTurn, encodeTurn } from './turn-codec.ts';
@@ -67,6 +68,8 @@ export interface TurnRunnerOptions {
   maxTokensPerTurn: number;
   maxTokens: number;
   maxHistoryMessages: number;
+  /** `agent.context_budget_tokens`: older whole turns are left out of a request beyond it. */
+  contextBudgetTokens: number;
   systemPrompt(): string[];
   redact(text: string): string;
   /** Redacts every string (keys too) in a value: tool_use input stored in the session. */
@@ -189,6 +192,7 @@ export class TurnRunner {
     // Once per step, not per model call: MEMORY.md is read from disk, and an unchanged prefix
     // within a turn is what prompt caching needs anyway.
     let system: string[] | undefined;
+    let fixedTokens: number | undefined;
     const tools = this.#o.registry.modelTools();
     for (;;) {
       let record = turns.get(id)!;
@@ -229,7 +233,10 @@ export class TurnRunner {
       }
       if (isStopping()) return { kind: 'paused' };
       system ??= this.#o.systemPrompt();
-      const history = repairHistory(sessions.load(key, this.#o.maxHistoryMessages).messages);
+      fixedTokens ??= estimateTokens(system) + estimateTokens(tools);
+      const fitted = fitToBudget(repairHistory(sessions.load(key, this.#o.maxHistoryMessages).messages), this.#o.contextBudgetTokens, fixedTokens);
+      if (fitted.left > 0) log.debug({ left_out: fitted.left, budget: this.#o.contextBudgetTokens }, 'turn.history_trimmed');
+      const history = fitted.messages;
       const response = await model.complete({ system, messages: history, tools, maxTokens: this.#o.maxTokens }, signal);
       const content = response.content.map((b) => (b.type === 'text' ? { ...b, text: stripToolMarkup(b.text) } : b)).filter((b) => b.type !== 'text' || b.text !== '');
       const text = content.filter((b): b is TextBlock => b.type === 'text').map((b) => b.text).join('\n\n').trim();
