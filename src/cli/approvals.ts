@@ -17,7 +17,7 @@ export function registerApprovals(program: Command, exit: ExitCode): void {
   withConfigOption(approvals.command('list'))
     .description('list approvals, newest first: when, id, state, level, tool, requester, decider, untrusted content, reason')
     .option('--state <state>', `only this state (${ALL_STATES.join(', ')})`)
-    .option('--limit <n>', `at most this many (default ${DEFAULT_LIST_LIMIT})`, parseLimit, DEFAULT_LIST_LIMIT)
+    .option('--limit <n>', 'at most this many', parseLimit, DEFAULT_LIST_LIMIT)
     .option('--since <when>', 'only those created since: a duration (30m, 24h, 7d, 2w) or an ISO date or time', (value: string) => parseSince(value))
     .option('--json', 'one JSON object per line')
     .action((options: { config: string; state?: string; limit: number; since?: string; json?: boolean }) => {

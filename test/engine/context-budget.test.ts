@@ -97,15 +97,17 @@ test('end to end: a long stored thread is cut to agent.context_budget_tokens in 
   const result = await h.runtime.engine.handleTurn(h.turn('and now?'), h.adapter);
   assert.equal(result.status, 'answered');
   assert.equal(h.fake.calls.length, 2, 'both requests were valid: the fake refuses broken tool_use/tool_result pairs');
+  const sentMessages = (i: number): Message[] => h.fake.calls[i]!.body!.messages as Message[];
   for (const call of h.fake.calls) {
     const body = call.body!;
-    assert.ok(estimateTokens(body.messages) + estimateTokens(body.system) + estimateTokens(body.tools) <= 6000, 'within the budget');
-    const first = body.messages[0]!.content as Array<{ type: string; text?: string }>;
+    const messages = body.messages as Message[];
+    assert.ok(estimateTokens(messages) + estimateTokens(body.system) + estimateTokens(body.tools) <= 6000, 'within the budget');
+    const first = messages[0]!.content as Array<{ type: string; text?: string }>;
     assert.match(first[0]!.text ?? '', /earlier messages of this conversation were left out to stay within agent\.context_budget_tokens \(6000\)/);
-    assert.match(JSON.stringify(body.messages.at(-1)), /tool_result|and now\?/, 'the turn being answered is there');
+    assert.match(JSON.stringify(messages.at(-1)), /tool_result|and now\?/, 'the turn being answered is there');
   }
   // Cache breakpoints move to the newest message of each request; the messages themselves must not.
   const plain = (messages: unknown): unknown => JSON.parse(JSON.stringify(messages, (k, v: unknown) => (k === 'cache_control' ? undefined : v)));
-  const [firstSent, secondSent] = [h.fake.calls[0]!.body!.messages, h.fake.calls[1]!.body!.messages];
+  const [firstSent, secondSent] = [sentMessages(0), sentMessages(1)];
   assert.deepEqual(plain(secondSent.slice(0, firstSent.length)), plain(firstSent), 'the second request of the turn keeps the first one\'s prefix');
 });
