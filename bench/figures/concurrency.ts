@@ -113,6 +113,20 @@ function check(fakes: Fakes, sent: readonly Sent[], starts: readonly ToolStart[]
   return { crossed, notOnce };
 }
 
+/** A scenario's {@link Outcome} from its checks, reply latencies (undefined: lost) and acks. */
+function outcome(checked: { crossed: number; notOnce: number }, latencies: ReadonlyArray<number | undefined>, acks: readonly number[], clickToTool: number[], wallMs: number): Outcome {
+  return {
+    lost: latencies.filter((l) => l === undefined).length,
+    crossed: checked.crossed,
+    lateAcks: acks.filter((a) => a > LATE_ACK_MS).length,
+    notOnce: checked.notOnce,
+    latencies: latencies.filter((l): l is number => l !== undefined),
+    clickToTool,
+    wallMs,
+    maxAckMs: Math.max(...acks),
+  };
+}
+
 async function threadsScenario(fakes: Fakes, plan: ConcurrencyPlan): Promise<Outcome> {
   const starts: ToolStart[] = [];
   const off = onToolStart((s) => starts.push(s));
@@ -122,18 +136,7 @@ async function threadsScenario(fakes: Fakes, plan: ConcurrencyPlan): Promise<Out
     const latencies = await finalReplies(fakes, sent, t0 + plan.deadlineMs);
     const wallMs = performance.now() - t0;
     await sleep(200); // late duplicates and stray replies still count
-    const { crossed, notOnce } = check(fakes, sent, starts, AUTO_SEQUENCE);
-    const acks = sent.map((s) => s.ackMs);
-    return {
-      lost: latencies.filter((l) => l === undefined).length,
-      crossed,
-      lateAcks: acks.filter((a) => a > LATE_ACK_MS).length,
-      notOnce,
-      latencies: latencies.filter((l): l is number => l !== undefined),
-      clickToTool: [],
-      wallMs,
-      maxAckMs: Math.max(...acks),
-    };
+    return outcome(check(fakes, sent, starts, AUTO_SEQUENCE), latencies, sent.map((s) => s.ackMs), [], wallMs);
   } finally {
     off();
   }
@@ -172,19 +175,8 @@ async function approvalsScenario(system: RunningSystem, fakes: Fakes, plan: Conc
     const latencies = await finalReplies(fakes, sent, deadline);
     const wallMs = performance.now() - t0;
     await sleep(200);
-    const { crossed, notOnce } = check(fakes, sent, starts, ['restart']);
-    const acks = [...sent.map((s) => s.ackMs), ...clickAcks];
     const clickToTool = starts.filter((s) => s.tool.endsWith('restart') && clickedAt.has(s.service)).map((s) => s.at - clickedAt.get(s.service)!);
-    return {
-      lost: latencies.filter((l) => l === undefined).length,
-      crossed,
-      lateAcks: acks.filter((a) => a > LATE_ACK_MS).length,
-      notOnce,
-      latencies: latencies.filter((l): l is number => l !== undefined),
-      clickToTool,
-      wallMs,
-      maxAckMs: Math.max(...acks),
-    };
+    return outcome(check(fakes, sent, starts, ['restart']), latencies, [...sent.map((s) => s.ackMs), ...clickAcks], clickToTool, wallMs);
   } finally {
     off();
   }

@@ -5,26 +5,18 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestContext } from 'node:test';
 import { verifyAuditLog } from '../../src/audit/verify-audit-log.ts';
 import { auditEvent, fileLines, openLog, tempDir } from './audit-fixtures.ts';
+import { runProcess, type ProcessResult } from '../fixtures/run-process.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/mithai.js', import.meta.url));
 
-function mithai(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+function mithai(args: string[]): Promise<ProcessResult> {
+  return runProcess(process.execPath, [BIN, ...args]);
 }
 
 /** A project (config.yaml, state in ./state, memory in ./memory) with `n` flushed records. */

@@ -11,31 +11,21 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FakeAnthropic, FAKE_API_KEY } from '../fakes/anthropic/fake-anthropic.ts';
 import { lastToolResults, reply, toolResultText, toolUse } from '../fakes/anthropic/script.ts';
 import { runCli } from './chat-harness.ts';
-import type { CliResult } from './chat-harness.ts';
 import { REPO, cleanEnv, copyRootProject, replaceOnce } from './root-project-harness.ts';
+import { runProcess, type ProcessResult } from '../fixtures/run-process.ts';
 
 /** Files `mithai init` writes that belong to the product at the root, not to the project. */
 const PRODUCT_FILES = new Set(['tsconfig.json', '.env', '.gitignore']);
 
 /** Run `command` (npm, npx) in the checkout with `stdin` fed and closed. */
-function runInCheckout(command: string, args: string[], options: { env: Record<string, string | undefined>; stdin?: string }): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: REPO, env: options.env, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(options.stdin ?? '');
-  });
+function runInCheckout(command: string, args: string[], options: { env: Record<string, string | undefined>; stdin?: string }): Promise<ProcessResult> {
+  return runProcess(command, args, { cwd: REPO, env: options.env, stdin: options.stdin ?? '' });
 }
 
 test('the repository root holds exactly the project files mithai init --yes writes, byte for byte', async (t) => {

@@ -16,6 +16,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FakeAnthropic } from '../fakes/anthropic/fake-anthropic.ts';
 import { reply, toolUse } from '../fakes/anthropic/script.ts';
@@ -24,14 +25,16 @@ import { openDatabase } from '../../src/state/database.ts';
 import { BIN, makeProject } from '../e2e/chat-harness.ts';
 
 const SLOW_TOOLS = `
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { defineSkill, defineTool, z } from 'mithai';
 const effect = (line) => appendFileSync(join(process.env.MITHAI_TEST_EFFECTS_DIR, 'effects.log'), line + '\\n');
+// Runs until the test says its reader has gone (the file 'go' appears), then finishes.
+const released = async () => { while (!existsSync(join(process.env.MITHAI_TEST_EFFECTS_DIR, 'go'))) await new Promise((r) => setTimeout(r, 5)); };
 export default defineSkill({
   tools: {
     slow_status: defineTool({ description: 'Show service status slowly', human: 'auto', readOnly: true,
-      input: z.object({}), handle: async () => { await new Promise((r) => setTimeout(r, 400)); effect('status'); return 'all green'; } }),
+      input: z.object({}), handle: async () => { await released(); effect('status'); return 'all green'; } }),
   },
 });
 `;
@@ -52,13 +55,17 @@ test('a mithai chat that ends because stdout closed has every committed audit re
     // `mithai chat … | grep -m1 started`: the reader leaves once the tool has started.
     child.stdout.on('data', (d: Buffer) => {
       out += d.toString();
-      if (/\[tool\] ops__slow_status started/.test(out)) child.stdout.destroy();
+      if (/\[tool\] ops__slow_status started/.test(out) && !child.stdout.destroyed) {
+        child.stdout.destroy();
+        // The tool finishes only now, so its "succeeded" line meets the closed pipe; then no more input.
+        writeFileSync(join(project.dir, 'go'), '');
+        child.stdin.end();
+      }
     });
     child.stderr.resume();
     child.on('error', reject);
     child.on('close', (c) => resolve(c));
     child.stdin.write('how are things?\n');
-    setTimeout(() => child.stdin.end(), 4_000).unref();
   });
 
   assert.deepEqual(project.effects(), ['status'], `the tool ran (exit ${String(code)})`);
