@@ -1,31 +1,36 @@
 /**
- * The audit log, a record of every decision and outcome, durable before the tool runs: a
+ * The audit log, a record of every decision and outcome, in the file before the tool runs: a
  * transactional outbox in the state database, mirrored to `memory/approvals.json` (JSON Lines,
  * hash-chained).
  *
  * - {@link AuditLog.append} computes the next record from the database's chain head and
  *   inserts it, with the exact line the file will hold, inside the caller's transaction. A
- *   state change and its audit record therefore commit (or roll back) together; the file is
- *   not touched.
- * - {@link AuditLog.flush}, after the commit, copies every committed record the file does not
- *   have yet, in seq order, and fsyncs. It runs under `BEGIN IMMEDIATE`: the database write
- *   lock is what serialises two processes writing the same file, so the chain cannot fork.
- *   When it throws, the caller must not act on what it recorded (run the tool).
- * - {@link AuditLog.flushAfterCommit} is what runs after every commit: a flush at once when
- *   the commit holds a record something is about to act on (a decision, a request), and one a
- *   moment later ({@link OUTCOME_FLUSH_DELAY_MS}) when it holds only outcomes, so the outcome
- *   of one tool call shares an fsync with the next call's decision. An outcome waits only in
- *   the database, committed: the next flush, the turn's reply, shutdown and, after a crash,
- *   the start-up check each bring it to the file.
+ *   state change and its audit record therefore commit (or roll back) together, and the
+ *   commit is synced to disk (SQLite `synchronous = FULL`): the database's copy is the
+ *   durable one. The file is not touched.
+ * - {@link AuditLog.write}, after the commit, appends every committed record the file does not
+ *   have yet, in seq order, under `BEGIN IMMEDIATE` (the database write lock serialises two
+ *   processes writing the same file, so the chain cannot fork), and has them fsync'd in the
+ *   background within `AUDIT_SYNC_DELAY_MS` (one fsync for every write of that window, never
+ *   on a turn's path). When it returns the records are in the file, so a process killed at any
+ *   later instant loses none of them; within the delay they are on disk. When it throws, the caller
+ *   must not act on what it recorded (run the tool). The runtime calls it after every commit
+ *   that appended a record ({@link AuditLog.writeAfterCommit}).
+ * - {@link AuditLog.flush} is write plus an fsync now, and notes in the database how far the
+ *   file is on disk (start-up, shutdown, the CLI). The background fsyncs note it with the next
+ *   record instead, so they cost no commit of their own. A power loss can take records from
+ *   the end of the file that were not on disk yet; the database still has them, and the
+ *   start-up check writes them back.
  * - {@link AuditLog.prepare}, at start-up, reconciles the file with the database
  *   (`audit-startup.ts`): it cuts a torn last line, catches the file up after a crash between
- *   commit and flush, imports a file written by an older mithai, and refuses, with a named
+ *   commit and write, imports a file written by an older mithai, and refuses, with a named
  *   {@link AuditErrorCode}, a file that lost records, was replaced, or is ahead of the
  *   database, unless the operator accepts the gap (`acceptGap`).
  *
  * The file is therefore always a prefix of the database's chain. Reading and writing the file
- * itself is `audit-file.ts`. The names callers use from those modules are re-exported here, so
- * `audit-log.ts` stays the one import path for the audit log.
+ * itself is `audit-file.ts`; the open descriptor and its fsyncs are `audit-file-handle.ts`. The
+ * names callers use from those modules are re-exported here, so `audit-log.ts` stays the one
+ * import path for the audit log.
  */
 import { fstatSync, fsyncSync, ftruncateSync, mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -33,7 +38,10 @@ import { AuditError, errorMessage } from '../errors.ts';
 import type { Redactor } from '../security/redactor.ts';
 import type { AuditStore } from '../state/audit-store.ts';
 import { computeRecordHash, RECORD_VERSION, recordLine } from './audit-chain.ts';
-import { fsyncDir, readAuditTail, statIfExists, withFd, writeAll } from './audit-file.ts';
+import { readAuditTail, statIfExists, writeAll } from './audit-file.ts';
+import { AUDIT_SYNC_DELAY_MS, AuditFileHandle } from './audit-file-handle.ts';
+
+export { AUDIT_SYNC_DELAY_MS } from './audit-file-handle.ts';
 import { ACCEPT_GAP_FLAG, dbInconsistentError, EMPTY_AUDIT_HEAD, RECORD_BATCH, seqRange } from './audit-outbox.ts';
 import { reconcileAuditFile, type AuditFinding, type AuditPrepareOptions, type AuditPrepareReport, type AuditTornCut, type ReconcileMode } from './audit-startup.ts';
 import { SYSTEM_AUDIT_EVENTS } from './types.ts';
@@ -51,17 +59,11 @@ export interface AuditLogOptions {
   store: AuditStore;
   /** Clock for the `time` field and the names of saved-aside files (default: the system clock). */
   now?: () => Date;
-  /** Told when a delayed flush of outcome records fails (the next flush tries again). */
-  onDelayedFlushError?: (err: AuditError) => void;
+  /** Told when a background fsync of the file fails (writes then refuse until a sync succeeds). */
+  onSyncError?: (err: AuditError) => void;
+  /** The longest a written record waits for its background fsync (default `AUDIT_SYNC_DELAY_MS`, 1 s). */
+  syncDelayMs?: number;
 }
-
-/**
- * The longest an outcome record waits, committed in the database, before a flush copies it to
- * the file. Decisions and requests never wait: they reach the file before anything acts on
- * them. Short enough that the file is current to the eye, long enough that the outcome of one
- * tool call and the decision of the next share a flush.
- */
-export const OUTCOME_FLUSH_DELAY_MS = 20;
 
 /** Appends hash-chained audit records to the state database and mirrors them to a file. */
 export class AuditLog implements AuditSink {
@@ -70,17 +72,26 @@ export class AuditLog implements AuditSink {
   readonly #redactor: Redactor;
   readonly #store: AuditStore;
   readonly #now: () => Date;
-  readonly #onDelayedFlushError: ((err: AuditError) => void) | undefined;
-  /** A record that must reach the file before anything acts on it was appended since the last flush. */
-  #urgent = false;
-  #delayedFlush: NodeJS.Timeout | undefined;
+  readonly #file: AuditFileHandle;
+  /** A record was appended since the last write (perhaps rolled back: then a write finds nothing to do). */
+  #isDirty = false;
+  /**
+   * The first seq this process appended in a commit that did not wait for the disk, while no
+   * commit that waits has covered it: records from here on are held back from the file.
+   */
+  #unsyncedFrom: number | undefined;
+  #barrierTimer: NodeJS.Timeout | undefined;
+  readonly #syncDelayMs: number;
+  readonly #onSyncError: (err: AuditError) => void;
 
   private constructor(path: string, options: AuditLogOptions) {
     this.path = path;
     this.#redactor = options.redactor;
     this.#store = options.store;
     this.#now = options.now ?? (() => new Date());
-    this.#onDelayedFlushError = options.onDelayedFlushError;
+    this.#onSyncError = options.onSyncError ?? (() => {});
+    this.#syncDelayMs = options.syncDelayMs ?? AUDIT_SYNC_DELAY_MS;
+    this.#file = new AuditFileHandle(path, this.#onSyncError, this.#syncDelayMs);
   }
 
   /**
@@ -109,7 +120,7 @@ export class AuditLog implements AuditSink {
    * Record one event: compute seq, prev_hash and hash from the database's chain head, insert
    * the record with its exact file line, and move the head. Runs inside the caller's open
    * transaction (so it commits or rolls back with the state change), or in its own
-   * `BEGIN IMMEDIATE` when none is open. Does not touch the file: call {@link flush} after the
+   * `BEGIN IMMEDIATE` when none is open. Does not touch the file: call {@link write} after the
    * commit.
    *
    * @returns the record as it will be written, with v, seq, time, prev_hash and hash.
@@ -121,71 +132,113 @@ export class AuditLog implements AuditSink {
       throw new AuditError(`audit log ${this.path}: event ${input.event} is written only by the audit log itself`, { code: 'audit_event_reserved' });
     }
     const fields = this.#redactedFields(input);
-    // Set before the insert: a rolled-back record costs at most one needless flush.
-    if (input.event !== 'outcome') this.#urgent = true;
+    // Set before the insert: a rolled-back record costs at most one needless write.
+    this.#isDirty = true;
     return this.#guard('the record was not saved', () =>
-      this.#store.transaction(() => this.#record(fields)),
+      this.#store.transaction(() => {
+        const record = this.#record(fields);
+        if (this.#store.commitSkipsSync) this.#unsyncedFrom ??= record.seq;
+        return record;
+      }),
     );
   }
 
   /**
-   * Copy every committed record the file does not have yet to its end, in seq order, fsync,
-   * and note how far the file goes. Before writing, checks that the file's last line is the
-   * database's record at that seq, so a file that was cut, replaced or torn is never
-   * continued. Cheap (one read) when nothing is waiting; idempotent.
+   * Append every committed record the file does not have yet to its end, in seq order, and
+   * have it fsync'd in the background. Before writing, checks that the file's last line is the
+   * database's record at that seq (unless the file is exactly as this process's last write
+   * left it), so a file that was cut, replaced or torn is never continued. Costs one read of
+   * the database when nothing is waiting; idempotent.
    *
-   * @throws AuditError when the file cannot be brought up to date (see {@link AuditErrorCode});
-   *   the caller must then not run the tool it recorded.
+   * @throws AuditError when the file cannot be brought up to date (see {@link AuditErrorCode}),
+   *   or the last background fsync failed and a new one fails too; the caller must then not
+   *   run the tool it recorded.
    */
-  flush(): void {
-    this.#refuseInTransaction('flush');
+  write(): void {
+    this.#refuseInTransaction('write');
+    this.#isDirty = false;
+    if (this.#file.syncError !== undefined) this.#guard('nothing was written', () => this.#file.syncNow());
     const head = this.#guard('nothing was written', () => this.#store.head());
-    if (head !== undefined && head.flushedSeq !== head.seq) {
-      this.#guard('the file was not brought up to date', () => this.#store.transaction(() => this.#flushLocked()));
-    }
-    this.#urgent = false;
-    this.#cancelDelayedFlush();
+    // Records of a commit that did not wait for the disk stay in the database until one that
+    // waits covers them (see writeAfterCommit).
+    const last = this.#unsyncedFrom === undefined ? head?.seq ?? 0 : this.#unsyncedFrom - 1;
+    if (head === undefined || last <= Math.max(head.flushedSeq, this.#file.writtenSeq)) return;
+    this.#guard('the file was not brought up to date', () => this.#store.transaction(() => this.#writeLocked(last)));
+    this.#file.requestSync();
   }
 
   /**
-   * What runs after every commit: {@link flush} now when a record other than an outcome was
-   * appended since the last flush (callers act on decisions and requests as soon as the
-   * commit returns), otherwise a flush within {@link OUTCOME_FLUSH_DELAY_MS} if anything is
-   * waiting. Cheap (one read) when nothing is.
+   * {@link write}, then fsync now and note in the database how far the file is on disk. For
+   * start-up, shutdown and commands that exit right after; the runtime's own path uses write.
    *
-   * @throws AuditError as {@link flush}, only when it flushes now.
+   * @throws AuditError as {@link write}, or when the fsync fails.
    */
-  flushAfterCommit(): void {
-    if (this.#urgent) {
-      this.flush();
-      return;
-    }
-    if (this.#delayedFlush !== undefined) return;
-    this.#refuseInTransaction('flushAfterCommit');
-    const head = this.#guard('nothing was written', () => this.#store.head());
-    if (head === undefined || head.flushedSeq === head.seq) return;
-    this.#delayedFlush = setTimeout(() => {
-      this.#delayedFlush = undefined;
+  flush(): void {
+    if (this.#unsyncedFrom !== undefined) this.#syncBarrier();
+    this.write();
+    this.#guard('the file was not synced to disk', () => this.#file.syncNow());
+    const synced = this.#file.syncedSeq;
+    this.#guard('the file was written but the database does not know yet', () => {
+      if (synced > (this.#store.head()?.flushedSeq ?? 0)) this.#store.transaction(() => this.#store.raiseFlushedSeq(synced));
+    });
+  }
+
+  /**
+   * What runs after every commit: {@link write} when a record was appended since the last one
+   * (callers act on decisions and requests as soon as the commit returns). Free otherwise.
+   *
+   * A commit that waited for the disk (`synced`) covers every commit before it. Records of one
+   * that did not (an outcome committed with its turn's results) are held back from the file
+   * until such a commit, or, at the latest, until the sync delay has passed, when a small
+   * commit that waits is made for them: the file never holds a record a power loss could take
+   * from the database.
+   *
+   * @throws AuditError as {@link write}.
+   */
+  writeAfterCommit(synced = true): void {
+    if (synced) this.#coveredBySync();
+    if (this.#isDirty) this.write();
+    if (this.#unsyncedFrom !== undefined) this.#scheduleBarrier();
+  }
+
+  #coveredBySync(): void {
+    this.#unsyncedFrom = undefined;
+    if (this.#barrierTimer === undefined) return;
+    clearTimeout(this.#barrierTimer);
+    this.#barrierTimer = undefined;
+  }
+
+  #scheduleBarrier(): void {
+    if (this.#barrierTimer !== undefined) return;
+    this.#barrierTimer = setTimeout(() => {
+      this.#barrierTimer = undefined;
       try {
-        this.flush();
+        if (this.#unsyncedFrom !== undefined) this.#syncBarrier();
+        this.write();
       } catch (err) {
-        this.#onDelayedFlushError?.(err as AuditError);
+        this.#onSyncError(err instanceof AuditError ? err : new AuditError(`audit log ${this.path} could not be updated (${errorMessage(err)})`, { cause: err }));
       }
-    }, OUTCOME_FLUSH_DELAY_MS);
-    // A pending flush never holds the process open: shutdown calls close(), and a start after
-    // a crash catches the file up from the database.
-    this.#delayedFlush.unref();
+    }, this.#syncDelayMs);
+    // Never holds the process open: shutdown and exit flush.
+    this.#barrierTimer.unref();
   }
 
-  /** Stop a delayed flush from running (shutdown, before the database closes): call {@link flush} first. */
+  /** A small commit that waits for the disk, so every record committed before it is on disk. */
+  #syncBarrier(): void {
+    this.#guard('the records were not brought to disk', () => this.#store.transaction(() => this.#store.raiseFlushedSeq(this.#file.syncedSeq)));
+    this.#coveredBySync();
+  }
+
+  /** Resolves once the background fsyncs started so far have returned. */
+  whenSynced(): Promise<void> {
+    return this.#file.whenSynced();
+  }
+
+  /** Close the file (call {@link flush} first, for a clean stop); a background fsync finishes on its own. */
   close(): void {
-    this.#cancelDelayedFlush();
-  }
-
-  #cancelDelayedFlush(): void {
-    if (this.#delayedFlush === undefined) return;
-    clearTimeout(this.#delayedFlush);
-    this.#delayedFlush = undefined;
+    if (this.#barrierTimer !== undefined) clearTimeout(this.#barrierTimer);
+    this.#barrierTimer = undefined;
+    this.#file.close();
   }
 
   /**
@@ -208,6 +261,8 @@ export class AuditLog implements AuditSink {
    */
   prepare(options: AuditPrepareOptions = {}): AuditPrepareReport {
     this.#refuseInTransaction('prepare');
+    // The check may cut or move the file: nothing known about the open one still holds.
+    this.#file.reset();
     const findings = this.#guard('the start-up check did not finish', () => this.#store.transaction(() => this.#reconcile(options.acceptGap === true ? 'accept' : 'strict')));
     this.flush();
     return { findings, seq: this.#store.head()?.seq ?? 0 };
@@ -217,7 +272,7 @@ export class AuditLog implements AuditSink {
    * Cut a torn last line, and only that (`mithai audit repair`): the bytes are saved next to
    * the log as `<file>.torn-<time>` and an `audit_repaired` record is added to the chain.
    * Other disagreements with the database are left for {@link prepare} to name. Does not
-   * flush: call {@link flush} afterwards to write the repair record (and anything else
+   * write it: call {@link flush} afterwards to write the repair record (and anything else
    * waiting) to the file.
    *
    * @returns what was cut, or null when the last line was intact.
@@ -226,6 +281,7 @@ export class AuditLog implements AuditSink {
    */
   repairTornTail(): AuditTornCut | null {
     this.#refuseInTransaction('repairTornTail');
+    this.#file.reset();
     const findings = this.#guard('the repair did not finish', () => this.#store.transaction(() => this.#reconcile('torn_only')));
     return findings.find((f): f is AuditTornCut => f.code === 'audit_repaired') ?? null;
   }
@@ -235,63 +291,80 @@ export class AuditLog implements AuditSink {
     return reconcileAuditFile({ path: this.path, store: this.#store, now: this.#now, recordSystem: (fields) => this.#record(fields) }, mode);
   }
 
-  /** Inside BEGIN IMMEDIATE: bring the file up to the database's head. */
-  #flushLocked(): void {
+  /** Inside BEGIN IMMEDIATE: bring the file up to the database's head, or to `limit` before it. */
+  #writeLocked(limit: number): void {
     const head = this.#store.head();
-    if (head === undefined || head.flushedSeq === head.seq) return;
-    const existed = statIfExists(this.path) !== undefined;
-    if (!existed && head.flushedSeq > 0) {
-      throw new AuditError(
-        `audit log ${this.path} is missing, but the state database says records ${seqRange(1, head.flushedSeq)} were already written to it; nothing was written. ` +
-          `Restore the file, or restart mithai with ${ACCEPT_GAP_FLAG} to rewrite it from the database.`,
-        { code: 'audit_file_missing' },
-      );
-    }
-    withFd(this.path, 'a+', (fd) => {
-      if (!existed) fsyncDir(this.path);
-      const size = fstatSync(fd).size;
-      const tail = readAuditTail(fd, size);
-      if (tail.torn) {
+    if (head === undefined) return;
+    const last = Math.min(head.seq, limit);
+    // Records this process, or any process (flushed_seq), knows were written to the file.
+    const written = Math.max(head.flushedSeq, this.#file.writtenSeq);
+    let fd = this.#file.current();
+    if (fd === undefined) {
+      if (written > 0) {
         throw new AuditError(
-          `audit log ${this.path} ends with a torn line (a write was interrupted); nothing was written after it. Restart mithai, or run \`mithai audit repair\`: it cuts only the torn bytes, saves them next to the log and records the repair in the chain.`,
-          { code: 'audit_torn' },
+          `audit log ${this.path} is missing, but records ${seqRange(1, written)} were already written to it; nothing was written. ` +
+            `Restore the file, or restart mithai with ${ACCEPT_GAP_FLAG} to rewrite it from the database.`,
+          { code: 'audit_file_missing' },
         );
       }
-      const accept = `restart mithai with ${ACCEPT_GAP_FLAG}`;
-      if (tail.seq > head.seq) {
-        throw new AuditError(`audit log ${this.path} ends at seq ${tail.seq}, beyond the state database's last record (seq ${head.seq}): the file has records this database never committed. Run \`mithai audit verify\`; restore the matching state database, or ${accept}.`, { code: 'audit_ahead' });
+      fd = this.#file.create();
+    }
+    const size = fstatSync(fd).size;
+    const cached = this.#file.unchangedEnd(fd, size);
+    const end = cached === undefined ? this.#checkedTail(fd, size, head.seq, written) : { seq: cached, line: undefined };
+    let newSize = size;
+    let lastLine: Buffer | undefined;
+    try {
+      for (let from = end.seq + 1; from <= last; from += RECORD_BATCH) {
+        const expected = Math.min(RECORD_BATCH, last - from + 1);
+        const rows = this.#store.recordsFrom(from, expected);
+        // Holes at the end of a batch too, not only between rows: never mark unwritten records written.
+        if (rows.length !== expected) throw dbInconsistentError(`it has ${rows.length} records from seq ${from} where ${expected} were expected (its head is at seq ${head.seq})`);
+        rows.forEach((row, i) => {
+          if (row.seq !== from + i) throw dbInconsistentError(`it has no record at seq ${from + i} although its head is at seq ${head.seq}`);
+        });
+        const bytes = Buffer.from(rows.map((row) => `${row.line}\n`).join(''), 'utf8');
+        writeAll(fd, bytes);
+        newSize += bytes.length;
+        lastLine = Buffer.from(`${rows[rows.length - 1]!.line}\n`, 'utf8');
       }
-      if (tail.seq < head.flushedSeq) {
-        throw new AuditError(`audit log ${this.path} ends at seq ${tail.seq}, but records up to seq ${head.flushedSeq} were written to it: records ${seqRange(tail.seq + 1, head.flushedSeq)} were cut off. Restore the file, or ${accept} to write them back from the database.`, { code: 'audit_tail_missing' });
-      }
-      if (tail.seq > 0 && this.#store.record(tail.seq)?.line !== tail.line) {
-        throw new AuditError(`audit log ${this.path}: its last line (seq ${tail.seq}) is not the record the state database committed at that seq: the file was replaced or edited. Run \`mithai audit verify\`; restore the original file, or ${accept}.`, { code: 'audit_replaced' });
-      }
+    } catch (err) {
+      // Undo a partial write so the file never ends in a torn line of our own making; if even
+      // that fails, the next write finds the torn tail and refuses (and prepare cuts it).
       try {
-        for (let from = tail.seq + 1; from <= head.seq; from += RECORD_BATCH) {
-          const expected = Math.min(RECORD_BATCH, head.seq - from + 1);
-          const rows = this.#store.recordsFrom(from, expected);
-          // Holes at the end of a batch too, not only between rows: never mark unwritten records written.
-          if (rows.length !== expected) throw dbInconsistentError(`it has ${rows.length} records from seq ${from} where ${expected} were expected (its head is at seq ${head.seq})`);
-          rows.forEach((row, i) => {
-            if (row.seq !== from + i) throw dbInconsistentError(`it has no record at seq ${from + i} although its head is at seq ${head.seq}`);
-          });
-          writeAll(fd, Buffer.from(rows.map((row) => `${row.line}\n`).join(''), 'utf8'));
-        }
+        ftruncateSync(fd, size);
         fsyncSync(fd);
-      } catch (err) {
-        // Undo a partial write so the file never ends in a torn line of our own making; if even
-        // that fails, the next flush finds the torn tail and refuses (and prepare cuts it).
-        try {
-          ftruncateSync(fd, size);
-          fsyncSync(fd);
-        } catch {
-          // Reported through the original error below.
-        }
-        throw err;
+      } catch {
+        // Reported through the original error below.
       }
-    });
-    this.#store.setFlushedSeq(head.seq);
+      this.#file.forget();
+      if (err instanceof AuditError) throw err;
+      throw new AuditError(`audit log ${this.path} could not be written (${errorMessage(err)}); the file was not brought up to date`, { cause: err });
+    }
+    if (lastLine !== undefined) this.#file.endsWith(fd, newSize, last, lastLine);
+    else if (end.line !== undefined) this.#file.endsWith(fd, size, end.seq, Buffer.from(`${end.line}\n`, 'utf8'));
+  }
+
+  /** The file's last line and its seq, after checking it is the database's record at that seq. */
+  #checkedTail(fd: number, size: number, headSeq: number, written: number): { seq: number; line: string | undefined } {
+    const tail = readAuditTail(fd, size);
+    if (tail.torn) {
+      throw new AuditError(
+        `audit log ${this.path} ends with a torn line (a write was interrupted); nothing was written after it. Restart mithai, or run \`mithai audit repair\`: it cuts only the torn bytes, saves them next to the log and records the repair in the chain.`,
+        { code: 'audit_torn' },
+      );
+    }
+    const accept = `restart mithai with ${ACCEPT_GAP_FLAG}`;
+    if (tail.seq > headSeq) {
+      throw new AuditError(`audit log ${this.path} ends at seq ${tail.seq}, beyond the state database's last record (seq ${headSeq}): the file has records this database never committed. Run \`mithai audit verify\`; restore the matching state database, or ${accept}.`, { code: 'audit_ahead' });
+    }
+    if (tail.seq < written) {
+      throw new AuditError(`audit log ${this.path} ends at seq ${tail.seq}, but records up to seq ${written} were written to it: records ${seqRange(tail.seq + 1, written)} were cut off. Restore the file, or ${accept} to write them back from the database.`, { code: 'audit_tail_missing' });
+    }
+    if (tail.seq > 0 && this.#store.record(tail.seq)?.line !== tail.line) {
+      throw new AuditError(`audit log ${this.path}: its last line (seq ${tail.seq}) is not the record the state database committed at that seq: the file was replaced or edited. Run \`mithai audit verify\`; restore the original file, or ${accept}.`, { code: 'audit_replaced' });
+    }
+    return { seq: tail.seq, line: tail.seq > 0 ? tail.line : undefined };
   }
 
   /** Build, hash and store the next record after the database head (inside a transaction). */
@@ -313,7 +386,8 @@ export class AuditLog implements AuditSink {
     } catch (err) {
       throw new AuditError(`audit log ${this.path}: the ${fields.event} record cannot be encoded (${errorMessage(err)}); nothing was recorded`, { code: 'audit_encode_failed', cause: err });
     }
-    this.#store.appendRecord({ seq: record.seq, hash: record.hash, line });
+    // The head moves with what this process's background fsyncs have put on disk, for free.
+    this.#store.appendRecord({ seq: record.seq, hash: record.hash, line }, this.#file.syncedSeq);
     return record;
   }
 

@@ -127,11 +127,11 @@ export type AnyAuditRecord = AuditRecord | SystemAuditRecord;
 /**
  * Anything that can append audit records; throws AuditError when it cannot.
  *
- * `append` records inside the caller's transaction (nothing reaches the file yet); `flush`
- * copies every committed record to the file. Call `flush` after the transaction commits and
+ * `append` records inside the caller's transaction (nothing reaches the file yet); `write`
+ * appends every committed record to the file. Call `write` after the transaction commits and
  * before acting on what was recorded (running a tool): if it throws, do not act.
  */
 export interface AuditSink {
   append(input: AuditEventInput): AuditRecord;
-  flush(): void;
+  write(): void;
 }

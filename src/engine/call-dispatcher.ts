@@ -47,6 +47,11 @@ export interface DispatchResult {
    * reaches the model from here (it ran, or was refused, exactly once).
    */
   results: Map<number, RoutedCall>;
+  /**
+   * The commit of the pass's last call (its answer and outcome record), left for the caller to
+   * run inside the commit that stores the pass's results; empty when nothing was left.
+   */
+  deferred: Array<() => void>;
 }
 
 /** The start of the result text of a call refused because the turn's tool-call budget ran out. */
@@ -72,12 +77,13 @@ export class CallDispatcher {
     let blocked = false;
     let limitHit = false;
     const results = new Map<number, RoutedCall>();
+    const deferred: Array<() => void> = [];
     const taint = this.#o.sessions.taintSources(record.sessionKey);
     const scope: CallScope = { sessionKey: record.sessionKey, tainted: taint.length > 0, taint, nonce: record.nonce, turnId: record.id, ...(signal ? { signal } : {}) };
-    for (const call of calls) {
+    for (const [index, call] of calls.entries()) {
       if (call.state === 'answered') continue;
       // Shutdown starts nothing new; what is not started yet carries on at the next start.
-      if (isStopping()) return { blocked, limitHit, paused: true, results };
+      if (isStopping()) return { blocked, limitHit, paused: true, results, deferred };
       const use: ToolUseBlock = { type: 'tool_use', id: call.callId, name: call.name, input: parseInput(call.inputJson) };
       const persist = this.#persistence(record, call, scope, results);
       if (call.state === 'executing') {
@@ -122,22 +128,23 @@ export class CallDispatcher {
         // An auto call after a pending one waits for it (its level is decided again then).
         if (blocked) continue;
         toolCalls += 1;
-        turns.update(record.id, 'running', { toolCalls });
-        this.#track(scope, await router.runAuto(prepared, use, turn, adapter, scope, persist));
+        // The turn's count of calls commits with the call's "executing" mark (one commit), and
+        // the last call's answer with the pass's results (see DispatchResult.deferred).
+        const isLast = calls.slice(index + 1).every((c) => c.state === 'answered');
+        this.#track(scope, await router.runAuto(prepared, use, turn, adapter, scope, this.#persistence(record, call, scope, results, toolCalls, isLast ? deferred : undefined)));
         continue;
       }
       toolCalls += 1;
-      turns.update(record.id, 'running', { toolCalls });
       // The sources as stored now, plus any this pass saw whose write failed: the approval's snapshot.
       scope.taint = mergeTaint(this.#o.sessions.taintSources(record.sessionKey), scope.taint);
-      const opened = await router.openGated(prepared, use, turn, adapter, scope, persist);
+      const opened = await router.openGated(prepared, use, turn, adapter, scope, this.#persistence(record, call, scope, results, toolCalls));
       if ('routed' in opened) continue;
       this.#requested.add(opened.approval.id);
       const current = gate.get(opened.approval.id);
       if (current?.state === 'pending') blocked = true;
       else if (current && !blocked) this.#track(scope, await router.dispatchDecided(current, use, turn, adapter, scope, persist));
     }
-    return { blocked, limitHit, paused: false, results };
+    return { blocked, limitHit, paused: false, results, deferred };
   }
 
   /**
@@ -176,11 +183,37 @@ export class CallDispatcher {
     }
   }
 
-  #persistence(record: TurnRecord, call: CallRecord, scope: CallScope, results: Map<number, RoutedCall>): CallPersistence {
+  /**
+   * @param toolCalls The turn's count of calls with this one, stored with its "executing" or "gated" mark.
+   * @param deferTo Where the commit of a run call's answer goes when the caller commits it (the pass's last call).
+   */
+  #persistence(record: TurnRecord, call: CallRecord, scope: CallScope, results: Map<number, RoutedCall>, toolCalls?: number, deferTo?: Array<() => void>): CallPersistence {
     const { turns, sessions } = this.#o;
-    return {
-      markExecuting: () => turns.updateCall(record.id, call.position, 'executing'),
-      markGated: (approval) => turns.updateCall(record.id, call.position, 'gated', { approvalId: approval.id }),
+    const count = (): void => {
+      if (toolCalls !== undefined) turns.update(record.id, 'running', { toolCalls });
+    };
+    const persistence: CallPersistence = {
+      answerRun: (routed, recordOutcome) => {
+        const write = (): void => {
+          recordOutcome();
+          persistence.answer(routed);
+        };
+        if (deferTo === undefined) {
+          this.#commit(write);
+          return;
+        }
+        // Known to the caller now, whatever happens to the commit.
+        results.set(call.position, routed);
+        deferTo.push(write);
+      },
+      markExecuting: () => {
+        turns.updateCall(record.id, call.position, 'executing');
+        count();
+      },
+      markGated: (approval) => {
+        turns.updateCall(record.id, call.position, 'gated', { approvalId: approval.id });
+        count();
+      },
       answer: (routed) => {
         // Kept before the write: should the write fail, the model still gets this result once.
         results.set(call.position, routed);
@@ -191,6 +224,15 @@ export class CallDispatcher {
         if (routed.tainted) sessions.markTainted(record.sessionKey, routed.taintSource === undefined ? [] : [routed.taintSource]);
       },
     };
+    return persistence;
+  }
+
+  /**
+   * Commit what {@link dispatch} left in `deferred`, each on its own (a savepoint, inside an
+   * open transaction); a failure is logged, as for any call's commit.
+   */
+  commitDeferred(deferred: ReadonlyArray<() => void>): void {
+    for (const write of deferred) this.#commit(write);
   }
 
   /** An auto call cut off by a crash: recorded `unknown`, answered, never re-run. */

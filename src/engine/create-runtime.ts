@@ -114,7 +114,7 @@ export async function createRuntime(loaded: LoadedConfig, options: RuntimeOption
     audit = AuditLog.open(join(config.memory.path, 'approvals.json'), {
       redactor,
       store: new AuditStore(db),
-      onDelayedFlushError: (err) => logger.child({ component: 'audit' }).error({ err: errorMessage(err) }, 'audit.flush_failed'),
+      onSyncError: (err) => logger.child({ component: 'audit' }).error({ err: errorMessage(err) }, 'audit.sync_failed'),
     });
     // Before anything is served: a torn last line is cut (and recorded), a file behind the
     // database catches up, and a missing tail, a replaced file or a file ahead of the
@@ -127,14 +127,14 @@ export async function createRuntime(loaded: LoadedConfig, options: RuntimeOption
     throw err;
   }
   const auditLogger = logger.child({ component: 'audit' });
-  // After every commit the audit file catches up with the database (outcome records a moment
-  // later, see OUTCOME_FLUSH_DELAY_MS); a failure here is logged and retried by the next
-  // flush, and no tool runs until a flush has succeeded.
-  const transact = createTransactor(db, () => {
+  // After every commit that appended a record, the audit file catches up with the database
+  // (fsync'd in the background); a failure here is logged and retried by the next write, and
+  // no tool runs until a write has succeeded.
+  const transact = createTransactor(db, (synced) => {
     try {
-      audit.flushAfterCommit();
+      audit.writeAfterCommit(synced);
     } catch (err) {
-      auditLogger.error({ err: errorMessage(err) }, 'audit.flush_failed');
+      auditLogger.error({ err: errorMessage(err) }, 'audit.write_failed');
     }
   });
   const memory = new MemoryFiles(config.memory.path, redactor);
@@ -232,8 +232,8 @@ export async function createRuntime(loaded: LoadedConfig, options: RuntimeOption
 
   let closed = false;
   // Whatever ends the process (process.exit after a second signal, a CLI command's own exit):
-  // outcomes still waiting for their delayed flush reach the file first. Synchronous, as an
-  // exit handler must be.
+  // every committed record is in the file and on disk first. Synchronous, as an exit handler
+  // must be.
   const flushAtExit = (): void => {
     try {
       audit.flush();
@@ -264,7 +264,7 @@ export async function createRuntime(loaded: LoadedConfig, options: RuntimeOption
       closed = true;
       expiry.stop();
       EXIT_FLUSHES.delete(flushAtExit);
-      // Outcomes still waiting for their delayed flush reach the file before the database closes.
+      // Every record in the file and on disk (and the database told so) before the database closes.
       try {
         audit.flush();
       } catch (err) {

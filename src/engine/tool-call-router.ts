@@ -8,8 +8,8 @@
  * Ordering is the safety property here:
  * - input is validated before the policy and before any approval, so an approver never sees
  *   (and a handler never gets) input the schema rejects;
- * - the audit record of a decision is on disk (file flushed) before the tool runs; if it
- *   cannot be written, the tool does not run;
+ * - the audit record of a decision is committed (synced) in the state database and written to
+ *   the audit file before the tool runs; if it cannot be written, the tool does not run;
  * - a gated call starts only through `gate.claimExecution`, which succeeds once per approval,
  *   and only after a re-check against what is loaded now (tool, schema, fingerprint, level);
  * - the "executing" mark of a call commits before its handler starts, so a crash during the
@@ -82,6 +82,13 @@ export interface CallPersistence {
   markExecuting(): void;
   /** The call's result is known (committed with the outcome). */
   answer(routed: RoutedCall): void;
+  /**
+   * An auto call ran: commit its answer together with `recordOutcome` (which appends its
+   * outcome record), now, or, when it is the last call of the pass, in the same commit as the
+   * pass's results (no await lies between the two, so nothing a crash could tell apart). A
+   * failed commit is logged; the result still reaches the model once, from memory.
+   */
+  answerRun(routed: RoutedCall, recordOutcome: () => void): void;
   /** An approval was opened for the call (committed with the pending row). */
   markGated(approval: Approval): void;
 }
@@ -137,7 +144,7 @@ export class ToolCallRouter {
         persist.markExecuting();
       });
       // The decision record must be in the audit file before the side effect.
-      this.#deps.audit.flush();
+      this.#deps.audit.write();
     } catch (err) {
       log.error({ err: errorMessage(err) }, 'audit.append_failed');
       const routed = this.#error(call, `${tool.name} did not run: the audit log could not be written. Tell an operator.`);
@@ -149,9 +156,8 @@ export class ToolCallRouter {
     }
     const outcome = await this.#invoke(tool, input, turn, call.id, adapter, scope);
     const routed = this.#fromOutcome(tool, call, outcome, scope);
-    this.#commitQuietly(log, () => {
+    persist.answerRun(routed, () => {
       this.#deps.audit.append({ ...base, event: 'outcome', decision: 'auto', status: outcomeStatus(outcome), reason: outcome.status === 'succeeded' ? null : outcome.error });
-      persist.answer(routed);
     });
     return routed;
   }
@@ -195,10 +201,10 @@ export class ToolCallRouter {
     faultPoint('approval.opened');
     try {
       // The request record must be in the audit file before anyone is asked (the commit's own
-      // flush logs a failure and carries on).
-      this.#deps.audit.flush();
+      // write logs a failure and carries on).
+      this.#deps.audit.write();
     } catch (err) {
-      log.error({ err: errorMessage(err), approval_id: approval.id }, 'audit.flush_failed');
+      log.error({ err: errorMessage(err), approval_id: approval.id }, 'audit.write_failed');
       const routed = this.#error(call, `${tool.name} did not run: the audit log could not be written, so nobody was asked to approve it. Tell an operator.`);
       try {
         this.#deps.gate.cancel(approval.id, 'not asked: the audit log could not be written');
@@ -245,9 +251,9 @@ export class ToolCallRouter {
     if (!recheck.ok) return this.#refuseApproved(approval, call, adapter, persist, log, recheck.reason);
     const { tool, input } = recheck;
     try {
-      this.#deps.audit.flush();
+      this.#deps.audit.write();
     } catch (err) {
-      log.error({ err: errorMessage(err) }, 'audit.flush_failed');
+      log.error({ err: errorMessage(err) }, 'audit.write_failed');
       return this.#refuseApproved(approval, call, adapter, persist, log, 'the audit log could not be written');
     }
     const claimed = this.#deps.gate.claimExecution(approval.id, fingerprint(tool.name, input));

@@ -35,6 +35,8 @@ import type { RoutedCall, ToolCallRouter } from './tool-call-router.ts';
 import { decodeTurn, encodeTurn } from './turn-codec.ts';
 import type { Adapter, Turn } from './types.ts';
 
+/** A commit a restart redoes safely: it does not wait for the disk (see CommitOptions). */
+const NO_SYNC = { sync: false } as const;
 /** How many times a response cut at max_tokens in the middle of a tool call is answered. */
 const MAX_CUT_RECOVERIES = 2;
 /** A message older than this when it arrives is handed to the model with a note of its age. */
@@ -175,11 +177,13 @@ export class TurnRunner {
       }
     }
     const userMessage: Message = { role: 'user', content: [{ type: 'text', text: this.#o.redact(this.#userText(turn)) }] };
+    // Without waiting for the disk: a power loss that undoes it leaves the turn `accepted`, and
+    // the next start begins it again.
     this.#o.transact(() => {
       if (turn.hasUntrustedContext) this.#o.sessions.markTainted(record.sessionKey, threadTaint(turn.untrustedSources ?? [], this.#o.redact));
       this.#o.sessions.append(record.sessionKey, [userMessage], record.id);
       this.#o.turns.update(record.id, 'running', { turnJson: encodeTurn(turn, this.#o.redact) });
-    });
+    }, NO_SYNC);
     log.info('turn.started');
     return turn;
   }
@@ -199,6 +203,8 @@ export class TurnRunner {
       const calls = turns.listCalls(id);
       if (calls.length > 0) {
         const dispatched = await this.#calls.dispatch(record, turn, calls, adapter, signal, isStopping);
+        const { deferred } = dispatched;
+        if (dispatched.paused || dispatched.blocked) this.#calls.commitDeferred(deferred.splice(0));
         if (dispatched.paused) return { kind: 'paused' };
         if (dispatched.blocked) {
           turns.update(id, 'waiting');
@@ -213,12 +219,24 @@ export class TurnRunner {
         // it into the history (also when the call's own row could not be written).
         const taint = answered.flatMap((c) => callTaint(c, dispatched.results.get(c.position), this.#o.redact));
         const toolLimitHit = dispatched.limitHit || results.some((r) => r.is_error === true && r.content.startsWith(TOOL_LIMIT_RESULT_PREFIX));
-        this.#o.transact(() => {
-          if (taint.length > 0) sessions.markTainted(key, taint);
-          sessions.append(key, [{ role: 'user', content: results }], id);
-          turns.clearCalls(id);
-          turns.update(id, 'running');
-        });
+        // The last call's answer and outcome record commit here too, with the results, in one
+        // commit that does not wait for the disk: a power loss that undoes it leaves that call
+        // `executing` (the next start answers it `unknown`, never runs it again), and the audit
+        // log holds its outcome record back from the file until a commit that waits covers it.
+        try {
+          this.#o.transact(() => {
+            // Each in its own savepoint: one that fails is logged and leaves the results be.
+            this.#calls.commitDeferred(deferred);
+            if (taint.length > 0) sessions.markTainted(key, taint);
+            sessions.append(key, [{ role: 'user', content: results }], id);
+            turns.clearCalls(id);
+            turns.update(id, 'running');
+          }, NO_SYNC);
+        } catch (err) {
+          // The call's own answer and outcome must not be lost with the results.
+          this.#calls.commitDeferred(deferred);
+          throw err;
+        }
         record = turns.get(id)!;
         const limit = this.#limitReached(record, toolLimitHit, lastText);
         if (limit) return this.#finish(record, turn, adapter, log, limit);
@@ -249,7 +267,9 @@ export class TurnRunner {
         cutRecoveries: record.cutRecoveries + (isCut ? 1 : 0),
       };
       // The assistant message and its calls commit together, before any call is dispatched:
-      // a crash after this point resumes with these calls, never with a fresh model call.
+      // a crash after this point resumes with these calls, never with a fresh model call. It
+      // does not wait for the disk: only a power loss can undo it (then the model is asked
+      // again), and every call's decision commit, which waits, covers it before a tool runs.
       this.#o.transact(() => {
         // Stored as it will be sent back to the model, redacted (the calls run from their own
         // rows, with the input exactly as the model wrote it).
@@ -262,7 +282,7 @@ export class TurnRunner {
           ...(isCut ? { state: 'answered' as const, resultJson: JSON.stringify(cutResult(u)) } : {}),
         })));
         turns.update(id, 'running', counters);
-      });
+      }, NO_SYNC);
       faultPoint('model.responded');
       log.debug({ iteration: counters.iterations, stop_reason: response.stopReason, tool_calls: uses.length, usage: { input_tokens: response.usage.inputTokens, output_tokens: response.usage.outputTokens, cache_read_tokens: response.usage.cacheReadTokens, cache_write_tokens: response.usage.cacheWriteTokens } }, 'model.responded');
       if (isCut) log.warn({ recoveries: counters.cutRecoveries }, 'model.response_cut');
@@ -289,13 +309,14 @@ export class TurnRunner {
   /** The reply is decided: store it first, then post it (a start re-posts a `replying` turn). */
   async #finish(record: TurnRecord, turn: Turn, adapter: Adapter, log: Logger, result: TurnResult): Promise<StepResult> {
     const reply = this.#o.redact(result.reply);
-    this.#o.turns.update(record.id, 'replying', { status: result.status, reply });
-    // Outcome records may still wait for their delayed flush: a turn that has replied has all
-    // of its records in the audit file.
+    // Without waiting for the disk: a power loss that undoes it asks the model for the reply again.
+    this.#o.transact(() => this.#o.turns.update(record.id, 'replying', { status: result.status, reply }), NO_SYNC);
+    // Every record is written after its commit; this catches up one whose write failed, so a
+    // turn that has replied has all of its records in the audit file.
     try {
-      this.#o.audit.flush();
+      this.#o.audit.write();
     } catch (err) {
-      log.error({ err: errorMessage(err) }, 'audit.flush_failed');
+      log.error({ err: errorMessage(err) }, 'audit.write_failed');
     }
     faultPoint('reply.decided');
     return this.#post({ ...record, status: result.status, reply }, turn, adapter, log);
@@ -309,7 +330,8 @@ export class TurnRunner {
       log.error({ err: errorMessage(err) }, 'turn.reply_failed');
     }
     faultPoint('reply.posted');
-    this.#o.turns.update(record.id, 'done');
+    // Without waiting for the disk: a power loss that undoes it posts the stored reply again.
+    this.#o.transact(() => this.#o.turns.update(record.id, 'done'), NO_SYNC);
     try {
       adapter.turnFinished?.(turn, result.status);
     } catch (err) {

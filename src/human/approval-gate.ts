@@ -57,7 +57,7 @@ export interface ApprovalGateOptions {
   logger: Logger;
   /**
    * Runs `fn` in one write transaction and, after the outermost commit, copies new audit
-   * records to the audit file. Defaults to the store's transaction plus `audit.flush()`.
+   * records to the audit file. Defaults to the store's transaction plus `audit.write()`.
    */
   transact?: <T>(fn: () => T) => T;
 }
@@ -136,7 +136,7 @@ export class ApprovalGate {
       (<T>(fn: () => T): T => {
         const isOutermost = !this.#store.isInTransaction;
         const result = this.#store.inTransaction(fn);
-        if (isOutermost) this.#flushQuietly();
+        if (isOutermost) this.#writeQuietly();
         return result;
       });
   }
@@ -450,12 +450,12 @@ export class ApprovalGate {
     }
   }
 
-  /** After a commit: bring the audit file up to date; a failure is caught up by the next flush. */
-  #flushQuietly(): void {
+  /** After a commit: bring the audit file up to date; a failure is caught up by the next write. */
+  #writeQuietly(): void {
     try {
-      this.#audit.flush();
+      this.#audit.write();
     } catch (err) {
-      this.#logger.error({ err }, 'audit.flush_failed');
+      this.#logger.error({ err }, 'audit.write_failed');
     }
   }
 }

@@ -12,7 +12,7 @@
  * const log = AuditLog.open(path, { redactor, store });
  */
 import { StateError } from '../errors.ts';
-import { inWriteTransaction } from './database.ts';
+import { commitSkipsSync, inWriteTransaction } from './database.ts';
 import type { Database } from './database.ts';
 
 /** The end of the chain in the database, and how far the file has been brought up to it. */
@@ -21,7 +21,7 @@ export interface AuditHeadRow {
   seq: number;
   /** hash of that record. */
   hash: string;
-  /** Every record up to this seq is known to be in the file (fsync'd). */
+  /** Every record up to this seq is known to be in the file and on disk (fsync'd); later ones may be in it too. */
   flushedSeq: number;
 }
 
@@ -59,6 +59,11 @@ export class AuditStore {
     return this.#db.inTransaction;
   }
 
+  /** True while the open transaction will commit without waiting for the disk (see `CommitOptions`). */
+  get commitSkipsSync(): boolean {
+    return commitSkipsSync(this.#db);
+  }
+
   /**
    * Run `body` in a transaction: its own `BEGIN IMMEDIATE` when none is open (so two
    * processes take the write lock before reading the head, and never both continue from the
@@ -78,9 +83,10 @@ export class AuditStore {
    * Insert a record and move the head to it, in one statement pair. seq is the primary key,
    * so a second writer that somehow continued from the same head fails instead of forking.
    *
+   * @param syncedSeq How far the writer knows the file is on disk: raises `flushed_seq` (never lowers it).
    * @throws StateError when `record.seq` does not directly follow the head.
    */
-  appendRecord(record: AuditRecordRow): void {
+  appendRecord(record: AuditRecordRow, syncedSeq = 0): void {
     const head = this.head();
     const expected = (head?.seq ?? 0) + 1;
     if (record.seq !== expected) {
@@ -88,13 +94,18 @@ export class AuditStore {
     }
     this.#db.prepare('INSERT INTO audit_records (seq, hash, line) VALUES (?, ?, ?)').run(record.seq, record.hash, record.line);
     this.#db
-      .prepare('INSERT INTO audit_head (id, seq, hash, flushed_seq) VALUES (1, ?, ?, 0) ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash')
-      .run(record.seq, record.hash);
+      .prepare('INSERT INTO audit_head (id, seq, hash, flushed_seq) VALUES (1, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, flushed_seq = MAX(flushed_seq, excluded.flushed_seq)')
+      .run(record.seq, record.hash, Math.min(syncedSeq, record.seq));
   }
 
-  /** Record that every record up to `seq` is in the file. */
+  /** Set how far the file is known to go (the start-up check lowers it to have records written again). */
   setFlushedSeq(seq: number): void {
     this.#db.prepare('UPDATE audit_head SET flushed_seq = ? WHERE id = 1').run(seq);
+  }
+
+  /** Record that every record up to `seq` is on disk in the file; never lowers what is recorded. */
+  raiseFlushedSeq(seq: number): void {
+    this.#db.prepare('UPDATE audit_head SET flushed_seq = MAX(flushed_seq, ?) WHERE id = 1').run(seq);
   }
 
   /** The record at `seq`, if the database has it. */

@@ -55,6 +55,9 @@ export function openDatabase(dir: string): Database {
     // SQLite gives the -wal and -shm files the same mode as the database file.
     if (!isMemory) chmodSync(file, 0o600);
     db.pragma('journal_mode = WAL');
+    // Every commit waits for the disk (the WAL is synced), unless the caller says a power loss
+    // may undo it (see inWriteTransaction's `sync`).
+    db.pragma('synchronous = FULL');
     db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     db.pragma('foreign_keys = ON');
     migrate(db, file);
@@ -69,19 +72,52 @@ export function openDatabase(dir: string): Database {
 
 const WRITE_TRANSACTIONS = new WeakMap<Database, BetterSqlite3.Transaction<(body: () => unknown) => unknown>>();
 
+/** How a commit meets the disk; see {@link inWriteTransaction}. */
+export interface CommitOptions {
+  /**
+   * false: the commit does not wait for the disk (SQLite `synchronous = NORMAL` for this
+   * commit). It survives the process being killed at any point, but a power loss or an OS
+   * crash may undo it, together with every other commit since the last one that waited.
+   * Only for writes a restart redoes safely (a stored model response: the model is asked
+   * again). A commit that waits covers every commit before it. Ignored inside an open
+   * transaction (the outermost commit decides). Default true.
+   */
+  sync?: boolean;
+}
+
 /**
  * Run `fn` in one write transaction: `BEGIN IMMEDIATE` when none is open (the write lock is
  * taken up front, so the commit cannot lose to another connection after `fn` did its work), or
  * a savepoint inside the open one. Throwing rolls back. One transaction wrapper per connection:
- * making a new one for every call cost about a third of a small transaction.
+ * making a new one for every call cost about a third of a small transaction. The commit waits
+ * for the disk unless `options.sync` is false.
  */
-export function inWriteTransaction<T>(db: Database, fn: () => T): T {
+export function inWriteTransaction<T>(db: Database, fn: () => T, options: CommitOptions = {}): T {
   let run = WRITE_TRANSACTIONS.get(db);
   if (run === undefined) {
     run = db.transaction((body: () => unknown) => body());
     WRITE_TRANSACTIONS.set(db, run);
   }
-  return run.immediate(fn) as T;
+  if (options.sync !== false || db.inTransaction) return run.immediate(fn) as T;
+  db.pragma('synchronous = NORMAL');
+  UNSYNCED_COMMITS.add(db);
+  try {
+    return run.immediate(fn) as T;
+  } finally {
+    UNSYNCED_COMMITS.delete(db);
+    db.pragma('synchronous = FULL');
+  }
+}
+
+const UNSYNCED_COMMITS = new WeakSet<Database>();
+
+/**
+ * True while the transaction open on `db` will commit without waiting for the disk. The audit
+ * log holds back from its file the records of such a commit until a later commit has waited
+ * for the disk, so the file never holds a record a power loss could take from the database.
+ */
+export function commitSkipsSync(db: Database): boolean {
+  return UNSYNCED_COMMITS.has(db);
 }
 
 /** How many distinct SQL texts keep their prepared statement (the stores use a few dozen). */

@@ -4,23 +4,26 @@
  * (savepoints), so several stores can commit one change together.
  */
 import { inWriteTransaction } from './database.ts';
-import type { Database } from './database.ts';
+import type { CommitOptions, Database } from './database.ts';
 
-/** Runs `fn` in one write transaction; see {@link createTransactor}. */
-export type Transact = <T>(fn: () => T) => T;
+export type { CommitOptions } from './database.ts';
+
+/** Runs `fn` in one write transaction; see {@link createTransactor} and {@link CommitOptions}. */
+export type Transact = <T>(fn: () => T, options?: CommitOptions) => T;
 
 /**
  * @param db The state database.
- * @param afterCommit Called after each outermost commit (never inside a transaction); a
- *   throw from it propagates to the caller, with the transaction already committed.
+ * @param afterCommit Called after each outermost commit (never inside a transaction), told
+ *   whether the commit waited for the disk; a throw from it propagates to the caller, with the
+ *   transaction already committed.
  */
-export function createTransactor(db: Database, afterCommit: () => void): Transact {
-  return <T>(fn: () => T): T => {
+export function createTransactor(db: Database, afterCommit: (synced: boolean) => void): Transact {
+  return <T>(fn: () => T, options?: CommitOptions): T => {
     const isOutermost = !db.inTransaction;
     // BEGIN IMMEDIATE takes the write lock up front: the commit cannot lose to another
     // process after fn has done its work.
-    const result = inWriteTransaction(db, fn);
-    if (isOutermost) afterCommit();
+    const result = inWriteTransaction(db, fn, options);
+    if (isOutermost) afterCommit(options?.sync !== false);
     return result;
   };
 }

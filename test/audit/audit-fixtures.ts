@@ -50,11 +50,11 @@ export function stateDb(t: TestContext, dir: string): Database {
 }
 
 /** An audit log at `<dir>/memory/approvals.json` over a fresh connection to `<dir>/state`. */
-export function openLog(t: TestContext, dir: string, options: { redactor?: Redactor; now?: () => Date } = {}): { log: AuditLog; db: Database; store: AuditStore; path: string } {
+export function openLog(t: TestContext, dir: string, options: { redactor?: Redactor; now?: () => Date; syncDelayMs?: number } = {}): { log: AuditLog; db: Database; store: AuditStore; path: string } {
   const db = stateDb(t, dir);
   const store = new AuditStore(db);
   const path = join(dir, 'memory', 'approvals.json');
-  const log = AuditLog.open(path, { redactor: options.redactor ?? new Redactor(), store, now: options.now });
+  const log = AuditLog.open(path, { redactor: options.redactor ?? new Redactor(), store, now: options.now, ...(options.syncDelayMs === undefined ? {} : { syncDelayMs: options.syncDelayMs }) });
   return { log, db, store, path };
 }
 

@@ -1,14 +1,15 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AuditError } from '../../src/errors.ts';
-import { AuditLog, OUTCOME_FLUSH_DELAY_MS } from '../../src/audit/audit-log.ts';
+import { AuditLog } from '../../src/audit/audit-log.ts';
 import { AuditStore } from '../../src/state/audit-store.ts';
 import { GENESIS_HASH } from '../../src/audit/audit-chain.ts';
 import { verifyAuditLog } from '../../src/audit/verify-audit-log.ts';
 import type { AuditEventInput } from '../../src/audit/types.ts';
 import { Redactor } from '../../src/security/redactor.ts';
+import { createTransactor } from '../../src/state/transactor.ts';
 import { auditEvent, fileLines, openLog, stateDb, tempDir } from './audit-fixtures.ts';
 
 const fixedNow = (): Date => new Date('2026-01-02T03:04:05.000Z');
@@ -264,87 +265,142 @@ function statSafe(path: string): ReturnType<typeof statSync> | undefined {
   }
 }
 
-describe('flushing after a commit', () => {
+describe('writing after a commit', () => {
   const outcome = (n: number): AuditEventInput => auditEvent({ event: 'outcome', approval_id: `apr-${n}`, status: 'succeeded' });
 
-  test('a decision reaches the file as the commit returns; an outcome waits at most OUTCOME_FLUSH_DELAY_MS', (t) => {
-    t.mock.timers.enable({ apis: ['setTimeout'] });
+  test('every record, decision or outcome, is in the file as the write after its commit returns', (t) => {
     const { log, store, path } = openLog(t, tempDir(t));
     log.append(auditEvent({ approval_id: 'apr-1' }));
-    log.flushAfterCommit();
+    log.writeAfterCommit();
     assert.equal(fileLines(path).length, 1, 'the decision is in the file before anything can act on it');
-
     log.append(outcome(1));
-    log.flushAfterCommit();
-    assert.equal(fileLines(path).length, 1, 'the outcome waits, committed in the database');
-    assert.deepEqual(store.head()!.seq, 2);
-    t.mock.timers.tick(OUTCOME_FLUSH_DELAY_MS - 1);
-    assert.equal(fileLines(path).length, 1);
-    t.mock.timers.tick(1);
+    log.writeAfterCommit();
     assert.deepEqual(records(path).map((r) => r.event), ['decision', 'outcome']);
+    assert.equal(store.head()!.seq, 2);
+  });
+
+  test('the background fsync is noted in the database with the next record, and flush notes it at once', async (t) => {
+    const { log, store } = openLog(t, tempDir(t), { syncDelayMs: 0 });
+    log.append(auditEvent({ approval_id: 'apr-1' }));
+    log.write();
+    assert.equal(store.head()!.flushedSeq, 0, 'written, but not yet known to be on disk');
+    await log.whenSynced();
+    log.append(auditEvent({ approval_id: 'apr-2' }));
+    assert.equal(store.head()!.flushedSeq, 1, 'the next record carries how far the file is on disk, in its own commit');
+    log.flush();
+    assert.deepEqual(store.head(), { seq: 2, hash: store.head()!.hash, flushedSeq: 2 });
+  });
+
+  test('the background fsync waits for the sync delay and covers every write of it with one fsync', async (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout'] });
+    const { log, store } = openLog(t, tempDir(t), { syncDelayMs: 1000 });
+    log.append(auditEvent({ approval_id: 'apr-1' }));
+    log.write();
+    log.append(auditEvent({ approval_id: 'apr-2' }));
+    log.write();
+    let synced = false;
+    void log.whenSynced().then(() => (synced = true));
+    t.mock.timers.tick(999);
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(synced, false, 'no fsync before the delay');
+    t.mock.timers.tick(1);
+    await log.whenSynced();
+    log.append(auditEvent({ approval_id: 'apr-3' }));
+    assert.equal(store.head()!.flushedSeq, 2, 'one fsync covered both writes');
+  });
+
+  test('a record committed without waiting for the disk stays out of the file until a commit that waits covers it', (t) => {
+    const { log, db, path } = openLog(t, tempDir(t));
+    const transact = createTransactor(db, (synced) => log.writeAfterCommit(synced));
+    transact(() => log.append(auditEvent({ approval_id: 'apr-1' })));
+    transact(() => log.append(outcome(1)), { sync: false });
+    log.write();
+    assert.deepEqual(records(path).map((r) => r.event), ['decision'], 'a power loss could still take the outcome from the database: not in the file yet');
+    transact(() => log.append(auditEvent({ approval_id: 'apr-2' })));
+    assert.deepEqual(records(path).map((r) => [r.seq, r.event]), [[1, 'decision'], [2, 'outcome'], [3, 'decision']], 'the commit that waited covers it: written in seq order');
+  });
+
+  test('a held-back record is brought to disk and written within the sync delay, and by flush at once', async (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout'] });
+    const { log, db, store, path } = openLog(t, tempDir(t), { syncDelayMs: 1000 });
+    const transact = createTransactor(db, (synced) => log.writeAfterCommit(synced));
+    transact(() => log.append(outcome(1)), { sync: false });
+    assert.equal(statSafe(path), undefined);
+    t.mock.timers.tick(999);
+    assert.equal(statSafe(path), undefined);
+    t.mock.timers.tick(1);
+    assert.deepEqual(records(path).map((r) => r.event), ['outcome'], 'written after a small commit that waited for the disk');
+    transact(() => log.append(outcome(2)), { sync: false });
+    log.flush();
+    assert.deepEqual(records(path).map((r) => r.seq), [1, 2]);
     assert.equal(store.head()!.flushedSeq, 2);
   });
 
-  test('the next decision takes the waiting outcome with it, in seq order, and the delayed flush then has nothing to do', (t) => {
-    t.mock.timers.enable({ apis: ['setTimeout'] });
+  test('a commit with no new record writes nothing', (t) => {
     const { log, path } = openLog(t, tempDir(t));
-    log.append(outcome(1));
-    log.flushAfterCommit();
-    assert.equal(statSafe(path), undefined);
-    log.append(auditEvent({ approval_id: 'apr-2' }));
-    log.flushAfterCommit();
-    assert.deepEqual(records(path).map((r) => [r.seq, r.event]), [[1, 'outcome'], [2, 'decision']]);
-    const before = readFileSync(path, 'utf8');
-    t.mock.timers.tick(OUTCOME_FLUSH_DELAY_MS * 2);
-    assert.equal(readFileSync(path, 'utf8'), before);
-    assert.deepEqual(verifyAuditLog(path), { ok: true, records: 2 });
-  });
-
-  test('a commit with no new record flushes nothing and schedules nothing', (t) => {
-    t.mock.timers.enable({ apis: ['setTimeout'] });
-    const { log, path } = openLog(t, tempDir(t));
-    log.flushAfterCommit();
-    t.mock.timers.tick(OUTCOME_FLUSH_DELAY_MS);
+    log.writeAfterCommit();
     assert.equal(statSafe(path), undefined);
   });
 
-  test('close() after a flush leaves nothing behind; close() alone leaves the outcome in the database for the start-up check', (t) => {
-    t.mock.timers.enable({ apis: ['setTimeout'] });
+  test('close() after a flush leaves nothing behind; a record committed but never written is written by the start-up check', (t) => {
     const dir = tempDir(t);
     const { log, store, path } = openLog(t, dir);
     log.append(auditEvent({ approval_id: 'apr-1' }));
-    log.flushAfterCommit();
-    log.append(outcome(1));
-    log.flushAfterCommit();
+    log.writeAfterCommit();
+    log.append(outcome(1)); // the process dies between this commit and its write
     log.close();
-    t.mock.timers.tick(OUTCOME_FLUSH_DELAY_MS * 2);
-    assert.equal(fileLines(path).length, 1, 'a closed log runs no delayed flush');
+    assert.equal(fileLines(path).length, 1);
     assert.equal(store.head()!.seq, 2, 'the outcome is committed');
     const reopened = openLog(t, dir);
     reopened.log.prepare();
     assert.deepEqual(records(path).map((r) => r.event), ['decision', 'outcome'], 'the start-up check writes it');
   });
 
-  test('a delayed flush that fails is reported, and the record is written by the next flush', (t) => {
-    t.mock.timers.enable({ apis: ['setTimeout'] });
+  test('the last line edited in place to the same length is still caught by the next write', (t) => {
+    const { log, path } = openLog(t, tempDir(t));
+    log.append(auditEvent({ approval_id: 'apr-1' }));
+    log.write();
+    const good = readFileSync(path, 'utf8');
+    // Same size, one character of the record changed: nothing but its bytes tells it apart.
+    writeFileSync(path, good.replace('"apr-1"', '"apr-X"'));
+    assert.equal(readFileSync(path).length, Buffer.byteLength(good));
+    log.append(auditEvent({ approval_id: 'apr-2' }));
+    assert.throws(() => log.write(), hasCode('audit_replaced'));
+  });
+
+  test('a file renamed away after a write is not written to again; the next write refuses it as missing', (t) => {
+    const { log, path } = openLog(t, tempDir(t));
+    log.append(auditEvent({ approval_id: 'apr-1' }));
+    log.write();
+    renameSync(path, `${path}.moved`);
+    log.append(auditEvent({ approval_id: 'apr-2' }));
+    assert.throws(() => log.write(), hasCode('audit_file_missing'));
+    assert.equal(fileLines(`${path}.moved`).length, 1, 'the moved file got nothing more');
+  });
+
+  test('a file replaced by another after a write is checked as a new file, not continued blindly', (t) => {
     const dir = tempDir(t);
-    const errors: AuditError[] = [];
-    const db = stateDb(t, dir);
-    const path = join(dir, 'memory', 'approvals.json');
-    const log = AuditLog.open(path, { redactor: new Redactor(), store: new AuditStore(db), onDelayedFlushError: (err) => errors.push(err) });
+    const { log, path } = openLog(t, dir);
+    log.append(auditEvent({ approval_id: 'apr-1' }));
+    log.write();
+    const copy = readFileSync(path);
+    writeFileSync(`${path}.new`, copy.subarray(0, 0));
+    renameSync(`${path}.new`, path); // an empty file under the same name
+    log.append(auditEvent({ approval_id: 'apr-2' }));
+    assert.throws(() => log.write(), hasCode('audit_tail_missing'));
+  });
+
+  test('a write that fails is reported, and the record is written by the next write', (t) => {
+    const dir = tempDir(t);
+    const { log, path } = openLog(t, dir);
     log.append(auditEvent({ approval_id: 'apr-1' }));
     log.flush();
     log.append(outcome(1));
-    log.flushAfterCommit();
     const good = readFileSync(path, 'utf8');
-    writeFileSync(path, `${good}{"torn`); // a torn tail: flushes refuse to continue it
-    t.mock.timers.tick(OUTCOME_FLUSH_DELAY_MS);
-    assert.equal(errors.length, 1);
-    assert.ok(errors[0] instanceof AuditError && errors[0].code === 'audit_torn');
+    writeFileSync(path, `${good}{"torn`); // a torn tail: writes refuse to continue it
+    assert.throws(() => log.writeAfterCommit(), hasCode('audit_torn'));
     writeFileSync(path, good);
-    log.flushAfterCommit();
-    t.mock.timers.tick(OUTCOME_FLUSH_DELAY_MS);
-    assert.equal(errors.length, 1);
+    log.write();
     assert.deepEqual(records(path).map((r) => r.event), ['decision', 'outcome']);
   });
 });

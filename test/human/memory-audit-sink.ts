@@ -32,5 +32,5 @@ export class MemoryAuditSink implements AuditSink {
   }
 
   /** Nothing to copy anywhere: records are in memory as soon as they are appended. */
-  flush(): void {}
+  write(): void {}
 }
