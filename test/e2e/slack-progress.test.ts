@@ -4,13 +4,16 @@
  * status where Slack accepts it (an assistant thread) or else as ONE status message edited in
  * place, never a message per tool call; the message ends as a summary of the tools used; only
  * tool names are shown, never inputs; a turn without a tool call shows nothing; and a failing
- * status API never breaks or holds up the turn.
+ * status API never breaks or holds up the turn. These turns take tens of milliseconds, so most
+ * tests show progress at once (`workingSignalDelayMs: 0`); the turn that waits for an approval
+ * runs with the real delay, and test/e2e/slack-working-signals.test.ts pins the delay itself.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { reply, toolUse } from '../fakes/anthropic/script.ts';
 import type { SlackMessage } from '../fakes/slack/fake-slack.ts';
 import { PROGRESS_EVENT_TYPE } from '../../src/adapters/slack/progress-display.ts';
+import { WORKING_SIGNAL_DELAY_MS } from '../../src/adapters/slack/turn-dispatcher.ts';
 import { ALICE, BOB, CHANNEL, botReplies, startSlackHarness, textReplies, waitFor, waitForCard } from './slack-harness.ts';
 import type { SlackHarness, SlackHarnessOptions } from './slack-harness.ts';
 
@@ -45,8 +48,9 @@ const THREE_TOOLS = [
 ];
 
 function start(t: Parameters<typeof startSlackHarness>[0], progress: string, options: SlackHarnessOptions = {}): Promise<SlackHarness> {
-  // A short interval keeps the test quick; the throttle itself is pinned in progress-display.test.ts.
-  return startSlackHarness(t, { tools, script: THREE_TOOLS, ...options, slack: [`progress: ${progress}`, ...(options.slack ?? [])], service: { progressIntervalMs: 30, ...options.service } });
+  // A short interval and no delay keep the test quick; the throttle and the delay themselves are
+  // pinned in progress-display.test.ts.
+  return startSlackHarness(t, { tools, script: THREE_TOOLS, ...options, slack: [`progress: ${progress}`, ...(options.slack ?? [])], service: { progressIntervalMs: 30, workingSignalDelayMs: 0, ...options.service } });
 }
 
 const isProgress = (m: SlackMessage): boolean => (m.metadata as { event_type?: string } | undefined)?.event_type === PROGRESS_EVENT_TYPE;
@@ -99,21 +103,27 @@ test('in an assistant thread the turn sets Slack’s thread status for each tool
   assert.doesNotMatch(JSON.stringify(statuses), /payments-private-ns/);
 });
 
-test('a turn that waits for an approval keeps one status message across the wait', async (t) => {
+test('a turn that waits for an approval shows, after the delay, 👀 and one status message that it waits, kept across the wait', async (t) => {
   const h = await start(t, 'message', {
     human: ['approvers: [UBOB000001]'],
     script: [reply(toolUse('ops__get_pods', {})), reply(toolUse('ops__restart', { service: 'api' })), reply('Restarted.')],
+    // The real delay: the turn waits for a person, so it passes it whatever the machine's speed.
+    service: { workingSignalDelayMs: WORKING_SIGNAL_DELAY_MS },
   });
   const sent = await h.slack.mention({ user: ALICE, channel: CHANNEL, text: 'restart api if needed' });
   const card = await waitForCard(h.slack, CHANNEL, sent.ts, 1, 10_000);
   await waitFor('the waiting status', () => progressMessages(h, sent.ts)[0]?.text.includes('waiting for approval…'), 5_000);
   assert.equal(progressMessages(h, sent.ts)[0]!.text, ':hourglass_flowing_sand: waiting for approval… (done: `ops__get_pods`)');
+  assert.equal(progressMessages(h, sent.ts).length, 1, 'one status message');
+  await waitFor('the 👀 reaction', () => h.slack.reactions(CHANNEL, sent.ts).some((r) => r.name === 'eyes'), 5_000);
 
   await h.slack.clickButton({ user: BOB, channel: CHANNEL, messageTs: card.ts, actionId: 'mithai_approve' });
   await waitFor('the reply', () => textReplies(h.slack, CHANNEL, sent.ts).includes('Restarted.'), 10_000);
   await waitFor('the summary', () => progressMessages(h, sent.ts)[0]?.text.startsWith('Used'), 5_000);
   assert.deepEqual(progressMessages(h, sent.ts).map((m) => m.text), ['Used `ops__get_pods`, `ops__restart`.']);
   assert.deepEqual(h.effects(), ['pods', 'restart api']);
+  await waitFor('the ✅ reaction', () => h.slack.reactions(CHANNEL, sent.ts).some((r) => r.name === 'white_check_mark'));
+  assert.deepEqual(h.slack.reactions(CHANNEL, sent.ts).map((r) => r.name), ['white_check_mark'], '👀 swapped for ✅');
 });
 
 test('a turn with no tool call shows no progress', async (t) => {

@@ -7,11 +7,16 @@
  * - Slack's assistant thread status ("<app> is running kubernetes__get_pods…", under the thread),
  *   set with assistant.threads.setStatus. Slack accepts it only in assistant threads; Slack
  *   clears it when mithai replies, and mithai clears it when the turn ends.
- * - One status message per turn, posted at the first tool call and then edited in place
+ * - One status message per turn, posted once the turn is shown and then edited in place
  *   ("⏳ running `kubernetes__get_pods`… (done: `kubernetes__get_events`)"), ending as a
  *   one-line summary of the tools used. Never a message per tool call.
  * `auto` tries the status first and, where Slack refuses it, uses the message for that turn and
  * for later turns in that channel; `status` and `message` use one way only.
+ *
+ * Only a turn that works long enough for a person to notice is shown: the first write is due
+ * `firstWriteDelayMs` ({@link WORKING_SIGNAL_DELAY_MS}, as for 👀) after its first tool call. A
+ * turn that ends before then writes nothing at all (no message, no summary, no status to clear).
+ * A turn waiting for an approval passes that delay and shows "waiting for approval…".
  *
  * Cosmetic, so it never holds up or breaks a turn: every write is fire-and-forget through the
  * SlackPoster (redaction, and its refusal to write into a shared channel, apply), at most one
@@ -31,6 +36,7 @@ import type { MessageMetadata, SlackPoster } from './slack-poster.ts';
 import { progressText } from './progress-text.ts';
 import type { ProgressCall, ProgressState } from './progress-text.ts';
 import { within } from './timing.ts';
+import { WORKING_SIGNAL_DELAY_MS } from './turn-dispatcher.ts';
 
 /** `adapter.slack.progress`. */
 export type ProgressMode = 'auto' | 'status' | 'message' | 'off';
@@ -57,6 +63,8 @@ export interface ProgressDisplayOptions {
   clock?: Clock;
   /** Least time between two writes of one turn (default {@link PROGRESS_INTERVAL_MS}). */
   intervalMs?: number;
+  /** How long after a turn's first tool call its first write is due (default {@link WORKING_SIGNAL_DELAY_MS}). */
+  firstWriteDelayMs?: number;
 }
 
 interface TurnProgress extends ProgressState {
@@ -73,6 +81,9 @@ interface TurnProgress extends ProgressState {
   isDirty: boolean;
   isWriting: boolean;
   failures: number;
+  /** When the first write is due (clock time): the turn's first activity plus the delay. */
+  firstWriteAt: number;
+  /** Unset until something was written (or a write started): before that, an end writes nothing. */
   lastWriteAt?: number;
   timer?: unknown;
 }
@@ -82,6 +93,7 @@ export class ProgressDisplay {
   readonly #o: ProgressDisplayOptions;
   readonly #clock: Clock;
   readonly #intervalMs: number;
+  readonly #firstWriteDelayMs: number;
   readonly #turns = new Map<string, TurnProgress>();
   /** Channels where Slack refused the assistant status (auto then posts a message there). */
   readonly #noStatus = new Set<string>();
@@ -94,6 +106,7 @@ export class ProgressDisplay {
     this.#o = options;
     this.#clock = options.clock ?? systemClock;
     this.#intervalMs = options.intervalMs ?? PROGRESS_INTERVAL_MS;
+    this.#firstWriteDelayMs = options.firstWriteDelayMs ?? WORKING_SIGNAL_DELAY_MS;
   }
 
   /** A tool call started or ended (the engine's `showActivity`). Never throws. */
@@ -112,7 +125,10 @@ export class ProgressDisplay {
     this.#changed(progress);
   }
 
-  /** The turn now waits for a decision (shown only when it already shows something). */
+  /**
+   * The turn now waits for a decision: shown for a turn that has had a tool call (once due, like
+   * any state); an approval alone shows nothing, its card is in the thread.
+   */
   approvalRequested(turn: Turn): void {
     const progress = this.#progressOf(turn, false);
     if (progress === undefined || progress.isFinished) return;
@@ -120,10 +136,18 @@ export class ProgressDisplay {
     this.#changed(progress);
   }
 
-  /** The turn ended: the message becomes its summary, the status is cleared. Never throws. */
+  /**
+   * The turn ended: the message becomes its summary, the status is cleared; a turn that has shown
+   * nothing yet is forgotten without a write. Never throws.
+   */
   turnFinished(turn: Turn): void {
     const progress = this.#progressOf(turn, false);
     if (progress === undefined) return;
+    if (progress.lastWriteAt === undefined) {
+      this.#disarm(progress);
+      this.#forget(progress);
+      return;
+    }
     progress.isFinished = true;
     progress.isWaiting = false;
     this.#changed(progress);
@@ -147,7 +171,10 @@ export class ProgressDisplay {
       this.#turns.delete(oldestKey);
     }
     const { channel, thread } = turn.conversation;
-    const progress: TurnProgress = { calls: [], isWaiting: false, isFinished: false, channel, thread, isStatusShown: false, isBroken: false, isDirty: false, isWriting: false, failures: 0 };
+    const progress: TurnProgress = {
+      calls: [], isWaiting: false, isFinished: false, channel, thread, isStatusShown: false, isBroken: false, isDirty: false, isWriting: false, failures: 0,
+      firstWriteAt: this.#clock.now() + this.#firstWriteDelayMs,
+    };
     this.#turns.set(key, progress);
     return progress;
   }
@@ -165,7 +192,7 @@ export class ProgressDisplay {
       return;
     }
     const now = this.#clock.now();
-    const due = Math.max(progress.lastWriteAt === undefined ? now : progress.lastWriteAt + this.#intervalMs, this.#pausedUntil);
+    const due = Math.max(progress.lastWriteAt === undefined ? progress.firstWriteAt : progress.lastWriteAt + this.#intervalMs, this.#pausedUntil);
     if (due > now) {
       progress.timer = this.#clock.setTimeout(() => {
         progress.timer = undefined;

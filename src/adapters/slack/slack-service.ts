@@ -16,7 +16,8 @@
  * 1. stop starting new turns: a message that arrives now is recorded (so acknowledged) and runs at the next start;
  * 2. stop starting model calls and tool calls; let tool calls already running finish within
  *    `adapter.slack.shutdown_grace_seconds`, then abort them (recorded `unknown`). Pending
- *    approvals stay pending: their cards say nothing wrong and work again after the next start;
+ *    approvals stay pending: their cards say nothing wrong and work again after the next start.
+ *    Then cancel the 👀 not yet due (a turn still running after the grace gets none);
  * 3. disconnect the Socket Mode client and wait for it (Bolt's stop does not wait), including a
  *    reconnect that was in flight (reconnect-guard.ts), so no connection outlives the service;
  * 4. wait a bounded time for card updates, progress updates and reactions still in flight;
@@ -86,6 +87,8 @@ export interface SlackServiceOptions {
   channelInfoTtlMs?: number;
   /** Least time between two progress writes of one turn (default 1 s; see progress-display.ts). */
   progressIntervalMs?: number;
+  /** How long a turn works before it shows 👀 and its progress (default 500 ms; see turn-dispatcher.ts). */
+  workingSignalDelayMs?: number;
 }
 
 /** A running Slack service. */
@@ -185,6 +188,7 @@ async function serve(input: ServeInput): Promise<SlackService> {
   const progress = slack.progress === 'off' ? undefined : new ProgressDisplay({
     mode: slack.progress, poster, logger: log, clock,
     ...(options.progressIntervalMs !== undefined ? { intervalMs: options.progressIntervalMs } : {}),
+    ...(options.workingSignalDelayMs !== undefined ? { firstWriteDelayMs: options.workingSignalDelayMs } : {}),
   });
   const abort = new AbortController();
   // Every running turn listens on this one signal (model calls, tools): with many turns at
@@ -209,6 +213,7 @@ async function serve(input: ServeInput): Promise<SlackService> {
     clock,
     logger: log,
     redact,
+    ...(options.workingSignalDelayMs !== undefined ? { workingSignalDelayMs: options.workingSignalDelayMs } : {}),
   });
   recordBeforeAck(receiver, app, dispatcher, identity.teamId, log, organisation);
   registerApprovalActions(app, {
@@ -284,6 +289,7 @@ async function serve(input: ServeInput): Promise<SlackService> {
     if (!(await runtime.engine.drain(graceMs, () => abort.abort()))) {
       log.warn({ running: runtime.engine.running }, 'slack.tool_calls_abandoned');
     }
+    dispatcher.stop();
     runtime.expiry.stop();
     await guard.stop().catch((err: unknown) => log.warn({ err: errorMessage(err) }, 'slack.disconnect_failed'));
     await tracker.idle(5_000);

@@ -17,6 +17,11 @@
  * reactions are the adapter hooks {@link TurnDispatcher.prepareTurn} and
  * {@link TurnDispatcher.turnFinished}, which also run for turns resumed after a restart.
  *
+ * Status reactions: 👀 only once a turn has worked {@link WORKING_SIGNAL_DELAY_MS} without
+ * finishing (a turn that answers sooner gets its answer and ✅/❌ alone: no reaction calls that a
+ * person would never see, spending Slack's rate limits), then ✅ or ❌ when it ends. A turn
+ * deferred during shutdown gets 👀 at once: it answers only after the next start.
+ *
  * Fail closed: a sender outside the allowlists, or outside the organisation, never reaches the model.
  */
 import type { Logger } from 'pino';
@@ -34,6 +39,13 @@ import type { Organisation } from './organisation.ts';
 import type { TaskTracker } from './task-tracker.ts';
 import { formatThread, readThread } from './thread-context.ts';
 
+/**
+ * How long a turn works before it shows that it is working (👀 here, progress in
+ * ./progress-display.ts): about when a person starts to wonder. A faster turn shows only its answer.
+ */
+export const WORKING_SIGNAL_DELAY_MS = 500;
+/** Turns whose 👀 is remembered at once; the oldest is forgotten beyond that (its end then removes 👀 blindly). */
+const MAX_WORKING_TURNS = 500;
 /** How long an event key stays claimed (Slack retries come within minutes; reconnects replay). */
 const DEDUPE_TTL_MS = 24 * 60 * 60 * 1000;
 const NOTICE_EVERY_MS = 60 * 60 * 1000;
@@ -65,6 +77,14 @@ export interface TurnDispatcherOptions {
   clock: Clock;
   logger: Logger;
   redact(text: string): string;
+  /** How long a turn works before it gets 👀 (default {@link WORKING_SIGNAL_DELAY_MS}). */
+  workingSignalDelayMs?: number;
+}
+
+/** A turn accepted by this process, until it ends: its pending 👀, or whether 👀 was sent. */
+interface WorkingSignal {
+  timer?: unknown;
+  isShown: boolean;
 }
 
 const OUTSIDER_NOTICE = 'Sorry, I only answer people of this organisation, and I could not confirm that you are one (Slack Connect). An operator can admit people of other organisations with adapter.slack.allow_external_users.';
@@ -76,7 +96,10 @@ export class TurnDispatcher {
   readonly #allowlistNotices: RateLimiter;
   readonly #outsiderNotices: RateLimiter;
   readonly #slowDownNotices: RateLimiter;
+  /** Turns accepted here and not yet finished, by channel and message ts (bounded). */
+  readonly #working = new Map<string, WorkingSignal>();
   #isAccepting = true;
+  #isStopped = false;
 
   constructor(options: TurnDispatcherOptions) {
     this.#o = options;
@@ -90,6 +113,13 @@ export class TurnDispatcher {
   /** Stop starting turns (shutdown); later messages are recorded for the next start, not run. */
   stopAccepting(): void {
     this.#isAccepting = false;
+  }
+
+  /** Shutdown, once turns have drained: no 👀 is sent any more (pending ones are cancelled). */
+  stop(): void {
+    this.#isAccepting = false;
+    this.#isStopped = true;
+    for (const signal of this.#working.values()) this.#disarm(signal);
   }
 
   /**
@@ -151,15 +181,16 @@ export class TurnDispatcher {
       logger.info(ids, 'slack.duplicate_ignored');
       return;
     }
-    // Reactions are cosmetic and fire-and-forget: a slow or rate-limited one never holds up the turn.
-    this.#o.poster.react(msg.channel, msg.ts, 'eyes');
     if (!this.#isAccepting) {
       // Shutting down: the message is recorded (and so acknowledged) but not started; the next
-      // start runs it. Slack would not deliver an acknowledged event again.
+      // start runs it. Slack would not deliver an acknowledged event again. 👀 at once, as it
+      // answers only after the restart. (Reactions are cosmetic and fire-and-forget.)
+      this.#o.poster.react(msg.channel, msg.ts, 'eyes');
       logger.warn({ ...ids, turn_id: turnId }, 'slack.message_deferred_during_shutdown');
       this.#notice(msg, 'I am restarting; I have your message and will answer it as soon as I am back.');
       return;
     }
+    this.#showWorkingLater(msg.channel, msg.ts);
     this.#o.tracker.run('turn', () => this.#o.engine.run(turnId));
   }
 
@@ -191,12 +222,48 @@ export class TurnDispatcher {
     }
   }
 
-  /** Adapter hook, once a turn has replied: swap the 👀 reaction for ✅ or ❌. */
+  /**
+   * Adapter hook, once a turn has replied: ✅ or ❌, and the 👀 removed first when it was sent
+   * (or may have been: a turn resumed after a restart, or forgotten). A 👀 not yet due is
+   * cancelled. Reaction calls on one message run in order, so a removal follows its add.
+   */
   turnFinished(turn: Turn, status: string): void {
     if (turn.origin === undefined) return;
     const { channel } = turn.conversation;
-    this.#o.poster.unreact(channel, turn.origin, 'eyes');
+    const key = workingKey(channel, turn.origin);
+    const signal = this.#working.get(key);
+    this.#working.delete(key);
+    if (signal !== undefined) this.#disarm(signal);
+    if (signal === undefined || signal.isShown) this.#o.poster.unreact(channel, turn.origin, 'eyes');
     this.#o.poster.react(channel, turn.origin, status === 'answered' ? 'white_check_mark' : 'x');
+  }
+
+  /** Arm the turn's 👀 for when it has worked {@link WORKING_SIGNAL_DELAY_MS} (cancelled if it ends first). */
+  #showWorkingLater(channel: string, ts: string): void {
+    const key = workingKey(channel, ts);
+    const known = this.#working.get(key);
+    if (known !== undefined) this.#disarm(known);
+    this.#working.delete(key);
+    if (this.#working.size >= MAX_WORKING_TURNS) {
+      const [oldestKey, oldest] = this.#working.entries().next().value as [string, WorkingSignal];
+      this.#disarm(oldest);
+      this.#working.delete(oldestKey);
+    }
+    const { clock, poster } = this.#o;
+    const signal: WorkingSignal = { isShown: false };
+    signal.timer = clock.setTimeout(() => {
+      signal.timer = undefined;
+      if (this.#isStopped || this.#working.get(key) !== signal) return;
+      signal.isShown = true;
+      poster.react(channel, ts, 'eyes');
+    }, this.#o.workingSignalDelayMs ?? WORKING_SIGNAL_DELAY_MS);
+    this.#working.set(key, signal);
+  }
+
+  #disarm(signal: WorkingSignal): void {
+    if (signal.timer === undefined) return;
+    this.#o.clock.clearTimeout(signal.timer);
+    signal.timer = undefined;
   }
 
   /**
@@ -225,6 +292,11 @@ export class TurnDispatcher {
     // A notice into a shared channel is refused by the poster (and logged there): nothing more to say.
     this.#o.tracker.run('notice', () => this.#o.poster.ephemeral(msg.channel, user, text, msg.threadTs).catch(unlessSharedChannelRefusal));
   }
+}
+
+/** A message's identity for its 👀: the channel and its ts. */
+function workingKey(channel: string, ts: string): string {
+  return `${channel}\u0000${ts}`;
 }
 
 /** Rethrow anything but the poster's refusal to write into a shared channel (already logged). */

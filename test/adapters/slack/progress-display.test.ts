@@ -3,8 +3,9 @@
  * three writes the display makes and fails them on demand the way the WebClient does; it leaves
  * out Slack itself, which the end-to-end tests in test/e2e/slack-progress.test.ts drive).
  *
- * The rules: one status message per turn (posted at the first tool call, then edited in place)
- * or Slack's assistant status, never a write per tool call; at most one write per interval,
+ * The rules: nothing is written before a turn has worked the delay since its first tool call
+ * (a turn that ends sooner writes nothing at all); one status message per turn (posted once
+ * due, then edited in place) or Slack's assistant status, never a write per tool call; at most one write per interval,
  * carrying the latest state; a refused status falls back to the message in `auto` and is
  * remembered for the channel; a failure never throws, a post that failed is never sent again,
  * a refusal to write into a shared channel ends the turn's progress, and a 429 pauses all
@@ -17,6 +18,7 @@ import { ProgressDisplay, PROGRESS_EVENT_TYPE } from '../../../src/adapters/slac
 import { progressText } from '../../../src/adapters/slack/progress-text.ts';
 import type { ProgressMode, ProgressPoster } from '../../../src/adapters/slack/progress-display.ts';
 import { SharedChannelRefusal } from '../../../src/adapters/slack/slack-poster.ts';
+import { WORKING_SIGNAL_DELAY_MS } from '../../../src/adapters/slack/turn-dispatcher.ts';
 import type { MessageMetadata, PostBody } from '../../../src/adapters/slack/slack-poster.ts';
 import type { Turn } from '../../../src/engine/types.ts';
 import { FakeClock } from '../../fixtures/fake-clock.ts';
@@ -73,12 +75,15 @@ const turn = (channel = 'C1', origin = '1.000100'): Turn => ({
   origin,
 });
 
-function setup(mode: Exclude<ProgressMode, 'off'>) {
+/** The first write's delay (the product default: the display is built without the option). */
+const DELAY = WORKING_SIGNAL_DELAY_MS;
+
+function setup(mode: Exclude<ProgressMode, 'off'>, options: { firstWriteDelayMs?: number } = {}) {
   const clock = new FakeClock();
   const poster = new RecordingPoster();
   const logs: string[] = [];
   const logger = pino({ level: 'debug' }, { write: (line: string) => void logs.push(line) });
-  const display = new ProgressDisplay({ mode, poster, logger, clock, intervalMs: 1_000 });
+  const display = new ProgressDisplay({ mode, poster, logger, clock, intervalMs: 1_000, ...options });
   return { clock, poster, display, logs };
 }
 
@@ -88,7 +93,7 @@ async function settled(): Promise<void> {
 }
 
 test('a write starts only after the tool call it shows has started (never in front of it)', async () => {
-  const { poster, display } = setup('message');
+  const { poster, display } = setup('message', { firstWriteDelayMs: 0 });
   display.showActivity(turn(), { tool: 'a__b', phase: 'started' });
   assert.equal(poster.writes.length, 0, 'nothing is written in the same turn of the event loop');
   await settled();
@@ -99,8 +104,9 @@ test('three tool calls: one status message, edited in place at most once a secon
   const { clock, poster, display } = setup('message');
   const t = turn();
   display.showActivity(t, { tool: 'kubernetes__get_pods', phase: 'started' });
+  clock.advance(DELAY);
   await settled();
-  assert.deepEqual(poster.writes.map((w) => [w.method, w.at, w.text]), [['post', '1.000100', ':hourglass_flowing_sand: running `kubernetes__get_pods`…']], 'posted at once, in the thread');
+  assert.deepEqual(poster.writes.map((w) => [w.method, w.at, w.text]), [['post', '1.000100', ':hourglass_flowing_sand: running `kubernetes__get_pods`…']], 'posted once due, in the thread');
   assert.deepEqual(poster.writes[0]!.metadata, { event_type: PROGRESS_EVENT_TYPE, event_payload: {} });
 
   // Five changes within the second: nothing is written until it has passed, then only the latest.
@@ -163,6 +169,7 @@ test('auto shows the assistant status where Slack accepts it and clears it at th
   const { clock, poster, display } = setup('auto');
   const t = turn();
   display.showActivity(t, { tool: 'ops__status', phase: 'started' });
+  clock.advance(DELAY);
   await settled();
   display.showActivity(t, { tool: 'ops__status', phase: 'succeeded' });
   display.turnFinished(t);
@@ -178,6 +185,7 @@ test('auto falls back to the status message where Slack refuses the status, at o
   const { clock, poster, display, logs } = setup('auto');
   poster.failNext('setStatus', platformError('invalid_thread_ts'));
   display.showActivity(turn(), { tool: 'ops__status', phase: 'started' });
+  clock.advance(DELAY);
   await settled();
   assert.deepEqual(poster.writes.map((w) => [w.method, w.text]), [
     ['setStatus', 'is running ops__status…'],
@@ -198,6 +206,7 @@ test('status mode never posts a message: where Slack refuses the status, nothing
   poster.failNext('setStatus', platformError('invalid_thread_ts'));
   const t = turn();
   display.showActivity(t, { tool: 'ops__status', phase: 'started' });
+  clock.advance(DELAY);
   await settled();
   display.showActivity(t, { tool: 'ops__status', phase: 'succeeded' });
   display.turnFinished(t);
@@ -211,6 +220,7 @@ test('a failed post is never sent again (its answer may be lost); the turn goes 
   poster.failNext('post', httpError(502));
   const t = turn();
   display.showActivity(t, { tool: 'a__b', phase: 'started' });
+  clock.advance(DELAY);
   await settled();
   display.showActivity(t, { tool: 'a__b', phase: 'succeeded' });
   display.showActivity(t, { tool: 'a__c', phase: 'started' });
@@ -226,6 +236,7 @@ test('a failed update is tried again with the latest state; three failures in a 
   const { clock, poster, display } = setup('message');
   const t = turn();
   display.showActivity(t, { tool: 'a__b', phase: 'started' });
+  clock.advance(DELAY);
   await settled();
   poster.failNext('update', platformError('internal_error'));
   display.showActivity(t, { tool: 'a__b', phase: 'succeeded' });
@@ -242,6 +253,7 @@ test('a failed update is tried again with the latest state; three failures in a 
 
   const other = turn('C1', '9.000900');
   display.showActivity(other, { tool: 'a__b', phase: 'started' });
+  clock.advance(DELAY);
   await settled();
   for (let i = 0; i < 3; i++) poster.failNext('update', httpError(503));
   display.showActivity(other, { tool: 'a__b', phase: 'succeeded' });
@@ -259,6 +271,7 @@ test("Slack's Retry-After pauses every turn's progress, then the latest state is
   const b = turn('C2', '2.000200');
   display.showActivity(a, { tool: 'x__one', phase: 'started' });
   display.showActivity(b, { tool: 'x__one', phase: 'started' });
+  clock.advance(DELAY);
   await settled();
   poster.failNext('update', rateLimited(5));
   display.showActivity(a, { tool: 'x__one', phase: 'succeeded' });
@@ -281,6 +294,7 @@ test('a write refused for a shared channel ends that turn’s progress', async (
   poster.failNext('setStatus', new SharedChannelRefusal('C1', 'assistant.threads.setStatus'));
   const t = turn();
   display.showActivity(t, { tool: 'a__b', phase: 'started' });
+  clock.advance(DELAY);
   await settled();
   display.showActivity(t, { tool: 'a__c', phase: 'started' });
   display.turnFinished(t);
@@ -293,6 +307,7 @@ test('after stop nothing more is written', async () => {
   const { clock, poster, display } = setup('message');
   const t = turn();
   display.showActivity(t, { tool: 'a__b', phase: 'started' });
+  clock.advance(DELAY);
   await settled();
   display.showActivity(t, { tool: 'a__b', phase: 'succeeded' });
   await display.stop(1_000);
@@ -301,6 +316,104 @@ test('after stop nothing more is written', async () => {
   await settled();
   assert.deepEqual(poster.writes.map((w) => w.method), ['post']);
   assert.equal(clock.pendingTimers, 0);
+});
+
+test('a turn that ends before the delay writes nothing at all (no message, no summary, no status to clear) and is forgotten', async () => {
+  for (const mode of ['auto', 'message', 'status'] as const) {
+    const { clock, poster, display } = setup(mode);
+    const t = turn();
+    display.showActivity(t, { tool: 'ops__status', phase: 'started' });
+    display.showActivity(t, { tool: 'ops__status', phase: 'succeeded' });
+    clock.advance(DELAY - 1);
+    await settled();
+    display.showActivity(t, { tool: 'ops__logs', phase: 'started' });
+    display.showActivity(t, { tool: 'ops__logs', phase: 'succeeded' });
+    display.turnFinished(t);
+    clock.advance(10_000);
+    await settled();
+    assert.equal(poster.writes.length, 0, `${mode}: nothing written for a fast turn`);
+    assert.equal(clock.pendingTimers, 0, `${mode}: nothing left armed`);
+
+    // Forgotten: the next turn in the thread is timed from its own first tool call.
+    const next = turn('C1', '2.000200');
+    display.showActivity(next, { tool: 'ops__status', phase: 'started' });
+    clock.advance(DELAY);
+    await settled();
+    assert.equal(poster.writes.length, 1, `${mode}: a slow turn after it is shown`);
+  }
+});
+
+test('the first write is due the delay after the first tool call (later ones do not push it back), with the state of then', async () => {
+  const { clock, poster, display } = setup('message');
+  const t = turn();
+  display.showActivity(t, { tool: 'a__one', phase: 'started' });
+  clock.advance(DELAY - 100);
+  display.showActivity(t, { tool: 'a__one', phase: 'succeeded' });
+  display.showActivity(t, { tool: 'a__two', phase: 'started' });
+  clock.advance(99);
+  await settled();
+  assert.equal(poster.writes.length, 0, 'not before the delay');
+  clock.advance(1);
+  await settled();
+  assert.deepEqual(poster.writes.map((w) => [w.method, w.text]), [['post', ':hourglass_flowing_sand: running `a__two`… (done: `a__one`)']]);
+  display.showActivity(t, { tool: 'a__two', phase: 'succeeded' });
+  display.turnFinished(t);
+  clock.advance(999);
+  await settled();
+  assert.equal(poster.writes.length, 1, 'then the interval, as before');
+  clock.advance(1);
+  await settled();
+  assert.deepEqual(poster.writes.slice(1).map((w) => [w.method, w.text]), [['update', 'Used `a__one`, `a__two`.']]);
+});
+
+test('a turn that waits for an approval passes the delay and shows that it waits, in the message or the status', async () => {
+  for (const [mode, waiting] of [['message', ':hourglass_flowing_sand: waiting for approval… (done: `ops__status`)'], ['auto', 'is waiting for approval…']] as const) {
+    const { clock, poster, display } = setup(mode);
+    const t = turn();
+    display.showActivity(t, { tool: 'ops__status', phase: 'started' });
+    display.showActivity(t, { tool: 'ops__status', phase: 'succeeded' });
+    display.approvalRequested(t);
+    await settled();
+    assert.equal(poster.writes.length, 0, `${mode}: nothing before the delay`);
+    clock.advance(DELAY);
+    await settled();
+    assert.deepEqual(poster.writes.map((w) => w.text), [waiting], `${mode}: shown once due`);
+    // The decision came: the approved call runs, the turn ends.
+    display.showActivity(t, { tool: 'ops__restart', phase: 'started' });
+    display.showActivity(t, { tool: 'ops__restart', phase: 'succeeded' });
+    display.turnFinished(t);
+    clock.advance(1_000);
+    await settled();
+    assert.equal(poster.writes.at(-1)!.text, mode === 'message' ? 'Used `ops__status`, `ops__restart`.' : '', `${mode}: summarised or cleared`);
+    assert.equal(clock.pendingTimers, 0);
+  }
+});
+
+test('a turn that ends as its first write starts: that write carries the end (the summary, once; no status to set or clear)', async () => {
+  for (const mode of ['message', 'auto'] as const) {
+    const { clock, poster, display } = setup(mode);
+    const t = turn();
+    display.showActivity(t, { tool: 'a__b', phase: 'started' });
+    clock.advance(DELAY);
+    display.showActivity(t, { tool: 'a__b', phase: 'succeeded' });
+    display.turnFinished(t);
+    await settled();
+    clock.advance(1_000);
+    await settled();
+    assert.deepEqual(poster.writes.map((w) => [w.method, w.text]), mode === 'message' ? [['post', 'Used `a__b`.']] : []);
+    assert.equal(clock.pendingTimers, 0);
+  }
+});
+
+test('stop cancels a first write not yet due', async () => {
+  const { clock, poster, display } = setup('message');
+  display.showActivity(turn(), { tool: 'a__b', phase: 'started' });
+  assert.equal(clock.pendingTimers, 1);
+  await display.stop(1_000);
+  assert.equal(clock.pendingTimers, 0);
+  clock.advance(5_000);
+  await settled();
+  assert.deepEqual(poster.writes, []);
 });
 
 test('progress text: tool names only (counted, failures marked, a long list cut), nothing that acts as mrkdwn', () => {
