@@ -75,6 +75,9 @@ export function neutraliseBroadcasts(mrkdwn: string): string {
  * converted by slackify-markdown, then broadcast mentions neutralised.
  */
 export function markdownToMrkdwn(markdown: string): string {
+  // Most replies are plain sentences: nothing for the parser to convert (about half a
+  // millisecond per reply saved). The test compares this path with slackify-markdown.
+  if (isPlainText(markdown)) return markdown;
   let converted: string;
   try {
     converted = slackifyMarkdown(markdown);
@@ -83,4 +86,18 @@ export function markdownToMrkdwn(markdown: string): string {
     converted = escapeMrkdwn(markdown);
   }
   return neutraliseBroadcasts(converted).replace(/\s+$/, '');
+}
+
+/**
+ * A line that Markdown leaves exactly as written: it starts with a letter, a quote or an opening
+ * parenthesis (no list, heading, quote, code or rule marker), and holds only letters, digits,
+ * single spaces and punctuation with no Markdown meaning (no `*`, `_`, `` ` ``, `~`, `[`, `#`,
+ * `<`, `>`, `&`, `|`, `\\`, `!`), and no trailing space.
+ */
+const PLAIN_LINE = /^[A-Za-z"'(](?:[A-Za-z0-9,.:;'"?()/%=+-]| (?! ))*(?<! )$/;
+
+/** Text slackify-markdown would return unchanged: plain lines, separated by one line break or one blank line. */
+function isPlainText(text: string): boolean {
+  if (text.length === 0 || text.length > 2_000) return false;
+  return text.split(/\n\n?/).every((line) => PLAIN_LINE.test(line));
 }

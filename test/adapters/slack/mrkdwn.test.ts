@@ -4,6 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import slackifyMarkdown from 'slackify-markdown';
 import { escapeCodeBlock, escapeInline, markdownToMrkdwn, neutraliseBroadcasts, slackDate, stripZeroWidth, userMention } from '../../../src/adapters/slack/mrkdwn.ts';
 
 const plain = (s: string): string => s.replace(/\u200b/g, '');
@@ -40,4 +41,22 @@ test('dates render in the reader’s time zone with an ISO fallback; mentions on
   assert.equal(userMention('UALICE0001'), '<@UALICE0001>');
   assert.equal(userMention('alice <!here>'), 'alice &lt;!here&gt;');
   assert.equal(userMention(null), 'someone');
+});
+
+test('plain replies skip the parser and come out exactly as slackify-markdown would make them', () => {
+  // A seeded generator over the characters the fast path accepts, plus the Markdown markers
+  // that must send text to the parser (list items, rules, setext underlines, leading spaces).
+  let seed = 20261202;
+  const next = (n: number): number => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return seed % n;
+  };
+  const pieces = ['a', 'B', 'z', '0', '7', ' ', '  ', ',', '.', ':', ';', "'", '"', '?', '(', ')', '/', '%', '=', '+', '-', '\n', '\n\n', '\n\n\n', 'svc', '1. ', '- ', '--', '==', '++', '* ', '_x_'];
+  for (let i = 0; i < 20_000; i++) {
+    let text = '';
+    for (let j = 1 + next(14); j > 0; j--) text += pieces[next(pieces.length)];
+    assert.equal(markdownToMrkdwn(text), slackifyMarkdown(text).replace(/\s+$/, ''), JSON.stringify(text));
+  }
+  assert.equal(markdownToMrkdwn('finished svc-17: 3 of 3 instances up (ok).'), 'finished svc-17: 3 of 3 instances up (ok).');
+  assert.equal(markdownToMrkdwn('1. first'), slackifyMarkdown('1. first').replace(/\s+$/, ''), 'a list item is not plain');
 });
