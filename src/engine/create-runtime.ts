@@ -24,6 +24,7 @@ import { ApprovalExpiry } from '../human/approval-expiry.ts';
 import { ApprovalWaiters } from '../human/approval-waiters.ts';
 import { TurnStore } from '../state/turn-store.ts';
 import { createTransactor, type Transact } from '../state/transactor.ts';
+import { IdleMemoryRelease } from './idle-memory.ts';
 import { TurnRunner } from './turn-runner.ts';
 import { validateOverrides } from '../human/policy.ts';
 import { loadOptionsFromConfig, loadSkills } from '../skills/load-skills.ts';
@@ -49,6 +50,11 @@ export interface RuntimeOptions {
    * says were written (restored from the database, and the gap is recorded in the chain).
    */
   acceptAuditGap?: boolean;
+  /**
+   * A long-running service (`mithai run`): after a quiet spell following a burst of turns, one
+   * full collection gives the heap's extra room back to the system (see idle-memory.ts).
+   */
+  releaseIdleMemory?: boolean;
 }
 
 /** A wired runtime. Call `close()` once, on shutdown. */
@@ -228,6 +234,7 @@ export async function createRuntime(loaded: LoadedConfig, options: RuntimeOption
     confirmRequiresSecondPerson: config.human.confirm_requires_second_person,
     taintedRequiresSecondPerson: config.human.tainted_requires_second_person,
     redact,
+    ...(options.releaseIdleMemory === true ? { idleMemory: new IdleMemoryRelease(clock) } : {}),
   });
 
   let closed = false;

@@ -36,6 +36,7 @@ import type { EventDedupeStore } from '../state/event-dedupe-store.ts';
 import type { SessionStore } from '../state/session-store.ts';
 import type { Transact } from '../state/transactor.ts';
 import type { Clock } from '../clock.ts';
+import type { IdleMemoryRelease } from './idle-memory.ts';
 import type { ConversationRef } from './types.ts';
 import { newNonce } from '../security/untrusted.ts';
 import { KeyedMutex } from './keyed-mutex.ts';
@@ -68,6 +69,8 @@ export interface EngineOptions {
   /** Redacts a turn's text before it is stored. */
   redact(text: string): string;
   taintedRequiresSecondPerson: boolean;
+  /** Told when each step starts and ends, to give memory back after a burst (`mithai run`). */
+  idleMemory?: IdleMemoryRelease;
 }
 
 /** Settings of the adapter an engine serves. */
@@ -325,6 +328,7 @@ export class Engine {
    */
   async drain(graceMs: number, abort?: () => void): Promise<boolean> {
     this.#isStopping = true;
+    this.#o.idleMemory?.stop();
     const all = (): Promise<unknown> => Promise.allSettled([...this.#active.values()].map((a) => a.done));
     if (await within(all(), graceMs)) return true;
     this.#o.logger.warn({ running: this.#active.size }, 'engine.grace_expired');
@@ -359,6 +363,15 @@ export class Engine {
   }
 
   async #step(turnId: string): Promise<StepResult> {
+    this.#o.idleMemory?.stepStarted();
+    try {
+      return await this.#stepLocked(turnId);
+    } finally {
+      this.#o.idleMemory?.stepEnded();
+    }
+  }
+
+  async #stepLocked(turnId: string): Promise<StepResult> {
     const adapter = this.#requireAdapter();
     const key = this.#o.turns.sessionOf(turnId);
     if (key === undefined) return { kind: 'paused' };

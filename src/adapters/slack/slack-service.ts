@@ -118,7 +118,7 @@ export async function startSlackService(loaded: LoadedConfig, options: SlackServ
   const apiUrl = normaliseApiUrl(loaded.config.adapter.slack.api_url);
   const webRetry = options.webRetry ?? WEB_RETRY;
   const identity = await verifyBotToken(apiUrl, botToken, webRetry, envFile, options.authTimeoutMs);
-  const runtime = await createRuntime(loaded, { logDestination: options.logDestination, clock: options.clock, acceptAuditGap: options.acceptAuditGap === true });
+  const runtime = await createRuntime(loaded, { logDestination: options.logDestination, clock: options.clock, acceptAuditGap: options.acceptAuditGap === true, releaseIdleMemory: true });
   try {
     return await serve({ loaded, options, runtime, identity, apiUrl, botToken, appToken, envFile, webRetry });
   } catch (err) {
