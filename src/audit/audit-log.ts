@@ -80,6 +80,8 @@ export class AuditLog implements AuditSink {
    * commit that waits has covered it: records from here on are held back from the file.
    */
   #unsyncedFrom: number | undefined;
+  /** The last record appended in a commit that waits for the disk, since the last writeAfterCommit. */
+  #syncedAppend: { seq: number; hash: string } | undefined;
   #barrierTimer: NodeJS.Timeout | undefined;
   readonly #syncDelayMs: number;
   readonly #onSyncError: (err: AuditError) => void;
@@ -138,6 +140,9 @@ export class AuditLog implements AuditSink {
       this.#store.transaction(() => {
         const record = this.#record(fields);
         if (this.#store.commitSkipsSync) this.#unsyncedFrom ??= record.seq;
+        // An appended record always writes to the WAL, so a commit that waits for the disk
+        // then syncs it, and with it every commit before.
+        else this.#syncedAppend = { seq: record.seq, hash: record.hash };
         return record;
       }),
     );
@@ -145,10 +150,12 @@ export class AuditLog implements AuditSink {
 
   /**
    * Append every committed record the file does not have yet to its end, in seq order, and
-   * have it fsync'd in the background. Before writing, checks that the file's last line is the
-   * database's record at that seq (unless the file is exactly as this process's last write
-   * left it), so a file that was cut, replaced or torn is never continued. Costs one read of
-   * the database when nothing is waiting; idempotent.
+   * have it fsync'd in the background. Records held back (committed without waiting for the
+   * disk) are brought to disk first (one fsync of the database's WAL), so the file is complete
+   * when this returns: call it before acting on a record. Before writing, checks that the
+   * file's last line is the database's record at that seq (unless the file is exactly as this
+   * process's last write left it), so a file that was cut, replaced or torn is never continued.
+   * Costs one read of the database when nothing is waiting; idempotent.
    *
    * @throws AuditError when the file cannot be brought up to date (see {@link AuditErrorCode}),
    *   or the last background fsync failed and a new one fails too; the caller must then not
@@ -156,6 +163,22 @@ export class AuditLog implements AuditSink {
    */
   write(): void {
     this.#refuseInTransaction('write');
+    if (this.#unsyncedFrom !== undefined) this.#syncBarrier();
+    this.#writeDurable();
+  }
+
+  /**
+   * Append what is on disk in the database and not yet in the file, leaving held-back records
+   * for later (a catch-up after a failed write; not before acting on a record).
+   *
+   * @throws AuditError as {@link write}.
+   */
+  catchUp(): void {
+    this.#refuseInTransaction('catchUp');
+    this.#writeDurable();
+  }
+
+  #writeDurable(): void {
     this.#isDirty = false;
     if (this.#file.syncError !== undefined) this.#guard('nothing was written', () => this.#file.syncNow());
     const head = this.#guard('nothing was written', () => this.#store.head());
@@ -174,7 +197,6 @@ export class AuditLog implements AuditSink {
    * @throws AuditError as {@link write}, or when the fsync fails.
    */
   flush(): void {
-    if (this.#unsyncedFrom !== undefined) this.#syncBarrier();
     this.write();
     this.#guard('the file was not synced to disk', () => this.#file.syncNow());
     const synced = this.#file.syncedSeq;
@@ -196,8 +218,17 @@ export class AuditLog implements AuditSink {
    * @throws AuditError as {@link write}.
    */
   writeAfterCommit(synced = true): void {
-    if (synced) this.#coveredBySync();
-    if (this.#isDirty) this.write();
+    const appended = this.#syncedAppend;
+    this.#syncedAppend = undefined;
+    // Covering only when that record really committed (not rolled back): its commit wrote to
+    // the WAL and waited for the disk.
+    const isCovering = synced && appended !== undefined && this.#unsyncedFrom !== undefined && this.#guard('nothing was written', () => this.#store.record(appended.seq))?.hash === appended.hash;
+    if (isCovering) {
+      // Held-back records are on disk now: they go to the file with this one.
+      this.#coveredBySync();
+      this.#isDirty = true;
+    }
+    if (this.#isDirty) this.#writeDurable();
     if (this.#unsyncedFrom !== undefined) this.#scheduleBarrier();
   }
 
@@ -213,7 +244,6 @@ export class AuditLog implements AuditSink {
     this.#barrierTimer = setTimeout(() => {
       this.#barrierTimer = undefined;
       try {
-        if (this.#unsyncedFrom !== undefined) this.#syncBarrier();
         this.write();
       } catch (err) {
         this.#onSyncError(err instanceof AuditError ? err : new AuditError(`audit log ${this.path} could not be updated (${errorMessage(err)})`, { cause: err }));
@@ -223,9 +253,9 @@ export class AuditLog implements AuditSink {
     this.#barrierTimer.unref();
   }
 
-  /** A small commit that waits for the disk, so every record committed before it is on disk. */
+  /** Bring every commit made so far to disk (an fsync of the database's WAL): held-back records are then safe to write. */
   #syncBarrier(): void {
-    this.#guard('the records were not brought to disk', () => this.#store.transaction(() => this.#store.raiseFlushedSeq(this.#file.syncedSeq)));
+    this.#guard('the records were not brought to disk', () => this.#store.syncCommitted());
     this.#coveredBySync();
   }
 
@@ -310,8 +340,10 @@ export class AuditLog implements AuditSink {
       fd = this.#file.create();
     }
     const size = fstatSync(fd).size;
+    // The cached end is trusted only when it is at least as far as the file is known to go: a
+    // file cut back to an older line of this process's own is checked (and refused) in full.
     const cached = this.#file.unchangedEnd(fd, size);
-    const end = cached === undefined ? this.#checkedTail(fd, size, head.seq, written) : { seq: cached, line: undefined };
+    const end = cached === undefined || cached < written ? this.#checkedTail(fd, size, head.seq, written) : { seq: cached, line: undefined };
     let newSize = size;
     let lastLine: Buffer | undefined;
     try {

@@ -134,4 +134,6 @@ export type AnyAuditRecord = AuditRecord | SystemAuditRecord;
 export interface AuditSink {
   append(input: AuditEventInput): AuditRecord;
   write(): void;
+  /** Append what can go to the file now, without bringing held-back records to disk (a catch-up, not before acting). */
+  catchUp(): void;
 }

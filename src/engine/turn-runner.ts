@@ -311,10 +311,11 @@ export class TurnRunner {
     const reply = this.#o.redact(result.reply);
     // Without waiting for the disk: a power loss that undoes it asks the model for the reply again.
     this.#o.transact(() => this.#o.turns.update(record.id, 'replying', { status: result.status, reply }), NO_SYNC);
-    // Every record is written after its commit; this catches up one whose write failed, so a
-    // turn that has replied has all of its records in the audit file.
+    // Every record is written after its commit; this catches up one whose write failed. (The
+    // last call's outcome may still be held back, committed without waiting for the disk: it
+    // reaches the file with the next synced commit or within the audit sync delay.)
     try {
-      this.#o.audit.write();
+      this.#o.audit.catchUp();
     } catch (err) {
       log.error({ err: errorMessage(err) }, 'audit.write_failed');
     }

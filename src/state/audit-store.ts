@@ -12,7 +12,7 @@
  * const log = AuditLog.open(path, { redactor, store });
  */
 import { StateError } from '../errors.ts';
-import { commitSkipsSync, inWriteTransaction } from './database.ts';
+import { commitSkipsSync, inWriteTransaction, syncCommitted } from './database.ts';
 import type { Database } from './database.ts';
 
 /** The end of the chain in the database, and how far the file has been brought up to it. */
@@ -57,6 +57,11 @@ export class AuditStore {
   /** True while a transaction is open on this connection. */
   get inTransaction(): boolean {
     return this.#db.inTransaction;
+  }
+
+  /** Bring every commit made so far to disk (see `syncCommitted`). */
+  syncCommitted(): void {
+    syncCommitted(this.#db);
   }
 
   /** True while the open transaction will commit without waiting for the disk (see `CommitOptions`). */

@@ -10,7 +10,7 @@
  * const db = openDatabase(config.state.path);
  * const approvals = new ApprovalStore(db);
  */
-import { chmodSync, mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, fsyncSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { StateError, errorMessage } from '../errors.ts';
@@ -110,6 +110,31 @@ export function inWriteTransaction<T>(db: Database, fn: () => T, options: Commit
 }
 
 const UNSYNCED_COMMITS = new WeakSet<Database>();
+
+/**
+ * Bring every commit made so far to disk: fsync the WAL file, which holds the frames of the
+ * commits that did not wait (a checkpoint has already synced what it moved out of it). A no-op
+ * for an in-memory database, or before anything was written.
+ *
+ * @throws StateError when the WAL file cannot be synced.
+ */
+export function syncCommitted(db: Database): void {
+  if (db.memory) return;
+  let fd: number;
+  try {
+    fd = openSync(`${db.name}-wal`, 'r+');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw new StateError(`${db.name}-wal: cannot open it to sync the last commits to disk: ${errorMessage(err)}`, { cause: err });
+  }
+  try {
+    fsyncSync(fd);
+  } catch (err) {
+    throw new StateError(`${db.name}-wal: cannot sync the last commits to disk: ${errorMessage(err)}`, { cause: err });
+  } finally {
+    closeSync(fd);
+  }
+}
 
 /**
  * True while the transaction open on `db` will commit without waiting for the disk. The audit

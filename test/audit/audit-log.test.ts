@@ -314,10 +314,21 @@ describe('writing after a commit', () => {
     const transact = createTransactor(db, (synced) => log.writeAfterCommit(synced));
     transact(() => log.append(auditEvent({ approval_id: 'apr-1' })));
     transact(() => log.append(outcome(1)), { sync: false });
-    log.write();
+    log.catchUp();
     assert.deepEqual(records(path).map((r) => r.event), ['decision'], 'a power loss could still take the outcome from the database: not in the file yet');
     transact(() => log.append(auditEvent({ approval_id: 'apr-2' })));
     assert.deepEqual(records(path).map((r) => [r.seq, r.event]), [[1, 'decision'], [2, 'outcome'], [3, 'decision']], 'the commit that waited covers it: written in seq order');
+  });
+
+  test('write() before acting brings held-back records to disk first and leaves the file complete', (t) => {
+    const { log, db, path } = openLog(t, tempDir(t));
+    const transact = createTransactor(db, (synced) => log.writeAfterCommit(synced));
+    transact(() => log.append(outcome(1)), { sync: false });
+    // Another process's decision (committed, synced) comes after the held-back record.
+    const other = openLog(t, join(path, '..', '..'));
+    other.log.append(auditEvent({ approval_id: 'apr-cli' }));
+    log.write();
+    assert.deepEqual(records(path).map((r) => [r.seq, r.event]), [[1, 'outcome'], [2, 'decision']]);
   });
 
   test('a held-back record is brought to disk and written within the sync delay, and by flush at once', async (t) => {

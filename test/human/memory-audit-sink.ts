@@ -33,4 +33,6 @@ export class MemoryAuditSink implements AuditSink {
 
   /** Nothing to copy anywhere: records are in memory as soon as they are appended. */
   write(): void {}
+
+  catchUp(): void {}
 }
