@@ -36,7 +36,8 @@ function exposedGc(): (() => void) | undefined {
 export class IdleMemoryRelease {
   readonly #clock: Clock;
   readonly #afterMs: number;
-  readonly #collect: (() => void) | undefined;
+  /** Undefined until first needed (exposing gc creates a context: not on the start-up path). */
+  #collect: (() => void) | undefined | null;
   #running = 0;
   #timer: unknown;
   /** A step ran since the last collection. */
@@ -49,7 +50,7 @@ export class IdleMemoryRelease {
   constructor(clock: Clock, options: { afterMs?: number; collect?: () => void } = {}) {
     this.#clock = clock;
     this.#afterMs = options.afterMs ?? IDLE_RELEASE_AFTER_MS;
-    this.#collect = options.collect ?? exposedGc();
+    this.#collect = options.collect ?? null;
   }
 
   /** A step started. */
@@ -62,7 +63,7 @@ export class IdleMemoryRelease {
   /** A step ended (however it ended). */
   stepEnded(): void {
     this.#running = Math.max(0, this.#running - 1);
-    if (this.#running > 0 || !this.#isDirty || this.#isStopped || this.#collect === undefined) return;
+    if (this.#running > 0 || !this.#isDirty || this.#isStopped) return;
     this.#disarm();
     const timer = this.#clock.setTimeout(() => {
       this.#timer = undefined;
@@ -70,6 +71,7 @@ export class IdleMemoryRelease {
       this.#isDirty = false;
       // One collection frees the garbage; V8 shrinks the old space's room a step at each
       // collection, so the next two give most of it back (tens of milliseconds, while idle).
+      if (this.#collect === null) this.#collect = exposedGc();
       for (let i = 0; i < COLLECTIONS; i++) this.#collect?.();
     }, this.#afterMs);
     (timer as { unref?: () => void }).unref?.();
