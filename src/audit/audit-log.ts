@@ -197,6 +197,10 @@ export class AuditLog implements AuditSink {
    * @throws AuditError as {@link write}, or when the fsync fails.
    */
   flush(): void {
+    this.#refuseInTransaction('flush');
+    // Records another process committed without waiting for the disk (held back there) are
+    // in the same WAL: bring them to disk before this process writes and fsyncs them.
+    this.#syncBarrier();
     this.write();
     this.#guard('the file was not synced to disk', () => this.#file.syncNow());
     const synced = this.#file.syncedSeq;
