@@ -1,7 +1,8 @@
 /**
  * The micro figures kept from the first bench (absolute targets, mithai only): an audit append
  * with its fsync, a gate decision (transaction + audit), a decision with 1 000 approvals
- * pending, and redacting 13 KB of text.
+ * pending, and redacting 13 KB of text; and, for context, what one commit costs on this disk
+ * with and without waiting for it (info rows).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,11 +10,12 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { AuditLog } from '../../src/audit/audit-log.ts';
 import { Redactor } from '../../src/security/redactor.ts';
-import { openDatabase } from '../../src/state/database.ts';
+import { inWriteTransaction, openDatabase } from '../../src/state/database.ts';
 import { AuditStore } from '../../src/state/audit-store.ts';
 import { ApprovalStore } from '../../src/state/approval-store.ts';
 import { ApprovalGate } from '../../src/human/approval-gate.ts';
 import { systemClock } from '../../src/clock.ts';
+import { infoRow } from '../lib/report.ts';
 import type { Row } from '../lib/report.ts';
 import { percentile, time } from '../lib/stats.ts';
 
@@ -40,6 +42,14 @@ export function microFigures(scale = 1): Row[] {
       decides.push(time(() => gate.decide(a.id, 'U1', 'approve')));
     }
     rows.push(absolute('micro: gate decide (transaction + audit) p95', percentile(decides, 95), 50));
+
+    // Context for the turn figure: what one commit costs on this disk, waiting for it (each
+    // decision, before its tool runs) and not (a stored model response, a results message).
+    db.exec('CREATE TABLE bench_commit (n INTEGER)');
+    const insert = db.prepare('INSERT INTO bench_commit (n) VALUES (?)');
+    const commits = (sync: boolean): number[] => Array.from({ length: Math.round(200 * scale) }, (_, i) => time(() => inWriteTransaction(db, () => insert.run(i), { sync })));
+    rows.push(infoRow('micro: one-row commit that waits for the disk p50 (info)', undefined, percentile(commits(true), 50), 'ms'));
+    rows.push(infoRow('micro: one-row commit that does not wait p50 (info)', undefined, percentile(commits(false), 50), 'ms'));
 
     // A click must not slow down when many approvals are pending.
     for (let i = 0; i < 1000; i++) open(`pending-${i}`, 's2', i);
