@@ -13,7 +13,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 
 const SRC = resolve('src');
 const RANK: Record<string, number> = {
-  'errors.ts': 0, 'clock.ts': 0, 'fault-point.ts': 0, 'keyed-waiters.ts': 0,
+  'errors.ts': 0, 'clock.ts': 0, 'fault-point.ts': 0, 'keyed-waiters.ts': 0, 'bounded-map.ts': 0,
   config: 1, security: 1,
   audit: 2, state: 2,
   human: 3, skills: 3, llm: 3, memory: 3,

@@ -189,7 +189,7 @@ export class AuditFileHandle {
       for (const stale of this.#closeAfterSync) closeQuietly(stale);
       this.#closeAfterSync.clear();
       if (err) {
-        this.#syncError = new AuditError(`audit log ${this.#path} could not be synced to disk (${errorMessage(err)}); no tool runs until a sync succeeds`, { cause: err });
+        this.#syncError = this.#syncFailed(err);
         this.#onSyncFailed(this.#syncError);
       } else if (fd === this.#fd) {
         this.#syncedSeq = Math.max(this.#syncedSeq, seq);
@@ -223,7 +223,7 @@ export class AuditFileHandle {
     try {
       fsyncSync(fd);
     } catch (err) {
-      throw new AuditError(`audit log ${this.#path} could not be synced to disk (${errorMessage(err)}); no tool runs until a sync succeeds`, { cause: err });
+      throw this.#syncFailed(err);
     }
     this.#syncError = undefined;
     this.#syncedSeq = Math.max(this.#syncedSeq, seq);
@@ -240,6 +240,10 @@ export class AuditFileHandle {
     this.#syncTimer = undefined;
     this.forget();
     this.#settled();
+  }
+
+  #syncFailed(err: unknown): AuditError {
+    return new AuditError(`audit log ${this.#path} could not be synced to disk (${errorMessage(err)}); no tool runs until a sync succeeds`, { cause: err });
   }
 
   #open(create: boolean): number {

@@ -365,13 +365,13 @@ export class Engine {
   async #step(turnId: string): Promise<StepResult> {
     this.#o.idleMemory?.stepStarted();
     try {
-      return await this.#stepLocked(turnId);
+      return await this.#runStep(turnId);
     } finally {
       this.#o.idleMemory?.stepEnded();
     }
   }
 
-  async #stepLocked(turnId: string): Promise<StepResult> {
+  async #runStep(turnId: string): Promise<StepResult> {
     const adapter = this.#requireAdapter();
     const key = this.#o.turns.sessionOf(turnId);
     if (key === undefined) return { kind: 'paused' };

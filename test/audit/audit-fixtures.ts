@@ -2,7 +2,8 @@
  * Builders shared by the audit tests: a valid event input, a temp folder per test, and an
  * audit log over a state database in that folder.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import fs, { mkdtempSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { syncBuiltinESMExports } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
@@ -61,4 +62,34 @@ export function openLog(t: TestContext, dir: string, options: { redactor?: Redac
 /** The file's lines, without the final newline. */
 export function fileLines(path: string): string[] {
   return readFileSync(path, 'utf8').trimEnd().split('\n');
+}
+
+/**
+ * The paths fsync'd through node:fs from now until the test ends, in order (SQLite syncs its
+ * own commits natively: only explicit syncs, such as `syncCommitted`'s, show here).
+ */
+export function watchFsyncs(t: TestContext): string[] {
+  const seen: string[] = [];
+  const original = fs.fsyncSync;
+  fs.fsyncSync = (fd: number): void => {
+    try {
+      seen.push(readlinkSync(`/proc/self/fd/${fd}`));
+    } catch {
+      seen.push(`fd ${fd}`);
+    }
+    original(fd);
+  };
+  syncBuiltinESMExports();
+  t.after(() => {
+    fs.fsyncSync = original;
+    syncBuiltinESMExports();
+  });
+  return seen;
+}
+
+/** Whether the state database's WAL was fsync'd before the audit file (or the file not at all) among `fsyncs`. */
+export function walSyncedFirst(fsyncs: readonly string[]): boolean {
+  const wal = fsyncs.findIndex((p) => p.endsWith('mithai.db-wal'));
+  const file = fsyncs.findIndex((p) => p.endsWith('approvals.json'));
+  return wal !== -1 && (file === -1 || wal < file);
 }

@@ -23,6 +23,7 @@ import type { RecordedRequest, WireBlock } from '../fakes/anthropic/wire.ts';
 import { loadConfig } from '../../src/config/load-config.ts';
 import { startSlackService } from '../../src/adapters/slack/slack-service.ts';
 import type { SlackService, SlackServiceOptions } from '../../src/adapters/slack/slack-service.ts';
+import { waitFor as waitForCondition } from '../fixtures/wait-for.ts';
 
 export const CHANNEL = 'C0OPS00001';
 export const ALICE = 'UALICE0001';
@@ -162,14 +163,8 @@ export function writeProject(dir: string, apiUrl: string, modelUrl: string, opti
 }
 
 /** Poll until `check` returns a value (not undefined/false), or fail after `timeoutMs`. */
-export async function waitFor<T>(what: string, check: () => T | undefined | false, timeoutMs = 3000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = check();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
+export function waitFor<T>(what: string, check: () => T | undefined | false, timeoutMs = 3000): Promise<T> {
+  return waitForCondition(what, check, timeoutMs);
 }
 
 /** The bot's messages in a thread (not the parent), oldest first. */

@@ -22,6 +22,7 @@ import { FakeAnthropic, FAKE_API_KEY } from '../fakes/anthropic/fake-anthropic.t
 import { reply, toolUse } from '../fakes/anthropic/script.ts';
 import type { ScriptStep, StepFunction } from '../fakes/anthropic/script.ts';
 import type { RecordedRequest } from '../fakes/anthropic/wire.ts';
+import { waitFor as waitForCondition } from '../fixtures/wait-for.ts';
 import { ALICE, BOB, CHANNEL, buttonIds, cards, endsWithToolResult, lastUserText, repeat, writeProject } from '../e2e/slack-harness.ts';
 import type { SlackHarnessOptions } from '../e2e/slack-harness.ts';
 
@@ -222,14 +223,8 @@ export function agentScript(n = 60): ScriptStep[] {
 }
 
 /** Poll until `check` returns a value (not undefined/false), or fail after `timeoutMs`. */
-export async function waitFor<T>(what: string, check: () => T | undefined | false, timeoutMs = 5000, everyMs = 20): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = check();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(everyMs);
-  }
+export function waitFor<T>(what: string, check: () => T | undefined | false, timeoutMs = 5000, everyMs = 20): Promise<T> {
+  return waitForCondition(what, check, timeoutMs, everyMs);
 }
 
 /** Like {@link waitFor}, but resolves undefined instead of throwing at the timeout. */

@@ -21,38 +21,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import fs, { readlinkSync } from 'node:fs';
-import { syncBuiltinESMExports } from 'node:module';
 import { createTransactor } from '../../src/state/transactor.ts';
-import { auditEvent, fileLines, openLog, tempDir } from '../audit/audit-fixtures.ts';
-
-/** Paths fsync'd through node:fs while `body` runs (the state database syncs its own commits natively). */
-function watchFsyncs(t: { after(fn: () => void): void }): string[] {
-  const seen: string[] = [];
-  const original = fs.fsyncSync;
-  fs.fsyncSync = (fd: number): void => {
-    try {
-      seen.push(readlinkSync(`/proc/self/fd/${fd}`));
-    } catch {
-      seen.push(`fd ${fd}`);
-    }
-    original(fd);
-  };
-  syncBuiltinESMExports();
-  t.after(() => {
-    fs.fsyncSync = original;
-    syncBuiltinESMExports();
-  });
-  return seen;
-}
-
-async function until(what: string, check: () => boolean, ms = 3_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
+import { auditEvent, fileLines, openLog, tempDir, walSyncedFirst, watchFsyncs } from '../audit/audit-fixtures.ts';
+import { waitFor } from '../fixtures/wait-for.ts';
 
 test('a held-back record reaches the file only after a commit that really waited for the disk', async (t) => {
   const dir = tempDir(t);
@@ -71,15 +42,9 @@ test('a held-back record reaches the file only after a commit that really waited
   assert.equal(store.head()!.flushedSeq, 1, 'the outcome record carried how far the file is on disk');
 
   const fsyncs = watchFsyncs(t);
-  let walSyncedBeforeFile = false;
-  await until('the barrier to write the held-back outcome', () => {
-    if (fileLines(path).length === 2) return true;
-    walSyncedBeforeFile = fsyncs.some((p) => p.endsWith('mithai.db-wal'));
-    return false;
-  });
-  walSyncedBeforeFile ||= fsyncs.some((p) => p.endsWith('mithai.db-wal'));
+  await waitFor('the barrier to write the held-back outcome', () => fileLines(path).length === 2, 3_000);
   assert.ok(
-    walSyncedBeforeFile,
+    walSyncedFirst(fsyncs),
     `the outcome is in the audit file, but the database's WAL was not synced first (fsyncs seen: ${fsyncs.join(', ') || 'none'}): ` +
       'the database\'s copy of the outcome could still be only in unsynced WAL frames a power loss can take',
   );

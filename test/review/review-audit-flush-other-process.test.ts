@@ -6,34 +6,20 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import fs, { readlinkSync } from 'node:fs';
-import { syncBuiltinESMExports } from 'node:module';
+import { existsSync } from 'node:fs';
 import { createTransactor } from '../../src/state/transactor.ts';
-import { auditEvent, fileLines, openLog, tempDir } from '../audit/audit-fixtures.ts';
+import { auditEvent, fileLines, openLog, tempDir, walSyncedFirst, watchFsyncs } from '../audit/audit-fixtures.ts';
 
 test("flush in another process brings the engine's held-back records to disk before writing them", (t) => {
   const dir = tempDir(t);
   const engine = openLog(t, dir);
   const transact = createTransactor(engine.db, (synced) => engine.log.writeAfterCommit(synced));
   transact(() => engine.log.append(auditEvent({ event: 'outcome', approval_id: 'auto-1', decision: 'auto', status: 'succeeded' })), { sync: false });
-  assert.equal(fs.existsSync(engine.path), false, 'held back in the engine');
+  assert.equal(existsSync(engine.path), false, 'held back in the engine');
 
-  const order: string[] = [];
-  const fsyncSync = fs.fsyncSync;
-  fs.fsyncSync = (fd: number): void => {
-    order.push(readlinkSync(`/proc/self/fd/${fd}`));
-    fsyncSync(fd);
-  };
-  syncBuiltinESMExports();
-  t.after(() => {
-    fs.fsyncSync = fsyncSync;
-    syncBuiltinESMExports();
-  });
-
+  const fsyncs = watchFsyncs(t);
   const cli = openLog(t, dir);
   cli.log.flush();
   assert.equal(fileLines(cli.path).length, 1, 'the CLI wrote the record');
-  const wal = order.findIndex((p) => p.endsWith('mithai.db-wal'));
-  const file = order.findIndex((p) => p.endsWith('approvals.json'));
-  assert.ok(wal !== -1 && (file === -1 || wal < file), `the WAL was not synced before the audit file (fsyncs: ${order.join(', ')})`);
+  assert.ok(walSyncedFirst(fsyncs), `the WAL was not synced before the audit file (fsyncs: ${fsyncs.join(', ')})`);
 });

@@ -22,6 +22,7 @@ import { join } from 'node:path';
 import { reply, toolUse } from '../fakes/anthropic/script.ts';
 import { decideFromCli } from '../../src/cli/approval-decision.ts';
 import { startEngine } from '../engine/engine-harness.ts';
+import { waitFor } from '../fixtures/wait-for.ts';
 
 const SKILL = `
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
@@ -42,14 +43,6 @@ export default defineSkill({
   },
 });
 `;
-
-async function until(what: string, check: () => boolean, ms = 5_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 test('a call approved from the command line does not run while its decision is not in approvals.json', async (t) => {
   const h = await startEngine(
@@ -74,7 +67,7 @@ test('a call approved from the command line does not run while its decision is n
   assert.equal(cli.code, 0, cli.stderr);
 
   assert.equal(engine.pollDecisions(), 1);
-  await until('thread A to reply', () => h.adapter.replies.length === 2);
+  await waitFor('thread A to reply', () => h.adapter.replies.length === 2);
   assert.deepEqual(
     h.effects().filter((e) => e.startsWith('restart')),
     [],

@@ -36,6 +36,7 @@ import type { MessageMetadata, SlackPoster } from './slack-poster.ts';
 import { progressText } from './progress-text.ts';
 import type { ProgressCall, ProgressState } from './progress-text.ts';
 import { within } from './timing.ts';
+import { makeRoom } from '../../bounded-map.ts';
 import { WORKING_SIGNAL_DELAY_MS } from './turn-dispatcher.ts';
 
 /** `adapter.slack.progress`. */
@@ -165,11 +166,7 @@ export class ProgressDisplay {
     const key = keyOf(turn);
     const known = this.#turns.get(key);
     if (known !== undefined || !create) return known;
-    if (this.#turns.size >= MAX_TURNS) {
-      const [oldestKey, oldest] = this.#turns.entries().next().value as [string, TurnProgress];
-      this.#disarm(oldest);
-      this.#turns.delete(oldestKey);
-    }
+    makeRoom(this.#turns, MAX_TURNS, (oldest) => this.#disarm(oldest));
     const { channel, thread } = turn.conversation;
     const progress: TurnProgress = {
       calls: [], isWaiting: false, isFinished: false, channel, thread, isStatusShown: false, isBroken: false, isDirty: false, isWriting: false, failures: 0,

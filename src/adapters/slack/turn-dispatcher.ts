@@ -38,6 +38,7 @@ import type { SlackPoster } from './slack-poster.ts';
 import type { Organisation } from './organisation.ts';
 import type { TaskTracker } from './task-tracker.ts';
 import { formatThread, readThread } from './thread-context.ts';
+import { makeRoom } from '../../bounded-map.ts';
 
 /**
  * How long a turn works before it shows that it is working (👀 here, progress in
@@ -117,7 +118,7 @@ export class TurnDispatcher {
 
   /** Shutdown, once turns have drained: no 👀 is sent any more (pending ones are cancelled). */
   stop(): void {
-    this.#isAccepting = false;
+    this.stopAccepting();
     this.#isStopped = true;
     for (const signal of this.#working.values()) this.#disarm(signal);
   }
@@ -244,11 +245,7 @@ export class TurnDispatcher {
     const known = this.#working.get(key);
     if (known !== undefined) this.#disarm(known);
     this.#working.delete(key);
-    if (this.#working.size >= MAX_WORKING_TURNS) {
-      const [oldestKey, oldest] = this.#working.entries().next().value as [string, WorkingSignal];
-      this.#disarm(oldest);
-      this.#working.delete(oldestKey);
-    }
+    makeRoom(this.#working, MAX_WORKING_TURNS, (oldest) => this.#disarm(oldest));
     const { clock, poster } = this.#o;
     const signal: WorkingSignal = { isShown: false };
     signal.timer = clock.setTimeout(() => {
