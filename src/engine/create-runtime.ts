@@ -12,7 +12,7 @@ import { Redactor } from '../security/redactor.ts';
 import { childEnv } from '../skills/child-env.ts';
 import { createLogger } from '../audit/logger.ts';
 import { AuditLog } from '../audit/audit-log.ts';
-import { openDatabase } from '../state/database.ts';
+import { openDatabase, syncCommittedInBackground } from '../state/database.ts';
 import { AuditStore } from '../state/audit-store.ts';
 import { acquireProcessLock } from '../state/process-lock.ts';
 import { SessionStore } from '../state/session-store.ts';
@@ -227,6 +227,7 @@ export async function createRuntime(loaded: LoadedConfig, options: RuntimeOption
     sessions,
     receipts: new EventDedupeStore(db),
     transact,
+    syncCommits: () => syncCommittedInBackground(db),
     clock,
     gate,
     logger: logger.child({ component: 'engine' }),

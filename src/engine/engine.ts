@@ -56,6 +56,11 @@ export interface EngineOptions {
   /** Receipts of inbound events (Slack event ids), claimed with the turn they start. */
   receipts: EventDedupeStore;
   transact: Transact;
+  /**
+   * Bring every commit made so far to disk without blocking the thread (the state database's
+   * WAL fsync'd on the thread pool), for {@link Engine.record}. Rejects when it cannot.
+   */
+  syncCommits(): Promise<void>;
   clock: Clock;
   gate: ApprovalGate;
   logger: Logger;
@@ -71,6 +76,18 @@ export interface EngineOptions {
   taintedRequiresSecondPerson: boolean;
   /** Told when each step starts and ends, to give memory back after a burst (`mithai run`). */
   idleMemory?: IdleMemoryRelease;
+}
+
+/** Identities of an inbound message, claimed with its turn; see {@link Engine.accept}. */
+export interface ReceiptOptions {
+  receiptKeys?: readonly string[];
+  receiptTtlMs?: number;
+}
+
+/** A turn recorded by {@link Engine.record}: committed, and on disk once `durable` resolves. */
+export interface RecordedTurn {
+  turnId: string;
+  durable: Promise<void>;
 }
 
 /** Settings of the adapter an engine serves. */
@@ -148,7 +165,26 @@ export class Engine {
    * @returns The turn id, or undefined when a receipt key was claimed before (a duplicate).
    * @throws StateError when the turn cannot be recorded (then do not acknowledge the event).
    */
-  accept(turn: Turn, options: { receiptKeys?: readonly string[]; receiptTtlMs?: number } = {}): string | undefined {
+  accept(turn: Turn, options: ReceiptOptions = {}): string | undefined {
+    return this.#record(turn, options, true);
+  }
+
+  /**
+   * {@link Engine.accept}, except that the commit does not wait for the disk on this thread:
+   * the turn can start at once (its model call does not need the message to be on disk; a
+   * tool needs its decision there, and that commit, which waits, covers this one), while
+   * `durable` waits for the disk in the background. Acknowledge the event only once `durable`
+   * resolves; if it rejects, do not (the redelivery finds the turn and is a duplicate).
+   *
+   * @returns undefined for a duplicate, as {@link Engine.accept}.
+   * @throws StateError when the turn cannot be recorded (then do not acknowledge the event).
+   */
+  record(turn: Turn, options: ReceiptOptions = {}): RecordedTurn | undefined {
+    const turnId = this.#record(turn, options, false);
+    return turnId === undefined ? undefined : { turnId, durable: this.#o.syncCommits() };
+  }
+
+  #record(turn: Turn, options: ReceiptOptions, sync: boolean): string | undefined {
     const id = `trn_${randomBytes(8).toString('hex')}`;
     const key = sessionKey(turn.conversation);
     const now = this.#o.clock.now();
@@ -158,7 +194,7 @@ export class Engine {
       }
       this.#o.turns.create({ id, sessionKey: key, platform: turn.conversation.platform, turnJson: encodeTurn(turn, this.#o.redact), nonce: newNonce() });
       return undefined;
-    });
+    }, { sync });
     if (duplicate !== undefined) {
       this.#o.logger.info({ session: key, key: duplicate }, 'turn.duplicate_ignored');
       return undefined;

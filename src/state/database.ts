@@ -10,7 +10,7 @@
  * const db = openDatabase(config.state.path);
  * const approvals = new ApprovalStore(db);
  */
-import { chmodSync, closeSync, fsyncSync, mkdirSync, openSync } from 'node:fs';
+import { chmodSync, closeSync, fsync, fsyncSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { StateError, errorMessage } from '../errors.ts';
@@ -111,6 +111,20 @@ export function inWriteTransaction<T>(db: Database, fn: () => T, options: Commit
 
 const UNSYNCED_COMMITS = new WeakSet<Database>();
 
+/** The WAL file of `db`, open for an fsync, or undefined when there is none (nothing to sync). */
+function openWal(db: Database): number | undefined {
+  try {
+    return openSync(`${db.name}-wal`, 'r+');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new StateError(`${db.name}-wal: cannot open it to sync the last commits to disk: ${errorMessage(err)}`, { cause: err });
+  }
+}
+
+function syncFailed(db: Database, err: unknown): StateError {
+  return new StateError(`${db.name}-wal: cannot sync the last commits to disk: ${errorMessage(err)}`, { cause: err });
+}
+
 /**
  * Bring every commit made so far to disk: fsync the WAL file, which holds the frames of the
  * commits that did not wait (a checkpoint has already synced what it moved out of it). A no-op
@@ -120,17 +134,30 @@ const UNSYNCED_COMMITS = new WeakSet<Database>();
  */
 export function syncCommitted(db: Database): void {
   if (db.memory) return;
-  let fd: number;
-  try {
-    fd = openSync(`${db.name}-wal`, 'r+');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
-    throw new StateError(`${db.name}-wal: cannot open it to sync the last commits to disk: ${errorMessage(err)}`, { cause: err });
-  }
+  const fd = openWal(db);
+  if (fd === undefined) return;
   try {
     fsyncSync(fd);
   } catch (err) {
-    throw new StateError(`${db.name}-wal: cannot sync the last commits to disk: ${errorMessage(err)}`, { cause: err });
+    throw syncFailed(db, err);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * {@link syncCommitted} off the main thread: the fsync runs on libuv's thread pool, so the
+ * process goes on with other work (the turn whose message was just recorded starts its model
+ * call) while the disk catches up. Resolves once every commit made before the call is on disk.
+ *
+ * @throws StateError (the promise rejects) when the WAL file cannot be opened or synced.
+ */
+export async function syncCommittedInBackground(db: Database): Promise<void> {
+  if (db.memory) return;
+  const fd = openWal(db);
+  if (fd === undefined) return;
+  try {
+    await new Promise<void>((resolve, reject) => fsync(fd, (err) => (err ? reject(syncFailed(db, err)) : resolve())));
   } finally {
     closeSync(fd);
   }

@@ -177,12 +177,16 @@ export class TurnDispatcher {
     }
     // The message's identities are claimed in the same transaction as its turn: a crash can
     // never leave a claimed message without its turn, or a redelivery start a second one.
-    const turnId = this.#o.engine.accept(turn, { receiptKeys: dedupeKeys(msg), receiptTtlMs: DEDUPE_TTL_MS });
-    if (turnId === undefined) {
+    // The commit does not wait for the disk here: the turn starts at once, and this resolves
+    // (so the event is acknowledged) only once the disk has it (`durable`).
+    const recorded = this.#o.engine.record(turn, { receiptKeys: dedupeKeys(msg), receiptTtlMs: DEDUPE_TTL_MS });
+    if (recorded === undefined) {
       logger.info(ids, 'slack.duplicate_ignored');
       return;
     }
+    const { turnId, durable } = recorded;
     if (!this.#isAccepting) {
+      await durable;
       // Shutting down: the message is recorded (and so acknowledged) but not started; the next
       // start runs it. Slack would not deliver an acknowledged event again. 👀 at once, as it
       // answers only after the restart. (Reactions are cosmetic and fire-and-forget.)
@@ -193,6 +197,7 @@ export class TurnDispatcher {
     }
     this.#showWorkingLater(msg.channel, msg.ts);
     this.#o.tracker.run('turn', () => this.#o.engine.run(turnId));
+    await durable;
   }
 
   /**

@@ -31,7 +31,7 @@ function setup(poster?: Partial<Record<'react' | 'unreact' | 'ephemeral', unknow
   const options = {
     settings: { botUserId: 'UBOT', botId: 'BBOT', respond: 'mentions', allowedUsers: ['*'], allowedChannels: ['*'], turnsPerMinute: 100_000 },
     engine: {
-      accept: () => `turn_${++turns}`,
+      record: () => ({ turnId: `turn_${++turns}`, durable: Promise.resolve() }),
       run: async (id: string) => void runs.push(id),
       claimReceipts: () => true,
       hasHistory: () => false,
