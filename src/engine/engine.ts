@@ -84,9 +84,10 @@ export interface ReceiptOptions {
   receiptTtlMs?: number;
 }
 
-/** A turn recorded by {@link Engine.record}: committed, and on disk once `durable` resolves. */
+/** What {@link Engine.record} committed, on disk once `durable` resolves. */
 export interface RecordedTurn {
-  turnId: string;
+  /** Undefined for a duplicate (a receipt key claimed before). */
+  turnId: string | undefined;
   durable: Promise<void>;
 }
 
@@ -174,14 +175,14 @@ export class Engine {
    * the turn can start at once (its model call does not need the message to be on disk; a
    * tool needs its decision there, and that commit, which waits, covers this one), while
    * `durable` waits for the disk in the background. Acknowledge the event only once `durable`
-   * resolves; if it rejects, do not (the redelivery finds the turn and is a duplicate).
+   * resolves; if it rejects, do not (the redelivery finds the turn and is a duplicate). A
+   * duplicate waits for the disk too: the claim it ran into may be an earlier delivery's whose
+   * sync has not finished (or failed).
    *
-   * @returns undefined for a duplicate, as {@link Engine.accept}.
    * @throws StateError when the turn cannot be recorded (then do not acknowledge the event).
    */
-  record(turn: Turn, options: ReceiptOptions = {}): RecordedTurn | undefined {
-    const turnId = this.#record(turn, options, false);
-    return turnId === undefined ? undefined : { turnId, durable: this.#o.syncCommits() };
+  record(turn: Turn, options: ReceiptOptions = {}): RecordedTurn {
+    return { turnId: this.#record(turn, options, false), durable: this.#o.syncCommits() };
   }
 
   #record(turn: Turn, options: ReceiptOptions, sync: boolean): string | undefined {

@@ -179,12 +179,12 @@ export class TurnDispatcher {
     // never leave a claimed message without its turn, or a redelivery start a second one.
     // The commit does not wait for the disk here: the turn starts at once, and this resolves
     // (so the event is acknowledged) only once the disk has it (`durable`).
-    const recorded = this.#o.engine.record(turn, { receiptKeys: dedupeKeys(msg), receiptTtlMs: DEDUPE_TTL_MS });
-    if (recorded === undefined) {
+    const { turnId, durable } = this.#o.engine.record(turn, { receiptKeys: dedupeKeys(msg), receiptTtlMs: DEDUPE_TTL_MS });
+    if (turnId === undefined) {
       logger.info(ids, 'slack.duplicate_ignored');
+      await durable;
       return;
     }
-    const { turnId, durable } = recorded;
     if (!this.#isAccepting) {
       await durable;
       // Shutting down: the message is recorded (and so acknowledged) but not started; the next
@@ -195,9 +195,13 @@ export class TurnDispatcher {
       this.#notice(msg, 'I am restarting; I have your message and will answer it as soon as I am back.');
       return;
     }
-    this.#showWorkingLater(msg.channel, msg.ts);
-    this.#o.tracker.run('turn', () => this.#o.engine.run(turnId));
-    await durable;
+    try {
+      this.#showWorkingLater(msg.channel, msg.ts);
+      this.#o.tracker.run('turn', () => this.#o.engine.run(turnId));
+    } finally {
+      // Always awaited: a rejection nobody awaits would take the process down.
+      await durable;
+    }
   }
 
   /**

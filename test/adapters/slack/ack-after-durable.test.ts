@@ -10,26 +10,17 @@ import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import fs, { readlinkSync } from 'node:fs';
 import { syncBuiltinESMExports } from 'node:module';
-import pino from 'pino';
-import type { App, SocketModeReceiver } from '@slack/bolt';
-import { recordBeforeAck } from '../../../src/adapters/slack/inbound-listeners.ts';
-import { TurnDispatcher } from '../../../src/adapters/slack/turn-dispatcher.ts';
-import type { Organisation } from '../../../src/adapters/slack/organisation.ts';
-import type { SlackAdapter } from '../../../src/adapters/slack/slack-adapter.ts';
-import type { SlackPoster } from '../../../src/adapters/slack/slack-poster.ts';
-import type { TaskTracker } from '../../../src/adapters/slack/task-tracker.ts';
-import { systemClock } from '../../../src/clock.ts';
 import { reply } from '../../fakes/anthropic/script.ts';
 import { waitFor } from '../../fixtures/wait-for.ts';
 import { startEngine } from '../../engine/engine-harness.ts';
+import { dispatcherFront } from './dispatcher-front.ts';
 
 type Fsync = (fd: number, callback: (err: NodeJS.ErrnoException | null) => void) => void;
 
-/** Holds every async fsync of the state database's WAL until `release(error?)`. */
+/** Holds every async fsync of the state database's WAL until `release(error?)`, which fails the held ones with `error` (later ones go through). */
 function holdWalFsyncs(t: TestContext): { held: () => number; release: (error?: NodeJS.ErrnoException) => void } {
   const original = fs.fsync as unknown as Fsync;
-  const waiting: Array<() => void> = [];
-  let failWith: NodeJS.ErrnoException | undefined;
+  const waiting: Array<(error?: NodeJS.ErrnoException) => void> = [];
   let released = false;
   (fs as unknown as { fsync: Fsync }).fsync = (fd, callback) => {
     let path = '';
@@ -38,9 +29,8 @@ function holdWalFsyncs(t: TestContext): { held: () => number; release: (error?: 
     } catch {
       // not a path we hold
     }
-    const go = (): void => (failWith ? callback(failWith) : original(fd, callback));
-    if (!path.endsWith('mithai.db-wal') || released) go();
-    else waiting.push(go);
+    if (!path.endsWith('mithai.db-wal') || released) original(fd, callback);
+    else waiting.push((error) => (error ? callback(error) : original(fd, callback)));
   };
   syncBuiltinESMExports();
   t.after(() => {
@@ -50,9 +40,8 @@ function holdWalFsyncs(t: TestContext): { held: () => number; release: (error?: 
   return {
     held: () => waiting.length,
     release: (error) => {
-      failWith = error;
       released = true;
-      for (const go of waiting.splice(0)) go();
+      for (const go of waiting.splice(0)) go(error);
     },
   };
 }
@@ -60,27 +49,9 @@ function holdWalFsyncs(t: TestContext): { held: () => number; release: (error?: 
 async function setup(t: TestContext) {
   const h = await startEngine(t, [reply('all good')]);
   h.runtime.engine.attach(h.adapter);
-  const tracker = { run: (_name: string, work: () => Promise<unknown>) => void work().catch(() => {}) } as unknown as TaskTracker;
-  const dispatcher = new TurnDispatcher({
-    settings: { botUserId: 'UBOT', botId: 'BBOT', respond: 'mentions', allowedUsers: [], allowedChannels: [], turnsPerMinute: 10 },
-    engine: h.runtime.engine,
-    adapter: {} as SlackAdapter,
-    poster: { ephemeral: async () => {}, react: () => {}, unreact: () => {} } as unknown as SlackPoster,
-    tracker,
-    organisation: { user: async () => ({ isOutside: false, reason: 'test' }), channel: async () => ({ isOutside: false, reason: 'test' }) } as unknown as Organisation,
-    clock: systemClock,
-    logger: pino({ level: 'silent' }),
-    redact: (s) => s,
-  });
-  let front: App | undefined;
-  recordBeforeAck({ init: (app: App) => (front = app) } as unknown as SocketModeReceiver, { processEvent: async (event: { ack: () => Promise<void> }) => event.ack() } as unknown as App, dispatcher, 'T1', pino({ level: 'silent' }));
-  let acks = 0;
-  const deliver = (eventId: string): Promise<void> => front!.processEvent({
-    body: { type: 'event_callback', team_id: 'T1', event_id: eventId, event: { type: 'app_mention', user: 'U1', channel: 'C1', ts: '1700000000.000100', text: '<@UBOT> how is web?' } },
-    ack: async () => void (acks += 1),
-  } as unknown as Parameters<App['processEvent']>[0]);
+  const front = dispatcherFront(h.runtime.engine);
   const turnCount = (): number => h.runtime.db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM turns').get()!.n;
-  return { h, deliver, acks: () => acks, turnCount };
+  return { h, deliver: (eventId: string) => front.deliver(eventId, '<@UBOT> how is web?'), acks: front.acks, turnCount };
 }
 
 test('the event is acknowledged only once its turn is on disk, and the model is asked before that', async (t) => {
@@ -109,5 +80,20 @@ test('an fsync that fails leaves the event unacknowledged; its redelivery is a d
   await deliver('Ev1');
   assert.equal(turnCount(), 1, 'the redelivery starts no second turn');
   assert.equal(acks(), 1, 'the redelivery (a duplicate) is acknowledged');
+  await waitFor('the one reply', () => h.adapter.replies.length === 1);
+});
+
+test('a redelivery while the first delivery is not on disk yet is acknowledged only once it is', async (t) => {
+  const wal = holdWalFsyncs(t);
+  const { h, deliver, acks, turnCount } = await setup(t);
+  const first = deliver('Ev1');
+  await waitFor('the first WAL fsync', () => wal.held() >= 1);
+  const again = deliver('Ev1');
+  await waitFor('the duplicate\'s WAL fsync', () => wal.held() >= 2);
+  assert.equal(acks(), 0, 'a duplicate of a turn the disk may not have is not acknowledged either');
+  wal.release();
+  await Promise.all([first, again]);
+  assert.equal(acks(), 2);
+  assert.equal(turnCount(), 1);
   await waitFor('the one reply', () => h.adapter.replies.length === 1);
 });
