@@ -99,13 +99,15 @@ export function inWriteTransaction<T>(db: Database, fn: () => T, options: Commit
     WRITE_TRANSACTIONS.set(db, run);
   }
   if (options.sync !== false || db.inTransaction) return run.immediate(fn) as T;
-  db.pragma('synchronous = NORMAL');
+  // Prepared once (db.prepare is cached, see cacheStatements): db.pragma prepares its
+  // statement on every call, and a turn makes a dozen commits that do not wait.
+  db.prepare('PRAGMA synchronous = NORMAL').run();
   UNSYNCED_COMMITS.add(db);
   try {
     return run.immediate(fn) as T;
   } finally {
     UNSYNCED_COMMITS.delete(db);
-    db.pragma('synchronous = FULL');
+    db.prepare('PRAGMA synchronous = FULL').run();
   }
 }
 
