@@ -182,7 +182,12 @@ export class Engine {
    * @throws StateError when the turn cannot be recorded (then do not acknowledge the event).
    */
   record(turn: Turn, options: ReceiptOptions = {}): RecordedTurn {
-    return { turnId: this.#record(turn, options, false), durable: this.#o.syncCommits() };
+    const turnId = this.#record(turn, options, false);
+    // Started on the next turn of the event loop, once the caller has started the turn (its
+    // model request is out by then): opening the WAL and queueing the fsync is off that path.
+    // An fsync covers every commit made before it starts, so starting later covers no less.
+    const durable = new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.#o.syncCommits());
+    return { turnId, durable };
   }
 
   #record(turn: Turn, options: ReceiptOptions, sync: boolean): string | undefined {
