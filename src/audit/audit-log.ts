@@ -82,6 +82,13 @@ export class AuditLog implements AuditSink {
   #unsyncedFrom: number | undefined;
   /** The last record appended in a commit that waits for the disk, since the last writeAfterCommit. */
   #syncedAppend: { seq: number; hash: string } | undefined;
+  /**
+   * Every record up to this seq is known to be on disk in the database: this process appended
+   * it (or a later one) in a commit that waited, or synced the WAL after reading the head. A
+   * record past it (another process's, committed without waiting) is not written to the file
+   * before the WAL is synced.
+   */
+  #durableSeq = 0;
   #barrierTimer: NodeJS.Timeout | undefined;
   readonly #syncDelayMs: number;
   readonly #onSyncError: (err: AuditError) => void;
@@ -184,8 +191,15 @@ export class AuditLog implements AuditSink {
     const head = this.#guard('nothing was written', () => this.#store.head());
     // Records of a commit that did not wait for the disk stay in the database until one that
     // waits covers them (see writeAfterCommit).
-    const last = this.#unsyncedFrom === undefined ? head?.seq ?? 0 : this.#unsyncedFrom - 1;
+    let last = this.#unsyncedFrom === undefined ? head?.seq ?? 0 : this.#unsyncedFrom - 1;
     if (head === undefined || last <= Math.max(head.flushedSeq, this.#file.writtenSeq)) return;
+    if (last > this.#durableSeq) {
+      // Records this process does not know are on disk: another process (the CLI, a runtime)
+      // may have committed them without waiting. One fsync of the WAL brings them there, and
+      // this process's held-back records with them.
+      this.#syncBarrier();
+      last = head.seq;
+    }
     this.#guard('the file was not brought up to date', () => this.#store.transaction(() => this.#writeLocked(last)));
     this.#file.requestSync();
   }
@@ -226,11 +240,14 @@ export class AuditLog implements AuditSink {
     this.#syncedAppend = undefined;
     // Covering only when that record really committed (not rolled back): its commit wrote to
     // the WAL and waited for the disk.
-    const isCovering = synced && appended !== undefined && this.#unsyncedFrom !== undefined && this.#guard('nothing was written', () => this.#store.record(appended.seq))?.hash === appended.hash;
+    const isCovering = synced && appended !== undefined && this.#guard('nothing was written', () => this.#store.record(appended.seq))?.hash === appended.hash;
     if (isCovering) {
-      // Held-back records are on disk now: they go to the file with this one.
-      this.#coveredBySync();
-      this.#isDirty = true;
+      this.#durableSeq = Math.max(this.#durableSeq, appended.seq);
+      if (this.#unsyncedFrom !== undefined) {
+        // Held-back records are on disk now: they go to the file with this one.
+        this.#coveredBySync();
+        this.#isDirty = true;
+      }
     }
     if (this.#isDirty) this.#writeDurable();
     if (this.#unsyncedFrom !== undefined) this.#scheduleBarrier();
@@ -251,6 +268,9 @@ export class AuditLog implements AuditSink {
         this.write();
       } catch (err) {
         this.#onSyncError(err instanceof AuditError ? err : new AuditError(`audit log ${this.path} could not be updated (${errorMessage(err)})`, { cause: err }));
+        // Tried again after another delay, unless the disk itself failed: then no later fsync
+        // can prove the records are on disk, and they wait in the database for a restart.
+        if (this.#unsyncedFrom !== undefined && !isFinalSyncFailure(err)) this.#scheduleBarrier();
       }
     }, this.#syncDelayMs);
     // Never holds the process open: shutdown and exit flush.
@@ -259,7 +279,9 @@ export class AuditLog implements AuditSink {
 
   /** Bring every commit made so far to disk (an fsync of the database's WAL): held-back records are then safe to write. */
   #syncBarrier(): void {
+    const headSeq = this.#guard('the records were not brought to disk', () => this.#store.head()?.seq ?? 0);
     this.#guard('the records were not brought to disk', () => this.#store.syncCommitted());
+    this.#durableSeq = Math.max(this.#durableSeq, headSeq);
     this.#coveredBySync();
   }
 
@@ -478,4 +500,12 @@ export class AuditLog implements AuditSink {
       throw new AuditError(`audit log ${this.path} could not be updated (${errorMessage(err)}); ${consequence}`, { cause: err });
     }
   }
+}
+
+/** A failed fsync of the state database (final for the process), anywhere in `err`'s causes. */
+function isFinalSyncFailure(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    if ((e as { code?: unknown }).code === 'state_sync_failed') return true;
+  }
+  return false;
 }

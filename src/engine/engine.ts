@@ -190,6 +190,18 @@ export class Engine {
     return { turnId, durable };
   }
 
+  /**
+   * Resolves once every commit this process has made so far is on disk (at once when each was
+   * covered by one that waited; else after a shared background fsync). For an adapter about to
+   * acknowledge a message it did not record: an earlier delivery of it may have been recorded by
+   * a commit that is not on disk yet.
+   *
+   * @throws StateError (rejects) when the commits cannot be synced; then do not acknowledge.
+   */
+  whenDurable(): Promise<void> {
+    return this.#o.syncCommits();
+  }
+
   #record(turn: Turn, options: ReceiptOptions, sync: boolean): string | undefined {
     const id = `trn_${randomBytes(8).toString('hex')}`;
     const key = sessionKey(turn.conversation);

@@ -98,13 +98,34 @@ export function inWriteTransaction<T>(db: Database, fn: () => T, options: Commit
     run = db.transaction((body: () => unknown) => body());
     WRITE_TRANSACTIONS.set(db, run);
   }
-  if (options.sync !== false || db.inTransaction) return run.immediate(fn) as T;
+  if (db.inTransaction) return run.immediate(fn) as T;
+  const disk = diskOf(db);
+  const changesBefore = totalChanges(db);
+  if (options.sync !== false) {
+    // After a failed sync nothing committed since the last good one is known to be on disk, and
+    // no later fsync can prove it is: a commit that should wait for the disk cannot be made.
+    if (disk.failure !== undefined) throw unsyncable(db, disk.failure);
+    const made = disk.made;
+    try {
+      const result = run.immediate(fn) as T;
+      // A commit that changed rows wrote to the WAL and SQLite synced it, with every earlier
+      // commit's frames before this one's. (One that changed nothing wrote nothing and synced nothing.)
+      if (totalChanges(db) !== changesBefore) disk.synced = Math.max(disk.synced, made);
+      return result;
+    } catch (err) {
+      if (isSyncFailure(err)) disk.failure ??= syncFailed(db, err);
+      throw err;
+    }
+  }
   // Prepared once (db.prepare is cached, see cacheStatements): db.pragma prepares its
   // statement on every call, and a turn makes a dozen commits that do not wait.
   db.prepare('PRAGMA synchronous = NORMAL').run();
   UNSYNCED_COMMITS.add(db);
   try {
-    return run.immediate(fn) as T;
+    const result = run.immediate(fn) as T;
+    // Counted only when it wrote something: a commit that changed nothing has nothing to sync.
+    if (totalChanges(db) !== changesBefore) disk.made += 1;
+    return result;
   } finally {
     UNSYNCED_COMMITS.delete(db);
     db.prepare('PRAGMA synchronous = FULL').run();
@@ -112,6 +133,50 @@ export function inWriteTransaction<T>(db: Database, fn: () => T, options: Commit
 }
 
 const UNSYNCED_COMMITS = new WeakSet<Database>();
+
+/**
+ * What this connection knows about its commits reaching the disk. `made` counts the commits
+ * that did not wait; every one counted up to `synced` is known to be on disk. Background syncs
+ * are shared: callers needing commits the running fsync does not cover wait for one fsync that
+ * starts after it (group commit), so a flood of events costs a few fsyncs, not one each.
+ */
+interface DiskState {
+  made: number;
+  synced: number;
+  running: { through: number; done: Promise<void> } | undefined;
+  next: { done: Promise<void>; resolve: () => void; reject: (err: unknown) => void } | undefined;
+  /**
+   * Set once an fsync of the WAL failed. Linux marks the pages it could not write clean, so a
+   * later fsync can succeed with them lost: the failure is final for this process (restart).
+   */
+  failure: StateError | undefined;
+}
+
+const DISKS = new WeakMap<Database, DiskState>();
+
+function diskOf(db: Database): DiskState {
+  let disk = DISKS.get(db);
+  if (disk === undefined) {
+    disk = { made: 0, synced: 0, running: undefined, next: undefined, failure: undefined };
+    DISKS.set(db, disk);
+  }
+  return disk;
+}
+
+/** An error of SQLite's own fsync (a commit that waits for the disk). */
+function isSyncFailure(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === 'SQLITE_IOERR_FSYNC' || code === 'SQLITE_IOERR_DIR_FSYNC';
+}
+
+/** Rows changed on this connection since it opened (SQLite total_changes). */
+function totalChanges(db: Database): number {
+  return db.prepare<[], { n: number }>('SELECT total_changes() AS n').get()?.n ?? 0;
+}
+
+function unsyncable(db: Database, failure: StateError): StateError {
+  return new StateError(`${db.name}: a sync of the state database to disk failed earlier (${failure.message}); nothing more is committed as durable. Check the disk and restart mithai.`, { code: 'state_sync_failed', cause: failure });
+}
 
 /** The WAL file of `db`, open for an fsync, or undefined when there is none (nothing to sync). */
 function openWal(db: Database): number | undefined {
@@ -124,45 +189,96 @@ function openWal(db: Database): number | undefined {
 }
 
 function syncFailed(db: Database, err: unknown): StateError {
-  return new StateError(`${db.name}-wal: cannot sync the last commits to disk: ${errorMessage(err)}`, { cause: err });
+  return new StateError(`${db.name}-wal: cannot sync the last commits to disk: ${errorMessage(err)}`, { code: 'state_sync_failed', cause: err });
 }
 
 /**
  * Bring every commit made so far to disk: fsync the WAL file, which holds the frames of the
- * commits that did not wait (a checkpoint has already synced what it moved out of it). A no-op
- * for an in-memory database, or before anything was written.
+ * commits that did not wait (a checkpoint has already synced what it moved out of it), this
+ * connection's and any other's. A no-op for an in-memory database, or before anything was written.
  *
- * @throws StateError when the WAL file cannot be synced.
+ * @throws StateError when the WAL file cannot be synced, or a sync failed before (code
+ *   `state_sync_failed`: final for this process).
  */
 export function syncCommitted(db: Database): void {
   if (db.memory) return;
+  const disk = diskOf(db);
+  if (disk.failure !== undefined) throw unsyncable(db, disk.failure);
+  const through = disk.made;
   const fd = openWal(db);
   if (fd === undefined) return;
   try {
     fsyncSync(fd);
+    disk.synced = Math.max(disk.synced, through);
   } catch (err) {
-    throw syncFailed(db, err);
+    disk.failure ??= syncFailed(db, err);
+    throw disk.failure;
   } finally {
     closeSync(fd);
   }
 }
 
 /**
- * {@link syncCommitted} off the main thread: the fsync runs on libuv's thread pool, so the
- * process goes on with other work (the turn whose message was just recorded starts its model
- * call) while the disk catches up. Resolves once every commit made before the call is on disk.
+ * Resolves once every commit this connection has made so far is on disk: at once when they
+ * all are (each commit that waited covers those before it), else after an fsync of the WAL on
+ * libuv's thread pool, so the process goes on with other work meanwhile. Shared: one fsync in
+ * flight and at most one queued behind it serve every caller.
  *
- * @throws StateError (the promise rejects) when the WAL file cannot be opened or synced.
+ * @throws StateError (the promise rejects) when the WAL file cannot be opened or synced, or a
+ *   sync failed before (code `state_sync_failed`: every later call rejects too).
  */
 export async function syncCommittedInBackground(db: Database): Promise<void> {
   if (db.memory) return;
-  const fd = openWal(db);
-  if (fd === undefined) return;
-  try {
-    await new Promise<void>((resolve, reject) => fsync(fd, (err) => (err ? reject(syncFailed(db, err)) : resolve())));
-  } finally {
-    closeSync(fd);
+  const disk = diskOf(db);
+  if (disk.failure !== undefined) throw unsyncable(db, disk.failure);
+  const target = disk.made;
+  if (disk.synced >= target) return;
+  if (disk.running !== undefined) {
+    if (disk.running.through >= target) return disk.running.done;
+    if (disk.next === undefined) {
+      let resolve!: () => void;
+      let reject!: (err: unknown) => void;
+      const done = new Promise<void>((res, rej) => {
+        resolve = res;
+        reject = rej;
+      });
+      // Whoever waits on it handles a rejection; this keeps an unwaited one from crashing the process.
+      done.catch(() => {});
+      disk.next = { done, resolve, reject };
+    }
+    return disk.next.done;
   }
+  return startSync(db, disk);
+}
+
+/** Start the one background fsync; when it ends, start the queued one (if any). */
+function startSync(db: Database, disk: DiskState): Promise<void> {
+  const through = disk.made;
+  const done = (async () => {
+    if (disk.failure !== undefined) throw unsyncable(db, disk.failure);
+    const fd = openWal(db);
+    if (fd === undefined) return;
+    try {
+      await new Promise<void>((resolve, reject) => fsync(fd, (err) => (err ? reject(err) : resolve())));
+      disk.synced = Math.max(disk.synced, through);
+    } catch (err) {
+      disk.failure ??= syncFailed(db, err);
+      throw disk.failure;
+    } finally {
+      closeSync(fd);
+    }
+  })();
+  const running = { through, done };
+  disk.running = running;
+  const after = (): void => {
+    if (disk.running === running) disk.running = undefined;
+    const next = disk.next;
+    if (next === undefined) return;
+    disk.next = undefined;
+    startSync(db, disk).then(next.resolve, next.reject);
+  };
+  done.then(after, after);
+  return done;
 }
 
 /**

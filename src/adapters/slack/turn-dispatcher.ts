@@ -130,6 +130,16 @@ export class TurnDispatcher {
    * @throws StateError when the message could not be recorded (do not acknowledge it).
    */
   async accept(msg: InboundMessage): Promise<void> {
+    if (await this.#accept(msg)) return;
+    // Not recorded (dropped, refused, or rate limited): its ack still tells Slack never to
+    // deliver it again, and an earlier delivery of it may have recorded a turn whose commit is
+    // not on disk yet (refused now by the rate limit or the organisation check). So the ack
+    // waits until every commit so far is on disk (at once, usually).
+    await this.#o.engine.whenDurable();
+  }
+
+  /** @returns true when the message went to the engine to be recorded (and its commit is on disk). */
+  async #accept(msg: InboundMessage): Promise<boolean> {
     const { settings, logger } = this.#o;
     const ids = { channel: msg.channel, user: senderOf(msg), ts: msg.ts, event_id: msg.eventId };
     const verdict = firstDrop([
@@ -139,24 +149,24 @@ export class TurnDispatcher {
     ]);
     if (!verdict.ok) {
       logger.debug({ ...ids, reason: verdict.reason }, 'slack.message_ignored');
-      return;
+      return false;
     }
     const allowed = isAllowed(msg, settings.allowedUsers, settings.allowedChannels);
     if (!allowed.ok) {
       // Ids only: the text of someone we do not serve is never logged or shown to the model.
-      if (!this.#claimOnly(msg)) return;
+      if (!this.#claimOnly(msg)) return false;
       logger.warn({ ...ids, reason: allowed.reason }, 'slack.message_refused_by_allowlist');
       if (msg.botId === undefined && msg.user && this.#allowlistNotices.take(msg.user)) {
         this.#notice(msg, 'Sorry, I only answer people and channels on my allowlist (adapter.slack.allowed_users / allowed_channels). Ask an operator to add you.');
       }
-      return;
+      return false;
     }
     const outsider = await this.#organisationVerdict(msg);
     if (!outsider.ok) {
-      if (!this.#claimOnly(msg)) return;
+      if (!this.#claimOnly(msg)) return false;
       logger.warn({ ...ids, team: msg.userTeam, reason: outsider.reason, detail: outsider.detail }, 'slack.external_refused');
       if (outsider.mayNotice && msg.botId === undefined && msg.user && this.#outsiderNotices.take(msg.user)) this.#notice(msg, OUTSIDER_NOTICE);
-      return;
+      return false;
     }
     const sender = senderOf(msg) ?? '';
     const conversation: ConversationRef = { platform: 'slack', team: msg.team, channel: msg.channel, thread: threadTsOf(msg) };
@@ -173,7 +183,7 @@ export class TurnDispatcher {
       if (this.#slowDownNotices.take(sender)) {
         this.#notice(msg, `You are sending me messages faster than I can take them (at most ${settings.turnsPerMinute} a minute), so I skipped this one. Wait a moment and send it again.`);
       }
-      return;
+      return false;
     }
     // The message's identities are claimed in the same transaction as its turn: a crash can
     // never leave a claimed message without its turn, or a redelivery start a second one.
@@ -183,7 +193,7 @@ export class TurnDispatcher {
     if (turnId === undefined) {
       logger.info(ids, 'slack.duplicate_ignored');
       await durable;
-      return;
+      return true;
     }
     if (!this.#isAccepting) {
       await durable;
@@ -193,7 +203,7 @@ export class TurnDispatcher {
       this.#o.poster.react(msg.channel, msg.ts, 'eyes');
       logger.warn({ ...ids, turn_id: turnId }, 'slack.message_deferred_during_shutdown');
       this.#notice(msg, 'I am restarting; I have your message and will answer it as soon as I am back.');
-      return;
+      return true;
     }
     try {
       this.#showWorkingLater(msg.channel, msg.ts);
@@ -202,6 +212,7 @@ export class TurnDispatcher {
       // Always awaited: a rejection nobody awaits would take the process down.
       await durable;
     }
+    return true;
   }
 
   /**

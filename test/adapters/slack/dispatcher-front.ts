@@ -22,17 +22,25 @@ export interface DispatcherFront {
   acks(): number;
 }
 
-export function dispatcherFront(engine: Engine): DispatcherFront {
+/** What a test may change about the dispatcher behind the front. */
+export interface FrontOptions {
+  /** Per-user turn rate limit (default 10 a minute). */
+  turnsPerMinute?: number;
+  /** The organisation check (default: everyone is inside). */
+  organisation?: Pick<Organisation, 'user' | 'channel'>;
+}
+
+export function dispatcherFront(engine: Engine, options: FrontOptions = {}): DispatcherFront {
   const ephemerals: string[] = [];
   const poster = { ephemeral: async (_c: string, _u: string, text: string) => void ephemerals.push(text), react: () => {}, unreact: () => {} } as unknown as SlackPoster;
   const tracker = { run: (_name: string, work: () => Promise<unknown>) => void work().catch(() => {}) } as unknown as TaskTracker;
   const dispatcher = new TurnDispatcher({
-    settings: { botUserId: 'UBOT', botId: 'BBOT', respond: 'mentions', allowedUsers: [], allowedChannels: [], turnsPerMinute: 10 },
+    settings: { botUserId: 'UBOT', botId: 'BBOT', respond: 'mentions', allowedUsers: [], allowedChannels: [], turnsPerMinute: options.turnsPerMinute ?? 10 },
     engine,
     adapter: {} as SlackAdapter,
     poster,
     tracker,
-    organisation: { user: async () => ({ isOutside: false, reason: 'test' }), channel: async () => ({ isOutside: false, reason: 'test' }) } as unknown as Organisation,
+    organisation: (options.organisation ?? { user: async () => ({ isOutside: false, reason: 'test' }), channel: async () => ({ isOutside: false, reason: 'test' }) }) as unknown as Organisation,
     clock: systemClock,
     logger: pino({ level: 'silent' }),
     redact: (s) => s,

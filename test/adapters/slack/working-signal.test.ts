@@ -34,6 +34,7 @@ function setup(poster?: Partial<Record<'react' | 'unreact' | 'ephemeral', unknow
       record: () => ({ turnId: `turn_${++turns}`, durable: Promise.resolve() }),
       run: async (id: string) => void runs.push(id),
       claimReceipts: () => true,
+      whenDurable: async () => {},
       hasHistory: () => false,
     },
     adapter: {},

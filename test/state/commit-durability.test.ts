@@ -1,0 +1,151 @@
+/**
+ * What a connection knows about its commits reaching the disk (src/state/database.ts): a
+ * background sync is needed only after a commit that did not wait, callers share one fsync in
+ * flight and one queued behind it (a flood of acks costs a few fsyncs, not one each), and a
+ * failed fsync of the WAL is final: Linux may have dropped the pages it could not write and a
+ * later fsync can succeed without them, so every later sync rejects and no commit that must wait
+ * for the disk is made until a restart. Async fsyncs of the WAL are intercepted here.
+ */
+import { test } from 'node:test';
+import type { TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import fs, { readlinkSync } from 'node:fs';
+import { syncBuiltinESMExports } from 'node:module';
+import { join } from 'node:path';
+import { inWriteTransaction, openDatabase, syncCommitted, syncCommittedInBackground } from '../../src/state/database.ts';
+import type { Database } from '../../src/state/database.ts';
+import { tempDir } from './open-test-database.ts';
+
+type Fsync = (fd: number, callback: (err: NodeJS.ErrnoException | null) => void) => void;
+
+/** Holds each async fsync of a -wal file until `finish(error?)` ends the oldest held one. */
+function interceptWalFsyncs(t: TestContext): { started: () => number; held: () => number; finish: (error?: NodeJS.ErrnoException) => void } {
+  const original = fs.fsync as unknown as Fsync;
+  const waiting: Array<(error?: NodeJS.ErrnoException) => void> = [];
+  let started = 0;
+  (fs as unknown as { fsync: Fsync }).fsync = (fd, callback) => {
+    let path = '';
+    try {
+      path = readlinkSync(`/proc/self/fd/${fd}`);
+    } catch {
+      // not a path we hold
+    }
+    if (!path.endsWith('.db-wal')) return original(fd, callback);
+    started += 1;
+    waiting.push((error) => (error ? callback(error) : original(fd, callback)));
+  };
+  syncBuiltinESMExports();
+  t.after(() => {
+    (fs as unknown as { fsync: Fsync }).fsync = original;
+    syncBuiltinESMExports();
+  });
+  return { started: () => started, held: () => waiting.length, finish: (error) => waiting.shift()?.(error) };
+}
+
+function fileDb(t: TestContext): Database {
+  const db = openDatabase(join(tempDir(t), 'state'));
+  t.after(() => db.close());
+  return db;
+}
+
+let keys = 0;
+function insert(db: Database, sync: boolean): void {
+  inWriteTransaction(db, () => db.prepare('INSERT INTO event_dedupe (key, seen_at) VALUES (?, 0)').run(`k${++keys}`), { sync });
+}
+
+async function settle(): Promise<void> {
+  for (let i = 0; i < 3; i++) await new Promise<void>((resolve) => setImmediate(resolve));
+}
+
+const EIO = (): NodeJS.ErrnoException => Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO' });
+
+test('no fsync when every commit waited for the disk, or changed nothing', async (t) => {
+  const fsyncs = interceptWalFsyncs(t);
+  const db = fileDb(t);
+  insert(db, true);
+  // A commit that does not wait but changes no row wrote nothing.
+  inWriteTransaction(db, () => db.prepare("INSERT OR IGNORE INTO event_dedupe (key, seen_at) VALUES ('k1', 0)").run(), { sync: false });
+  await syncCommittedInBackground(db);
+  assert.equal(fsyncs.started(), 0);
+});
+
+test('a commit that did not wait is synced once; a later commit that waited covers it', async (t) => {
+  const fsyncs = interceptWalFsyncs(t);
+  const db = fileDb(t);
+  insert(db, false);
+  const synced = syncCommittedInBackground(db);
+  await settle();
+  assert.equal(fsyncs.held(), 1);
+  fsyncs.finish();
+  await synced;
+  await syncCommittedInBackground(db);
+  assert.equal(fsyncs.started(), 1, 'already on disk: no second fsync');
+
+  insert(db, false);
+  insert(db, true);
+  await syncCommittedInBackground(db);
+  assert.equal(fsyncs.started(), 1, 'the commit that waited (SQLite synced the WAL) covered the one before it');
+});
+
+test('callers share the fsync in flight, and one queued behind it covers every later commit', async (t) => {
+  const fsyncs = interceptWalFsyncs(t);
+  const db = fileDb(t);
+  insert(db, false);
+  const first = [syncCommittedInBackground(db), syncCommittedInBackground(db)];
+  await settle();
+  assert.equal(fsyncs.held(), 1, 'two callers, one fsync');
+  insert(db, false);
+  let laterDone = 0;
+  const later = [syncCommittedInBackground(db), syncCommittedInBackground(db), syncCommittedInBackground(db)].map((p) => p.then(() => void (laterDone += 1)));
+  await settle();
+  assert.equal(fsyncs.started(), 1, 'the running fsync does not cover the new commit; one is queued, not started beside it');
+  fsyncs.finish();
+  await Promise.all(first);
+  await settle();
+  assert.equal(laterDone, 0, 'the later callers wait for the queued fsync, which started after the first ended');
+  assert.equal(fsyncs.held(), 1);
+  fsyncs.finish();
+  await Promise.all(later);
+  assert.equal(fsyncs.started(), 2, 'five callers, two fsyncs');
+});
+
+test('a failed fsync is final: later syncs reject without trying, and commits that must wait are refused', async (t) => {
+  const fsyncs = interceptWalFsyncs(t);
+  const db = fileDb(t);
+  insert(db, false);
+  const failing = syncCommittedInBackground(db);
+  insert(db, false);
+  const queued = syncCommittedInBackground(db);
+  await settle();
+  fsyncs.finish(EIO());
+  await assert.rejects(failing, (err: Error & { code?: string }) => err.code === 'state_sync_failed' && /EIO/.test(err.message));
+  await assert.rejects(queued, (err: Error & { code?: string }) => err.code === 'state_sync_failed', 'the fsync queued behind it is never trusted either');
+  await assert.rejects(syncCommittedInBackground(db), (err: Error & { code?: string }) => err.code === 'state_sync_failed' && /restart mithai/.test(err.message));
+  assert.throws(() => syncCommitted(db), (err: Error & { code?: string }) => err.code === 'state_sync_failed');
+  assert.throws(() => insert(db, true), (err: Error & { code?: string }) => err.code === 'state_sync_failed', 'a commit that waits cannot be durable any more');
+  assert.equal(fsyncs.started(), 1, 'nothing was tried again');
+  // Commits that do not claim the disk still work (a turn can still say it failed).
+  insert(db, false);
+});
+
+test('a WAL that cannot be opened fails that sync only (not the disk): the next one is tried', async (t) => {
+  const db = fileDb(t);
+  insert(db, false);
+  const original = fs.openSync;
+  let refused = 0;
+  fs.openSync = ((path: fs.PathLike, ...rest: unknown[]) => {
+    if (String(path).endsWith('-wal') && refused === 0) {
+      refused += 1;
+      throw Object.assign(new Error('EMFILE: too many open files'), { code: 'EMFILE' });
+    }
+    return (original as (...a: unknown[]) => number)(path, ...rest);
+  }) as typeof fs.openSync;
+  syncBuiltinESMExports();
+  t.after(() => {
+    fs.openSync = original;
+    syncBuiltinESMExports();
+  });
+  await assert.rejects(syncCommittedInBackground(db), /EMFILE/);
+  await syncCommittedInBackground(db);
+  insert(db, true);
+});
