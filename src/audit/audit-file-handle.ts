@@ -56,6 +56,14 @@ export class AuditFileHandle {
   /** Descriptors to close once the fsync running on them returns. */
   readonly #closeAfterSync = new Set<number>();
   #syncError: AuditError | undefined;
+  /**
+   * An fsync of the file failed once. Linux marks the pages it could not write clean, so a later
+   * fsync can succeed with them lost: from then on this process never claims the file is on disk
+   * beyond what the last good sync before the failure covered (`syncedSeq` stays there, and so
+   * does the database's `flushed_seq`); the start-up check compares the file from there and
+   * writes back what is missing.
+   */
+  #hasSyncFailed = false;
   readonly #idleWaiters: Array<() => void> = [];
 
   /**
@@ -189,9 +197,10 @@ export class AuditFileHandle {
       for (const stale of this.#closeAfterSync) closeQuietly(stale);
       this.#closeAfterSync.clear();
       if (err) {
+        this.#hasSyncFailed = true;
         this.#syncError = this.#syncFailed(err);
         this.#onSyncFailed(this.#syncError);
-      } else if (fd === this.#fd) {
+      } else if (fd === this.#fd && !this.#hasSyncFailed) {
         this.#syncedSeq = Math.max(this.#syncedSeq, seq);
       }
       if (this.#isSyncWanted) {
@@ -223,10 +232,11 @@ export class AuditFileHandle {
     try {
       fsyncSync(fd);
     } catch (err) {
+      this.#hasSyncFailed = true;
       throw this.#syncFailed(err);
     }
     this.#syncError = undefined;
-    this.#syncedSeq = Math.max(this.#syncedSeq, seq);
+    if (!this.#hasSyncFailed) this.#syncedSeq = Math.max(this.#syncedSeq, seq);
   }
 
   /** The failure of the last background sync, until a sync succeeds. */

@@ -4,16 +4,22 @@
  * about to write include one it does not know is on disk (another process's, committed without
  * waiting for the disk). And a held-back outcome whose barrier failed for a passing reason (the
  * WAL could not be opened) is tried again after another delay; one whose fsync failed is not
- * (the disk failed: no later fsync proves anything, see src/state/database.ts).
+ * (the disk failed: no later fsync proves anything, see src/state/database.ts). The same holds
+ * for the file's own fsync: after one fails, the database is never told the file is on disk
+ * beyond the last good sync.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs, { readlinkSync } from 'node:fs';
 import { syncBuiltinESMExports } from 'node:module';
+import { join } from 'node:path';
+import { AuditLog } from '../../src/audit/audit-log.ts';
+import { Redactor } from '../../src/security/redactor.ts';
+import { AuditStore } from '../../src/state/audit-store.ts';
 import { inWriteTransaction } from '../../src/state/database.ts';
 import { createTransactor } from '../../src/state/transactor.ts';
 import { waitFor } from '../fixtures/wait-for.ts';
-import { auditEvent, fileLines, openLog, tempDir, watchFsyncs } from './audit-fixtures.ts';
+import { auditEvent, fileLines, openLog, stateDb, tempDir, watchFsyncs } from './audit-fixtures.ts';
 
 test("the CLI's write syncs the WAL before it copies a runtime's record that did not wait for the disk", (t) => {
   const dir = tempDir(t);
@@ -100,4 +106,53 @@ test('a barrier that failed for a passing reason is tried again; one whose fsync
   assert.equal(failedSyncs, 1, 'a failed fsync is not tried again');
   assert.ok(!fileLines(runtime.path).some((l) => l.includes('"auto-2"')), 'the outcome is not written to the file: the database may not have it on disk');
   assert.throws(() => runtime.log.write(), /restart mithai/, 'and a write before a tool runs refuses');
+});
+
+test('after a failed fsync of the file, no later fsync is taken as proof: flushed_seq stays where the last good one left it', async (t) => {
+  const dir = tempDir(t);
+  const db = stateDb(t, dir);
+  const store = new AuditStore(db);
+  const failures: string[] = [];
+  const log = AuditLog.open(join(dir, 'memory', 'approvals.json'), { redactor: new Redactor(), store, syncDelayMs: 0, onSyncError: (err) => failures.push(err.message) });
+  t.after(() => log.close());
+  log.append(auditEvent({ approval_id: 'a1' }));
+  log.flush();
+  assert.equal(store.head()!.flushedSeq, 1);
+
+  // The next background fsync of the file fails once.
+  const original = fs.fsync as unknown as (fd: number, callback: (err: NodeJS.ErrnoException | null) => void) => void;
+  let failed = 0;
+  (fs as unknown as { fsync: typeof original }).fsync = (fd, callback) => {
+    let path = '';
+    try {
+      path = readlinkSync(`/proc/self/fd/${fd}`);
+    } catch {
+      // not a path we fail
+    }
+    if (path.endsWith('approvals.json') && failed === 0) {
+      failed += 1;
+      setImmediate(() => callback(Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO' })));
+      return;
+    }
+    original(fd, callback);
+  };
+  syncBuiltinESMExports();
+  t.after(() => {
+    (fs as unknown as { fsync: typeof original }).fsync = original;
+    syncBuiltinESMExports();
+  });
+  log.append(auditEvent({ approval_id: 'a2' }));
+  log.write();
+  await waitFor('the failed background fsync reported', () => failures.length === 1);
+  assert.equal(failed, 1);
+  assert.match(failures[0] ?? '', /could not be synced to disk/);
+
+  // Writes go on (the database's synced copy is the durable one) after a sync that succeeds...
+  log.append(auditEvent({ approval_id: 'a3' }));
+  log.write();
+  log.flush();
+  assert.deepEqual(fileLines(log.path).map((l) => (JSON.parse(l) as { approval_id: string }).approval_id), ['a1', 'a2', 'a3']);
+  // ...but the database is never told the file is on disk past the last good sync: the pages of
+  // the failed one may be gone while a later fsync succeeds.
+  assert.equal(store.head()!.flushedSeq, 1);
 });
