@@ -60,6 +60,9 @@ export function openDatabase(dir: string): Database {
     db.pragma('synchronous = FULL');
     db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     db.pragma('foreign_keys = ON');
+    // Checkpoints are run by us (see checkpointSoon): SQLite's automatic one ignores an fsync
+    // that fails, and a failed fsync must never go unnoticed.
+    if (!isMemory) db.pragma('wal_autocheckpoint = 0');
     migrate(db, file);
     cacheStatements(db);
     return db;
@@ -110,7 +113,10 @@ export function inWriteTransaction<T>(db: Database, fn: () => T, options: Commit
       const result = run.immediate(fn) as T;
       // A commit that changed rows wrote to the WAL and SQLite synced it, with every earlier
       // commit's frames before this one's. (One that changed nothing wrote nothing and synced nothing.)
-      if (totalChanges(db) !== changesBefore) disk.synced = Math.max(disk.synced, made);
+      if (totalChanges(db) !== changesBefore) {
+        disk.synced = Math.max(disk.synced, made);
+        checkpointSoon(db, disk);
+      }
       return result;
     } catch (err) {
       if (isSyncFailure(err)) disk.failure ??= syncFailed(db, err);
@@ -124,7 +130,10 @@ export function inWriteTransaction<T>(db: Database, fn: () => T, options: Commit
   try {
     const result = run.immediate(fn) as T;
     // Counted only when it wrote something: a commit that changed nothing has nothing to sync.
-    if (totalChanges(db) !== changesBefore) disk.made += 1;
+    if (totalChanges(db) !== changesBefore) {
+      disk.made += 1;
+      checkpointSoon(db, disk);
+    }
     return result;
   } finally {
     UNSYNCED_COMMITS.delete(db);
@@ -150,6 +159,37 @@ interface DiskState {
    * later fsync can succeed with them lost: the failure is final for this process (restart).
    */
   failure: StateError | undefined;
+  /** Commits that wrote since the last checkpoint was started. */
+  sinceCheckpoint: number;
+  checkpointDue: boolean;
+}
+
+/**
+ * How many writing commits between two checkpoints. A turn makes about 15 and adds about 90
+ * pages to the WAL: every 150 commits moves about 900 pages, what SQLite's own default (1000
+ * pages) would, so the WAL stays a few MB and is reused from its start.
+ */
+const CHECKPOINT_EVERY_COMMITS = 150;
+
+/**
+ * Copy the WAL into the database file (a passive checkpoint: it never waits for readers or
+ * writers) once enough commits have added to it, on the next turn of the event loop, off the
+ * commit's own path. Its fsyncs (the WAL, then the database file) failing is final, like any.
+ */
+function checkpointSoon(db: Database, disk: DiskState): void {
+  if (db.memory || ++disk.sinceCheckpoint < CHECKPOINT_EVERY_COMMITS || disk.checkpointDue) return;
+  disk.checkpointDue = true;
+  setImmediate(() => {
+    disk.checkpointDue = false;
+    disk.sinceCheckpoint = 0;
+    if (!db.open || db.inTransaction || disk.failure !== undefined) return;
+    try {
+      db.prepare('PRAGMA wal_checkpoint(PASSIVE)').get();
+    } catch (err) {
+      // Any other failure leaves the WAL as it was, to be checkpointed next time.
+      if (isSyncFailure(err)) disk.failure ??= syncFailed(db, err);
+    }
+  }).unref();
 }
 
 const DISKS = new WeakMap<Database, DiskState>();
@@ -157,7 +197,7 @@ const DISKS = new WeakMap<Database, DiskState>();
 function diskOf(db: Database): DiskState {
   let disk = DISKS.get(db);
   if (disk === undefined) {
-    disk = { made: 0, synced: 0, running: undefined, next: undefined, failure: undefined };
+    disk = { made: 0, synced: 0, running: undefined, next: undefined, failure: undefined, sinceCheckpoint: 0, checkpointDue: false };
     DISKS.set(db, disk);
   }
   return disk;
@@ -308,10 +348,32 @@ function cacheStatements(db: Database): void {
     if (statement === undefined) {
       if (cache.size >= STATEMENT_CACHE_SIZE) cache.clear();
       statement = prepare(sql);
+      // A PRAGMA that sets something (the synchronous switch around a commit) commits nothing.
+      if (!statement.reader && !/^\s*PRAGMA\b/i.test(sql)) watchAutocommits(db, statement);
       cache.set(sql, statement);
     }
     return statement;
   }) as typeof db.prepare;
+}
+
+/**
+ * A writing statement run outside a transaction is its own commit, which waits for the disk:
+ * refused after a failed sync (nothing is durable any more), and an fsync failure SQLite
+ * reports from it is final, as from any commit.
+ */
+function watchAutocommits(db: Database, statement: BetterSqlite3.Statement): void {
+  const run = statement.run.bind(statement);
+  statement.run = ((...params: unknown[]) => {
+    if (db.inTransaction) return run(...params);
+    const disk = diskOf(db);
+    if (disk.failure !== undefined) throw unsyncable(db, disk.failure);
+    try {
+      return run(...params);
+    } catch (err) {
+      if (isSyncFailure(err)) disk.failure ??= syncFailed(db, err);
+      throw err;
+    }
+  }) as typeof statement.run;
 }
 
 /** Apply every migration newer than the recorded version, each in its own transaction. */
