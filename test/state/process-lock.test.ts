@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import fs, { mkdtempSync, rmSync, writeFileSync, existsSync, readFileSync, readdirSync } from 'node:fs';
-import { syncBuiltinESMExports } from 'node:module';
+import { mkdtempSync, rmSync, writeFileSync, existsSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
-import { acquireProcessLock, LOCK_FILE } from '../../src/state/process-lock.ts';
+import type { ChildProcess } from 'node:child_process';
+import { acquireProcessLock, LOCK_DB_FILE, LOCK_FILE } from '../../src/state/process-lock.ts';
 
 function tempDir(t: { after(fn: () => void): void }): string {
   const dir = mkdtempSync(join(tmpdir(), 'mithai-lock-'));
@@ -34,51 +34,52 @@ test('a lock left by a dead process is taken over', async (t) => {
   assert.equal(existsSync(join(dir, LOCK_FILE)), false, 'release removes the lock file');
 });
 
-test('the lock file appears whole: it holds the pid before anyone can see it', (t) => {
-  const dir = tempDir(t);
-  const original = fs.linkSync;
-  const seen: string[] = [];
-  fs.linkSync = ((from: fs.PathLike, to: fs.PathLike) => {
-    seen.push(`${existsSync(to) ? 'exists' : 'absent'} ${readFileSync(from, 'utf8').trim()}`);
-    original(from, to);
-  }) as typeof fs.linkSync;
-  syncBuiltinESMExports();
-  t.after(() => {
-    fs.linkSync = original;
-    syncBuiltinESMExports();
+/** A child process trying for the lock (test/fixtures/lock-holder.ts); `held` resolves with its first answer. */
+function holder(dir: string, then: 'hold' | 'release'): { child: ChildProcess; answer: Promise<{ held: boolean; error?: string }> } {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '..', 'fixtures', 'lock-holder.ts'), dir, then], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const answer = new Promise<{ held: boolean; error?: string }>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      if (out.includes('\n')) resolve(JSON.parse(out.split('\n')[0]!) as { held: boolean; error?: string });
+    });
+    child.on('exit', (code) => reject(new Error(`lock holder exited (${code}) without answering: ${out}`)));
   });
+  return { child, answer };
+}
+
+test('a holder in another process keeps others out until it is killed with SIGKILL; then the lock is free at once', async (t) => {
+  const dir = tempDir(t);
+  const first = holder(dir, 'hold');
+  t.after(() => first.child.kill('SIGKILL'));
+  assert.deepEqual(await first.answer, { held: true });
+  assert.throws(() => acquireProcessLock(dir), new RegExp(`another mithai process \\(pid ${first.child.pid}\\) is already using`));
+  first.child.kill('SIGKILL');
+  await new Promise((resolve) => first.child.on('exit', resolve));
+  // No stale lock to detect: the kernel let go of it with the process.
   const lock = acquireProcessLock(dir);
-  assert.deepEqual(seen, [`absent ${process.pid}`], 'linked into place, complete, where no lock was');
-  assert.deepEqual(readdirSync(dir), [LOCK_FILE], 'no temporary file is left behind');
+  assert.equal(readFileSync(join(dir, LOCK_FILE), 'utf8').trim(), String(process.pid));
   lock.release();
 });
 
-test('a dead process\'s lock taken over by a live one while we look is put back, and we are refused', async (t) => {
+test('processes starting together on a lock left behind: exactly one gets it', async (t) => {
   const dir = tempDir(t);
   const child = spawn(process.execPath, ['-e', '']);
   const deadPid = await new Promise<number>((resolve) => child.on('exit', () => resolve(child.pid!)));
-  const path = join(dir, LOCK_FILE);
-  writeFileSync(path, `${deadPid}\n`);
-  const original = fs.renameSync;
-  fs.renameSync = ((from: fs.PathLike, to: fs.PathLike) => {
-    // Another live process (our parent, for the test) took the dead lock over just before our move.
-    if (String(from) === path && readFileSync(path, 'utf8').trim() === String(deadPid)) writeFileSync(path, `${process.ppid}\n`);
-    original(from, to);
-  }) as typeof fs.renameSync;
-  syncBuiltinESMExports();
-  t.after(() => {
-    fs.renameSync = original;
-    syncBuiltinESMExports();
-  });
-  assert.throws(() => acquireProcessLock(dir), /another mithai process \(pid \d+\) is already using/);
-  assert.equal(readFileSync(path, 'utf8').trim(), String(process.ppid), 'the live process keeps its lock');
-  assert.deepEqual(readdirSync(dir), [LOCK_FILE]);
+  writeFileSync(join(dir, LOCK_FILE), `${deadPid}\n`);
+  const contenders = Array.from({ length: 4 }, () => holder(dir, 'hold'));
+  t.after(() => contenders.forEach((c) => c.child.kill('SIGKILL')));
+  const answers = await Promise.all(contenders.map((c) => c.answer));
+  assert.equal(answers.filter((a) => a.held).length, 1, JSON.stringify(answers));
+  for (const refused of answers.filter((a) => !a.held)) assert.match(refused.error ?? '', /another mithai process/);
+  assert.deepEqual(readdirSync(dir).sort(), [LOCK_FILE, LOCK_DB_FILE].sort(), 'nothing else left behind');
 });
 
-test('release leaves alone a lock that is no longer this process\'s', (t) => {
+test('release leaves alone a pid file that is no longer this process\'s, and frees the lock', (t) => {
   const dir = tempDir(t);
   const lock = acquireProcessLock(dir);
   writeFileSync(join(dir, LOCK_FILE), `${process.ppid}\n`);
   lock.release();
   assert.equal(readFileSync(join(dir, LOCK_FILE), 'utf8').trim(), String(process.ppid));
+  acquireProcessLock(dir).release();
 });
