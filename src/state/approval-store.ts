@@ -186,7 +186,9 @@ export class ApprovalStore {
       sql += ' AND deadline > @notAfter';
       params.notAfter = options.notAfter;
     }
-    const row = this.#db.prepare<[Record<string, unknown>], ApprovalRow>(`${sql} RETURNING *`).get(params);
+    // In a transaction (a savepoint inside the caller's): a statement that writes and returns
+    // rows must not commit on its own (see watchAutocommits in ./database.ts).
+    const row = inWriteTransaction(this.#db, () => this.#db.prepare<[Record<string, unknown>], ApprovalRow>(`${sql} RETURNING *`).get(params));
     return row === undefined ? undefined : fromRow(row);
   }
 

@@ -13,7 +13,7 @@
 import { chmodSync, closeSync, fsync, fsyncSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { StateError, errorMessage } from '../errors.ts';
+import { InternalError, StateError, errorMessage } from '../errors.ts';
 import { MIGRATIONS } from './migrations.ts';
 
 /** A better-sqlite3 connection, as every store takes it. */
@@ -349,7 +349,7 @@ function cacheStatements(db: Database): void {
       if (cache.size >= STATEMENT_CACHE_SIZE) cache.clear();
       statement = prepare(sql);
       // A PRAGMA that sets something (the synchronous switch around a commit) commits nothing.
-      if (!statement.reader && !/^\s*PRAGMA\b/i.test(sql)) watchAutocommits(db, statement);
+      if (!statement.readonly && !/^\s*PRAGMA\b/i.test(sql)) watchAutocommits(db, statement);
       cache.set(sql, statement);
     }
     return statement;
@@ -359,20 +359,37 @@ function cacheStatements(db: Database): void {
 /**
  * A writing statement run outside a transaction is its own commit, which waits for the disk:
  * refused after a failed sync (nothing is durable any more), and an fsync failure SQLite
- * reports from it is final, as from any commit.
+ * reports from it is final, as from any commit; it counts towards the next checkpoint. One that
+ * also returns rows (`... RETURNING`) must run inside a transaction: better-sqlite3 commits it
+ * when it resets the statement and drops any error of that commit, a failed fsync included.
  */
 function watchAutocommits(db: Database, statement: BetterSqlite3.Statement): void {
-  const run = statement.run.bind(statement);
-  statement.run = ((...params: unknown[]) => {
-    if (db.inTransaction) return run(...params);
+  const guard = <R>(body: () => R): R => {
     const disk = diskOf(db);
     if (disk.failure !== undefined) throw unsyncable(db, disk.failure);
     try {
-      return run(...params);
+      return body();
     } catch (err) {
       if (isSyncFailure(err)) disk.failure ??= syncFailed(db, err);
       throw err;
     }
+  };
+  if (statement.reader) {
+    for (const method of ['get', 'all', 'iterate'] as const) {
+      const read = (statement[method] as (...params: unknown[]) => unknown).bind(statement);
+      (statement as unknown as Record<string, unknown>)[method] = (...params: unknown[]) => {
+        if (!db.inTransaction) throw new InternalError(`${statement.source}: a statement that writes and returns rows must run inside a write transaction (its commit's errors would be lost)`);
+        return read(...params);
+      };
+    }
+    return;
+  }
+  const run = statement.run.bind(statement);
+  statement.run = ((...params: unknown[]) => {
+    if (db.inTransaction) return run(...params);
+    const result = guard(() => run(...params));
+    if (result.changes > 0) checkpointSoon(db, diskOf(db));
+    return result;
   }) as typeof statement.run;
 }
 

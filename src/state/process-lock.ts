@@ -10,7 +10,7 @@
  * people and for the refusal message only. Read-only commands (`approvals list`, `audit
  * verify`, `doctor`) do not take the lock.
  */
-import { chmodSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { StateError, errorMessage } from '../errors.ts';
@@ -37,15 +37,100 @@ function holderOf(path: string): number | undefined {
   }
 }
 
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: the process exists but belongs to someone else, so it is alive.
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** The file's identity, or undefined when there is none. */
+function inodeOf(path: string): string | undefined {
+  try {
+    const stats = statSync(path, { bigint: true });
+    return `${stats.dev}:${stats.ino}`;
+  } catch {
+    return undefined;
+  }
+}
+
+const ONE_PER_PROJECT = 'run one `mithai run` or `mithai chat` per project (stop it, or point state.path elsewhere)';
+
+/** Why the lock is busy, in words: who holds it, as far as the pid file can say. */
+function busy(stateDir: string, path: string, lockPath: string): StateError {
+  const holder = holderOf(path);
+  if (holder === process.pid) {
+    return new StateError(`another runtime in this process already holds the lock on ${stateDir}; ${ONE_PER_PROJECT}`, { code: 'state_locked' });
+  }
+  if (holder !== undefined && isAlive(holder)) {
+    return new StateError(`another mithai process (pid ${holder}) is already using ${stateDir}; ${ONE_PER_PROJECT}`, { code: 'state_locked' });
+  }
+  return new StateError(
+    `${lockPath} is locked by a process that ${path} does not name (${holder === undefined ? 'it names none' : `it names pid ${holder}, which is not running`}): another mithai may be using ${stateDir}, or this filesystem does not support file locks (SQLite reports both as busy). Stop the other process, or put state.path on a local filesystem.`,
+    { code: 'state_locked' },
+  );
+}
+
 /**
  * Take the lock of a state directory.
  * @throws StateError (`state_locked`) when another process, or another runtime of this one,
- *   holds it; StateError when the lock cannot be taken or the pid file written.
+ *   holds it (or the pid file names a running process that is not this one); StateError when
+ *   the lock cannot be taken or the pid file written.
  */
 export function acquireProcessLock(stateDir: string): ProcessLock {
   mkdirSync(stateDir, { recursive: true, mode: 0o700 });
   const path = join(stateDir, LOCK_FILE);
   const lockPath = join(stateDir, LOCK_DB_FILE);
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const before = inodeOf(lockPath);
+    const lock = lockFile(stateDir, path, lockPath);
+    // The file now locked must be the one at the path: one replaced around our open would leave
+    // us holding a lock nobody else looks at.
+    const after = inodeOf(lockPath);
+    if (after === undefined || (before !== undefined && before !== after)) {
+      lock.close();
+      continue;
+    }
+    const holder = holderOf(path);
+    if (holder !== undefined && holder !== process.pid && isAlive(holder)) {
+      // The lock was free, yet the pid file names a running process: a mithai whose lock file
+      // was deleted or replaced while it ran (or a mithai from before this lock), or a process
+      // that reused a dead mithai's pid. Refuse rather than run beside it.
+      lock.close();
+      throw new StateError(
+        `${path} names pid ${holder}, which is running, but ${lockPath} was not locked: another mithai may be running whose lock file was deleted or replaced (never delete it while mithai runs). Stop it; if pid ${holder} is not mithai, delete ${path} and start again.`,
+        { code: 'state_locked' },
+      );
+    }
+    try {
+      // Whole or not at all: written aside, then renamed over whatever a dead holder left.
+      const aside = `${path}.${process.pid}`;
+      writeFileSync(aside, `${process.pid}\n`, { mode: 0o600 });
+      renameSync(aside, path);
+    } catch (err) {
+      lock.close();
+      throw new StateError(`${path}: cannot write the process lock's pid file: ${errorMessage(err)}`, { cause: err });
+    }
+    let released = false;
+    return {
+      path,
+      release() {
+        if (released) return;
+        released = true;
+        // Only our own pid file (someone may have replaced it); the lock file itself stays.
+        if (holderOf(path) === process.pid) rmSync(path, { force: true });
+        lock.close();
+      },
+    };
+  }
+  throw new StateError(`${lockPath}: could not take the process lock; the file keeps being replaced`, { code: 'state_locked' });
+}
+
+/** Open the lock file and take its exclusive lock, kept until the connection closes. */
+function lockFile(stateDir: string, path: string, lockPath: string): BetterSqlite3.Database {
   let lock: BetterSqlite3.Database;
   try {
     lock = new BetterSqlite3(lockPath, { timeout: 0 });
@@ -59,35 +144,10 @@ export function acquireProcessLock(stateDir: string): ProcessLock {
     lock.pragma('locking_mode = EXCLUSIVE');
     lock.pragma('journal_mode = MEMORY');
     lock.exec('BEGIN EXCLUSIVE; COMMIT');
+    return lock;
   } catch (err) {
     lock.close();
-    if ((err as { code?: unknown }).code === 'SQLITE_BUSY') {
-      const holder = holderOf(path);
-      throw new StateError(
-        `another mithai process${holder === undefined ? '' : ` (pid ${holder})`} is already using ${stateDir}; run one \`mithai run\` or \`mithai chat\` per project (stop it, or point state.path elsewhere)`,
-        { code: 'state_locked' },
-      );
-    }
+    if ((err as { code?: unknown }).code === 'SQLITE_BUSY') throw busy(stateDir, path, lockPath);
     throw new StateError(`${lockPath}: cannot take the process lock: ${errorMessage(err)}`, { cause: err });
   }
-  try {
-    // Whole or not at all: written aside, then renamed over whatever a dead holder left.
-    const aside = `${path}.${process.pid}`;
-    writeFileSync(aside, `${process.pid}\n`, { mode: 0o600 });
-    renameSync(aside, path);
-  } catch (err) {
-    lock.close();
-    throw new StateError(`${path}: cannot write the process lock's pid file: ${errorMessage(err)}`, { cause: err });
-  }
-  let released = false;
-  return {
-    path,
-    release() {
-      if (released) return;
-      released = true;
-      // Only our own pid file (someone may have replaced it); the lock file itself stays.
-      if (holderOf(path) === process.pid) rmSync(path, { force: true });
-      lock.close();
-    },
-  };
 }

@@ -149,3 +149,24 @@ test('a WAL that cannot be opened fails that sync only (not the disk): the next 
   await syncCommittedInBackground(db);
   insert(db, true);
 });
+
+test('a statement that writes and returns rows is refused outside a transaction (its commit\'s errors would be lost)', (t) => {
+  const db = fileDb(t);
+  const returning = "INSERT INTO event_dedupe (key, seen_at) VALUES ('r', 0) RETURNING key";
+  assert.throws(() => db.prepare(returning).get(), (err: Error) => err.name === 'InternalError' && /inside a write transaction/.test(err.message));
+  assert.equal(inWriteTransaction(db, () => db.prepare<[], { key: string }>(returning).get())?.key, 'r');
+});
+
+test('statements committed on their own count towards checkpoints: the WAL stays small', async (t) => {
+  const dir = join(tempDir(t), 'state');
+  const db = openDatabase(dir);
+  t.after(() => db.close());
+  const big = 'x'.repeat(3000);
+  for (let i = 0; i < 1500; i++) {
+    db.prepare('INSERT INTO event_dedupe (key, seen_at) VALUES (?, 0)').run(`auto${i}${big}`);
+    // Checkpoints run on the next turn of the event loop, as between a process's events.
+    if (i % 15 === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+  const walBytes = fs.statSync(join(dir, 'mithai.db-wal')).size;
+  assert.ok(walBytes < 10 * 1024 * 1024, `the WAL grew to ${walBytes} bytes over 1500 commits of 3 KB (about 50 MB without checkpoints, about 5 MB with)`);
+});

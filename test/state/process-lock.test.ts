@@ -81,5 +81,32 @@ test('release leaves alone a pid file that is no longer this process\'s, and fre
   writeFileSync(join(dir, LOCK_FILE), `${process.ppid}\n`);
   lock.release();
   assert.equal(readFileSync(join(dir, LOCK_FILE), 'utf8').trim(), String(process.ppid));
+  // The lock itself is free; the pid file naming a running process still refuses (see below).
+  assert.throws(() => acquireProcessLock(dir), /names pid \d+, which is running/);
+  rmSync(join(dir, LOCK_FILE));
   acquireProcessLock(dir).release();
+});
+
+test('a lock file deleted while its holder runs does not let a second process in: the pid file names a running holder', async (t) => {
+  const dir = tempDir(t);
+  const first = holder(dir, 'hold');
+  t.after(() => first.child.kill('SIGKILL'));
+  assert.deepEqual(await first.answer, { held: true });
+  rmSync(join(dir, LOCK_DB_FILE));
+  assert.throws(() => acquireProcessLock(dir), new RegExp(`names pid ${first.child.pid}, which is running, but .* was not locked: .*never delete it while mithai runs`));
+  assert.equal(readFileSync(join(dir, LOCK_FILE), 'utf8').trim(), String(first.child.pid), 'the holder\'s pid file is left as it was');
+});
+
+test('a busy lock whose pid file names no running process says the holder is unknown (or the filesystem has no locks); one held in this process says so', async (t) => {
+  const dir = tempDir(t);
+  const first = holder(dir, 'hold');
+  t.after(() => first.child.kill('SIGKILL'));
+  assert.deepEqual(await first.answer, { held: true });
+  rmSync(join(dir, LOCK_FILE));
+  assert.throws(() => acquireProcessLock(dir), /is locked by a process that .* does not name \(it names none\).*does not support file locks/);
+  first.child.kill('SIGKILL');
+  await new Promise((resolve) => first.child.on('exit', resolve));
+  const second = acquireProcessLock(dir);
+  t.after(() => second.release());
+  assert.throws(() => acquireProcessLock(dir), /another runtime in this process already holds the lock/);
 });
