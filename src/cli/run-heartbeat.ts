@@ -5,6 +5,9 @@
  * event loop runs; stale once it has been disconnected for a while, is stuck, or was killed
  * without a shutdown; missing before the first connection and after a clean stop. The file holds
  * the pid only, nothing secret. The Dockerfile's HEALTHCHECK reads its age (docs/deployment.md).
+ * Each beat also checks that the process lock's file is still the one this process locked: one
+ * deleted or replaced while mithai runs would let a second process serve beside it, so the
+ * process is told (and stops) instead.
  */
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,6 +20,13 @@ export const HEARTBEAT_FILE = 'run.heartbeat';
 /** How often the file is rewritten while connected. A health check allows a few missed beats. */
 export const HEARTBEAT_EVERY_MS = 10_000;
 
+/** The process lock as the heartbeat watches it. */
+export interface WatchedLock {
+  isIntact(): boolean;
+  /** Called once, the first time the lock is found not intact. */
+  onLost(): void;
+}
+
 /** A running heartbeat. */
 export interface Heartbeat {
   /** Stop beating and remove the file (a stopped process is not healthy). Idempotent. */
@@ -28,13 +38,22 @@ export interface Heartbeat {
  * open. A write that fails is logged once (until a write succeeds again), never thrown: a full
  * disk must not stop the service, and the health check then reports it by the file's age.
  * @param stateDir the project's `state.path` (it exists: the process lock is in it)
+ * @param lock checked on every beat, connected or not
  */
-export function startHeartbeat(stateDir: string, isConnected: () => boolean, log: Logger, everyMs = HEARTBEAT_EVERY_MS): Heartbeat {
+export function startHeartbeat(stateDir: string, isConnected: () => boolean, log: Logger, everyMs = HEARTBEAT_EVERY_MS, lock?: WatchedLock): Heartbeat {
   const path = join(stateDir, HEARTBEAT_FILE);
   let hasFailed = false;
   let isStopped = false;
+  let isLockLost = false;
   const beat = (): void => {
-    if (isStopped || !isConnected()) return;
+    if (isStopped) return;
+    if (lock !== undefined && !isLockLost && !lock.isIntact()) {
+      isLockLost = true;
+      log.error({ state_path: stateDir, reason: 'the process lock file was deleted or replaced while mithai ran; another process may be serving this project' }, 'state.lock_lost');
+      lock.onLost();
+      return;
+    }
+    if (isLockLost || !isConnected()) return;
     try {
       writeFileSync(path, `${process.pid}\n`, { mode: 0o600 });
       hasFailed = false;

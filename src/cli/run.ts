@@ -81,7 +81,12 @@ async function run(options: RunOptions): Promise<number> {
   if (failedEarly) fail?.('unhandled promise rejection during start-up');
   if (earlySignal !== undefined) onStopSignal?.(earlySignal);
   const { client } = service.receiver;
-  const heartbeat = startHeartbeat(loaded.config.state.path, () => client.websocket?.isActive() === true, service.runtime.logger);
+  const { runtime } = service;
+  const heartbeat = startHeartbeat(loaded.config.state.path, () => client.websocket?.isActive() === true, service.runtime.logger, undefined, {
+    isIntact: () => runtime.isLockIntact(),
+    // Stop (exit 1) rather than serve beside a process that may have taken a new lock.
+    onLost: () => fail?.('the process lock file was deleted or replaced'),
+  });
   // A log reader that went away (a shipper restarting) must not stop the service: its lines are
   // dropped from then on (closed-pipe.ts), and this says so once where someone may still look.
   whenStdoutCloses(() => {

@@ -78,6 +78,8 @@ export interface Runtime {
   skillErrors: SkillError[];
   engine: Engine;
   memory: MemoryFiles;
+  /** false once the process lock's file was deleted or replaced while this runtime runs (see ProcessLock.isIntact). */
+  isLockIntact(): boolean;
   close(): void;
 }
 
@@ -267,6 +269,7 @@ export async function createRuntime(loaded: LoadedConfig, options: RuntimeOption
     skillErrors,
     engine,
     memory,
+    isLockIntact: () => lock.isIntact(),
     close() {
       if (closed) return;
       closed = true;

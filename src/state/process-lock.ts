@@ -24,6 +24,11 @@ export const LOCK_DB_FILE = 'mithai.lock.db';
 export interface ProcessLock {
   /** The pid file. */
   readonly path: string;
+  /**
+   * false once the lock file at the path is no longer the one this process locked (deleted or
+   * replaced while it ran): another process could then lock a new one and serve beside it.
+   */
+  isIntact(): boolean;
   release(): void;
 }
 
@@ -117,6 +122,7 @@ export function acquireProcessLock(stateDir: string): ProcessLock {
     let released = false;
     return {
       path,
+      isIntact: () => inodeOf(lockPath) === after,
       release() {
         if (released) return;
         released = true;

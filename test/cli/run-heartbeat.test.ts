@@ -82,3 +82,24 @@ test('a write that fails is logged once, never thrown, and the next good write c
   await untilBeats(conn, now + 1);
   assert.ok(existsSync(join(state, HEARTBEAT_FILE)));
 });
+
+test('a beat that finds the process lock no longer intact says so once and tells the process, connected or not', async (t) => {
+  const dir = tempDir(t, 'mithai-heartbeat-');
+  const conn = connection(false);
+  let intact = true;
+  let lost = 0;
+  const { logger, records } = recordingLogger();
+  const heartbeat = startHeartbeat(dir, conn.isConnected, logger, 10, { isIntact: () => intact, onLost: () => void (lost += 1) });
+  t.after(() => heartbeat.stop());
+  await untilBeats(conn, 2);
+  assert.equal(lost, 0);
+  intact = false;
+  const deadline = Date.now() + 5000;
+  while (lost === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+  assert.equal(lost, 1, 'told once');
+  const seen = conn.beats();
+  await new Promise((r) => setTimeout(r, 40));
+  assert.equal(lost, 1, 'and only once');
+  assert.equal(conn.beats(), seen, 'no more beats once the lock is lost: the file is not written for a process about to stop');
+  assert.equal(records.filter((r) => r.msg === 'state.lock_lost').length, 1);
+});

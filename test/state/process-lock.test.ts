@@ -71,7 +71,8 @@ test('processes starting together on a lock left behind: exactly one gets it', a
   t.after(() => contenders.forEach((c) => c.child.kill('SIGKILL')));
   const answers = await Promise.all(contenders.map((c) => c.answer));
   assert.equal(answers.filter((a) => a.held).length, 1, JSON.stringify(answers));
-  for (const refused of answers.filter((a) => !a.held)) assert.match(refused.error ?? '', /another mithai process/);
+  // Refused as busy: named when the winner's pid file is already written, else as a lock nobody named yet.
+  for (const refused of answers.filter((a) => !a.held)) assert.match(refused.error ?? '', /another mithai process \(pid \d+\) is already using|is locked by a process that/);
   assert.deepEqual(readdirSync(dir).sort(), [LOCK_FILE, LOCK_DB_FILE].sort(), 'nothing else left behind');
 });
 
@@ -109,4 +110,15 @@ test('a busy lock whose pid file names no running process says the holder is unk
   const second = acquireProcessLock(dir);
   t.after(() => second.release());
   assert.throws(() => acquireProcessLock(dir), /another runtime in this process already holds the lock/);
+});
+
+test('a held lock knows when its file was deleted or replaced', (t) => {
+  const dir = tempDir(t);
+  const lock = acquireProcessLock(dir);
+  t.after(() => lock.release());
+  assert.equal(lock.isIntact(), true);
+  rmSync(join(dir, LOCK_DB_FILE));
+  assert.equal(lock.isIntact(), false, 'deleted');
+  writeFileSync(join(dir, LOCK_DB_FILE), '');
+  assert.equal(lock.isIntact(), false, 'replaced by another file');
 });
