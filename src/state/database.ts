@@ -249,13 +249,22 @@ export function syncCommitted(db: Database): void {
   if (fd === undefined) return;
   try {
     fsyncSync(fd);
-    disk.synced = Math.max(disk.synced, through);
   } catch (err) {
-    disk.failure ??= syncFailed(db, err);
-    throw disk.failure;
+    noteSync(db, disk, through, err);
   } finally {
     closeSync(fd);
   }
+  noteSync(db, disk, through);
+}
+
+/** What an fsync of the WAL covering the commits counted up to `through` came to: on disk, or a final failure (thrown). */
+function noteSync(db: Database, disk: DiskState, through: number, err?: unknown): void {
+  if (err === undefined) {
+    disk.synced = Math.max(disk.synced, through);
+    return;
+  }
+  disk.failure ??= syncFailed(db, err);
+  throw disk.failure;
 }
 
 /**
@@ -300,13 +309,12 @@ function startSync(db: Database, disk: DiskState): Promise<void> {
     if (fd === undefined) return;
     try {
       await new Promise<void>((resolve, reject) => fsync(fd, (err) => (err ? reject(err) : resolve())));
-      disk.synced = Math.max(disk.synced, through);
     } catch (err) {
-      disk.failure ??= syncFailed(db, err);
-      throw disk.failure;
+      noteSync(db, disk, through, err);
     } finally {
       closeSync(fd);
     }
+    noteSync(db, disk, through);
   })();
   const running = { through, done };
   disk.running = running;
