@@ -105,23 +105,15 @@ export function inWriteTransaction<T>(db: Database, fn: () => T, options: Commit
   const disk = diskOf(db);
   const changesBefore = totalChanges(db);
   if (options.sync !== false) {
-    // After a failed sync nothing committed since the last good one is known to be on disk, and
-    // no later fsync can prove it is: a commit that should wait for the disk cannot be made.
-    if (disk.failure !== undefined) throw unsyncable(db, disk.failure);
     const made = disk.made;
-    try {
-      const result = run.immediate(fn) as T;
-      // A commit that changed rows wrote to the WAL and SQLite synced it, with every earlier
-      // commit's frames before this one's. (One that changed nothing wrote nothing and synced nothing.)
-      if (totalChanges(db) !== changesBefore) {
-        disk.synced = Math.max(disk.synced, made);
-        checkpointSoon(db, disk);
-      }
-      return result;
-    } catch (err) {
-      if (isSyncFailure(err)) disk.failure ??= syncFailed(db, err);
-      throw err;
+    const result = waitingCommit(db, disk, () => run.immediate(fn) as T);
+    // A commit that changed rows wrote to the WAL and SQLite synced it, with every earlier
+    // commit's frames before this one's. (One that changed nothing wrote nothing and synced nothing.)
+    if (totalChanges(db) !== changesBefore) {
+      disk.synced = Math.max(disk.synced, made);
+      checkpointSoon(db, disk);
     }
+    return result;
   }
   // Prepared once (db.prepare is cached, see cacheStatements): db.pragma prepares its
   // statement on every call, and a turn makes a dozen commits that do not wait.
@@ -201,6 +193,22 @@ function diskOf(db: Database): DiskState {
     DISKS.set(db, disk);
   }
   return disk;
+}
+
+/**
+ * Make a commit that waits for the disk (a write transaction, or a statement committed on its
+ * own). After a failed sync nothing committed since the last good one is known to be on disk,
+ * and no later fsync can prove it is, so it is refused; an fsync failure SQLite reports from it
+ * is final.
+ */
+function waitingCommit<R>(db: Database, disk: DiskState, commit: () => R): R {
+  if (disk.failure !== undefined) throw unsyncable(db, disk.failure);
+  try {
+    return commit();
+  } catch (err) {
+    if (isSyncFailure(err)) disk.failure ??= syncFailed(db, err);
+    throw err;
+  }
 }
 
 /** An error of SQLite's own fsync (a commit that waits for the disk). */
@@ -365,23 +373,12 @@ function cacheStatements(db: Database): void {
 }
 
 /**
- * A writing statement run outside a transaction is its own commit, which waits for the disk:
- * refused after a failed sync (nothing is durable any more), and an fsync failure SQLite
- * reports from it is final, as from any commit; it counts towards the next checkpoint. One that
- * also returns rows (`... RETURNING`) must run inside a transaction: better-sqlite3 commits it
- * when it resets the statement and drops any error of that commit, a failed fsync included.
+ * A writing statement run outside a transaction is its own commit, which waits for the disk
+ * (see waitingCommit); it counts towards the next checkpoint. One that also returns rows
+ * (`... RETURNING`) must run inside a transaction: better-sqlite3 commits it when it resets the
+ * statement and drops any error of that commit, a failed fsync included.
  */
 function watchAutocommits(db: Database, statement: BetterSqlite3.Statement): void {
-  const guard = <R>(body: () => R): R => {
-    const disk = diskOf(db);
-    if (disk.failure !== undefined) throw unsyncable(db, disk.failure);
-    try {
-      return body();
-    } catch (err) {
-      if (isSyncFailure(err)) disk.failure ??= syncFailed(db, err);
-      throw err;
-    }
-  };
   if (statement.reader) {
     for (const method of ['get', 'all', 'iterate'] as const) {
       const read = (statement[method] as (...params: unknown[]) => unknown).bind(statement);
@@ -395,8 +392,9 @@ function watchAutocommits(db: Database, statement: BetterSqlite3.Statement): voi
   const run = statement.run.bind(statement);
   statement.run = ((...params: unknown[]) => {
     if (db.inTransaction) return run(...params);
-    const result = guard(() => run(...params));
-    if (result.changes > 0) checkpointSoon(db, diskOf(db));
+    const disk = diskOf(db);
+    const result = waitingCommit(db, disk, () => run(...params));
+    if (result.changes > 0) checkpointSoon(db, disk);
     return result;
   }) as typeof statement.run;
 }

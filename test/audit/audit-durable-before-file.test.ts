@@ -18,6 +18,7 @@ import { Redactor } from '../../src/security/redactor.ts';
 import { AuditStore } from '../../src/state/audit-store.ts';
 import { inWriteTransaction } from '../../src/state/database.ts';
 import { createTransactor } from '../../src/state/transactor.ts';
+import { eio, interceptFsyncs, refuseOpensOnce } from '../fixtures/intercept-fs.ts';
 import { waitFor } from '../fixtures/wait-for.ts';
 import { auditEvent, fileLines, openLog, stateDb, tempDir, watchFsyncs } from './audit-fixtures.ts';
 
@@ -60,23 +61,10 @@ test('a barrier that failed for a passing reason is tried again; one whose fsync
   runtime.log.flush();
 
   // The first barrier cannot open the WAL (too many open files); the second can.
-  const openSync = fs.openSync;
-  let refusedOpens = 0;
-  fs.openSync = ((path: fs.PathLike, ...rest: unknown[]) => {
-    if (String(path).endsWith('mithai.db-wal') && refusedOpens === 0) {
-      refusedOpens += 1;
-      throw Object.assign(new Error('EMFILE: too many open files'), { code: 'EMFILE' });
-    }
-    return (openSync as (...a: unknown[]) => number)(path, ...rest);
-  }) as typeof fs.openSync;
-  syncBuiltinESMExports();
-  t.after(() => {
-    fs.openSync = openSync;
-    syncBuiltinESMExports();
-  });
+  const refusedOpens = refuseOpensOnce(t, (path) => path.endsWith('mithai.db-wal'));
   transact(() => runtime.log.append(auditEvent({ event: 'outcome', approval_id: 'auto-1', decision: 'auto', status: 'succeeded' })), { sync: false });
   await waitFor('the held-back outcome in the file after a second barrier', () => fileLines(runtime.path).some((l) => l.includes('"auto-1"')));
-  assert.equal(refusedOpens, 1);
+  assert.equal(refusedOpens(), 1);
 
   // Now the WAL fsync itself fails: final. The next outcome stays in the database.
   const fsyncSync = fs.fsyncSync;
@@ -120,26 +108,10 @@ test('after a failed fsync of the file, no later fsync is taken as proof: flushe
   assert.equal(store.head()!.flushedSeq, 1);
 
   // The next background fsync of the file fails once.
-  const original = fs.fsync as unknown as (fd: number, callback: (err: NodeJS.ErrnoException | null) => void) => void;
   let failed = 0;
-  (fs as unknown as { fsync: typeof original }).fsync = (fd, callback) => {
-    let path = '';
-    try {
-      path = readlinkSync(`/proc/self/fd/${fd}`);
-    } catch {
-      // not a path we fail
-    }
-    if (path.endsWith('approvals.json') && failed === 0) {
-      failed += 1;
-      setImmediate(() => callback(Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO' })));
-      return;
-    }
-    original(fd, callback);
-  };
-  syncBuiltinESMExports();
-  t.after(() => {
-    (fs as unknown as { fsync: typeof original }).fsync = original;
-    syncBuiltinESMExports();
+  interceptFsyncs(t, (path) => path.endsWith('approvals.json'), (finish) => {
+    if (failed++ === 0) setImmediate(() => finish(eio()));
+    else finish();
   });
   log.append(auditEvent({ approval_id: 'a2' }));
   log.write();

@@ -9,35 +9,21 @@
 import { test } from 'node:test';
 import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import fs, { readlinkSync } from 'node:fs';
-import { syncBuiltinESMExports } from 'node:module';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { inWriteTransaction, openDatabase, syncCommitted, syncCommittedInBackground } from '../../src/state/database.ts';
 import type { Database } from '../../src/state/database.ts';
+import { eio, interceptFsyncs, refuseOpensOnce } from '../fixtures/intercept-fs.ts';
+import type { FinishFsync } from '../fixtures/intercept-fs.ts';
 import { tempDir } from './open-test-database.ts';
 
-type Fsync = (fd: number, callback: (err: NodeJS.ErrnoException | null) => void) => void;
-
 /** Holds each async fsync of a -wal file until `finish(error?)` ends the oldest held one. */
-function interceptWalFsyncs(t: TestContext): { started: () => number; held: () => number; finish: (error?: NodeJS.ErrnoException) => void } {
-  const original = fs.fsync as unknown as Fsync;
-  const waiting: Array<(error?: NodeJS.ErrnoException) => void> = [];
+function interceptWalFsyncs(t: TestContext): { started: () => number; held: () => number; finish: FinishFsync } {
+  const waiting: FinishFsync[] = [];
   let started = 0;
-  (fs as unknown as { fsync: Fsync }).fsync = (fd, callback) => {
-    let path = '';
-    try {
-      path = readlinkSync(`/proc/self/fd/${fd}`);
-    } catch {
-      // not a path we hold
-    }
-    if (!path.endsWith('.db-wal')) return original(fd, callback);
+  interceptFsyncs(t, (path) => path.endsWith('.db-wal'), (finish) => {
     started += 1;
-    waiting.push((error) => (error ? callback(error) : original(fd, callback)));
-  };
-  syncBuiltinESMExports();
-  t.after(() => {
-    (fs as unknown as { fsync: Fsync }).fsync = original;
-    syncBuiltinESMExports();
+    waiting.push(finish);
   });
   return { started: () => started, held: () => waiting.length, finish: (error) => waiting.shift()?.(error) };
 }
@@ -56,8 +42,6 @@ function insert(db: Database, sync: boolean): void {
 async function settle(): Promise<void> {
   for (let i = 0; i < 3; i++) await new Promise<void>((resolve) => setImmediate(resolve));
 }
-
-const EIO = (): NodeJS.ErrnoException => Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO' });
 
 test('no fsync when every commit waited for the disk, or changed nothing', async (t) => {
   const fsyncs = interceptWalFsyncs(t);
@@ -117,7 +101,7 @@ test('a failed fsync is final: later syncs reject without trying, and commits th
   insert(db, false);
   const queued = syncCommittedInBackground(db);
   await settle();
-  fsyncs.finish(EIO());
+  fsyncs.finish(eio());
   await assert.rejects(failing, (err: Error & { code?: string }) => err.code === 'state_sync_failed' && /EIO/.test(err.message));
   await assert.rejects(queued, (err: Error & { code?: string }) => err.code === 'state_sync_failed', 'the fsync queued behind it is never trusted either');
   await assert.rejects(syncCommittedInBackground(db), (err: Error & { code?: string }) => err.code === 'state_sync_failed' && /restart mithai/.test(err.message));
@@ -131,20 +115,7 @@ test('a failed fsync is final: later syncs reject without trying, and commits th
 test('a WAL that cannot be opened fails that sync only (not the disk): the next one is tried', async (t) => {
   const db = fileDb(t);
   insert(db, false);
-  const original = fs.openSync;
-  let refused = 0;
-  fs.openSync = ((path: fs.PathLike, ...rest: unknown[]) => {
-    if (String(path).endsWith('-wal') && refused === 0) {
-      refused += 1;
-      throw Object.assign(new Error('EMFILE: too many open files'), { code: 'EMFILE' });
-    }
-    return (original as (...a: unknown[]) => number)(path, ...rest);
-  }) as typeof fs.openSync;
-  syncBuiltinESMExports();
-  t.after(() => {
-    fs.openSync = original;
-    syncBuiltinESMExports();
-  });
+  refuseOpensOnce(t, (path) => path.endsWith('-wal'));
   await assert.rejects(syncCommittedInBackground(db), /EMFILE/);
   await syncCommittedInBackground(db);
   insert(db, true);
@@ -167,6 +138,6 @@ test('statements committed on their own count towards checkpoints: the WAL stays
     // Checkpoints run on the next turn of the event loop, as between a process's events.
     if (i % 15 === 0) await new Promise<void>((resolve) => setImmediate(resolve));
   }
-  const walBytes = fs.statSync(join(dir, 'mithai.db-wal')).size;
+  const walBytes = statSync(join(dir, 'mithai.db-wal')).size;
   assert.ok(walBytes < 10 * 1024 * 1024, `the WAL grew to ${walBytes} bytes over 1500 commits of 3 KB (about 50 MB without checkpoints, about 5 MB with)`);
 });

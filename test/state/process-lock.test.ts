@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync, existsSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,6 +14,12 @@ function tempDir(t: { after(fn: () => void): void }): string {
   return dir;
 }
 
+/** The pid of a process that has just exited. */
+async function deadPid(): Promise<number> {
+  const child = spawn(process.execPath, ['-e', '']);
+  return new Promise<number>((resolve) => child.on('exit', () => resolve(child.pid!)));
+}
+
 test('a second runtime on the same state directory is refused while the first holds it', (t) => {
   const dir = tempDir(t);
   const first = acquireProcessLock(dir);
@@ -25,9 +32,7 @@ test('a second runtime on the same state directory is refused while the first ho
 
 test('a lock left by a dead process is taken over', async (t) => {
   const dir = tempDir(t);
-  const child = spawn(process.execPath, ['-e', '']);
-  const deadPid = await new Promise<number>((resolve) => child.on('exit', () => resolve(child.pid!)));
-  writeFileSync(join(dir, LOCK_FILE), `${deadPid}\n`);
+  writeFileSync(join(dir, LOCK_FILE), `${await deadPid()}\n`);
   const lock = acquireProcessLock(dir);
   assert.equal(readFileSync(join(dir, LOCK_FILE), 'utf8').trim(), String(process.pid));
   lock.release();
@@ -48,11 +53,17 @@ function holder(dir: string, then: 'hold' | 'release'): { child: ChildProcess; a
   return { child, answer };
 }
 
+/** A child process that has taken the lock and keeps it (killed after the test). */
+async function heldByChild(t: TestContext, dir: string): Promise<ReturnType<typeof holder>> {
+  const held = holder(dir, 'hold');
+  t.after(() => held.child.kill('SIGKILL'));
+  assert.deepEqual(await held.answer, { held: true });
+  return held;
+}
+
 test('a holder in another process keeps others out until it is killed with SIGKILL; then the lock is free at once', async (t) => {
   const dir = tempDir(t);
-  const first = holder(dir, 'hold');
-  t.after(() => first.child.kill('SIGKILL'));
-  assert.deepEqual(await first.answer, { held: true });
+  const first = await heldByChild(t, dir);
   assert.throws(() => acquireProcessLock(dir), new RegExp(`another mithai process \\(pid ${first.child.pid}\\) is already using`));
   first.child.kill('SIGKILL');
   await new Promise((resolve) => first.child.on('exit', resolve));
@@ -64,9 +75,7 @@ test('a holder in another process keeps others out until it is killed with SIGKI
 
 test('processes starting together on a lock left behind: exactly one gets it', async (t) => {
   const dir = tempDir(t);
-  const child = spawn(process.execPath, ['-e', '']);
-  const deadPid = await new Promise<number>((resolve) => child.on('exit', () => resolve(child.pid!)));
-  writeFileSync(join(dir, LOCK_FILE), `${deadPid}\n`);
+  writeFileSync(join(dir, LOCK_FILE), `${await deadPid()}\n`);
   const contenders = Array.from({ length: 4 }, () => holder(dir, 'hold'));
   t.after(() => contenders.forEach((c) => c.child.kill('SIGKILL')));
   const answers = await Promise.all(contenders.map((c) => c.answer));
@@ -90,9 +99,7 @@ test('release leaves alone a pid file that is no longer this process\'s, and fre
 
 test('a lock file deleted while its holder runs does not let a second process in: the pid file names a running holder', async (t) => {
   const dir = tempDir(t);
-  const first = holder(dir, 'hold');
-  t.after(() => first.child.kill('SIGKILL'));
-  assert.deepEqual(await first.answer, { held: true });
+  const first = await heldByChild(t, dir);
   rmSync(join(dir, LOCK_DB_FILE));
   assert.throws(() => acquireProcessLock(dir), new RegExp(`names pid ${first.child.pid}, which is running, but .* was not locked: .*never delete it while mithai runs`));
   assert.equal(readFileSync(join(dir, LOCK_FILE), 'utf8').trim(), String(first.child.pid), 'the holder\'s pid file is left as it was');
@@ -100,9 +107,7 @@ test('a lock file deleted while its holder runs does not let a second process in
 
 test('a busy lock whose pid file names no running process says the holder is unknown (or the filesystem has no locks); one held in this process says so', async (t) => {
   const dir = tempDir(t);
-  const first = holder(dir, 'hold');
-  t.after(() => first.child.kill('SIGKILL'));
-  assert.deepEqual(await first.answer, { held: true });
+  const first = await heldByChild(t, dir);
   rmSync(join(dir, LOCK_FILE));
   assert.throws(() => acquireProcessLock(dir), /is locked by a process that .* does not name \(it names none\).*does not support file locks/);
   first.child.kill('SIGKILL');

@@ -12,9 +12,9 @@
 import { test } from 'node:test';
 import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import fs, { readlinkSync } from 'node:fs';
-import { syncBuiltinESMExports } from 'node:module';
 import { reply } from '../../fakes/anthropic/script.ts';
+import { eio, interceptFsyncs } from '../../fixtures/intercept-fs.ts';
+import type { FinishFsync } from '../../fixtures/intercept-fs.ts';
 import { waitFor } from '../../fixtures/wait-for.ts';
 import { startEngine } from '../../engine/engine-harness.ts';
 import { inWriteTransaction } from '../../../src/state/database.ts';
@@ -22,33 +22,16 @@ import type { Organisation } from '../../../src/adapters/slack/organisation.ts';
 import { dispatcherFront } from './dispatcher-front.ts';
 import type { FrontOptions } from './dispatcher-front.ts';
 
-type Fsync = (fd: number, callback: (err: NodeJS.ErrnoException | null) => void) => void;
-
 /** Holds every async fsync of the state database's WAL until `release(error?)`, which fails the held ones with `error` (later ones go through). */
 function holdWalFsyncs(t: TestContext): { held: () => number; release: (error?: NodeJS.ErrnoException) => void } {
-  const original = fs.fsync as unknown as Fsync;
-  const waiting: Array<(error?: NodeJS.ErrnoException) => void> = [];
+  const waiting: FinishFsync[] = [];
   let released = false;
-  (fs as unknown as { fsync: Fsync }).fsync = (fd, callback) => {
-    let path = '';
-    try {
-      path = readlinkSync(`/proc/self/fd/${fd}`);
-    } catch {
-      // not a path we hold
-    }
-    if (!path.endsWith('mithai.db-wal') || released) original(fd, callback);
-    else waiting.push((error) => (error ? callback(error) : original(fd, callback)));
-  };
-  syncBuiltinESMExports();
-  t.after(() => {
-    (fs as unknown as { fsync: Fsync }).fsync = original;
-    syncBuiltinESMExports();
-  });
+  interceptFsyncs(t, (path) => path.endsWith('mithai.db-wal'), (finish) => (released ? finish() : waiting.push(finish)));
   return {
     held: () => waiting.length,
     release: (error) => {
       released = true;
-      for (const go of waiting.splice(0)) go(error);
+      for (const finish of waiting.splice(0)) finish(error);
     },
   };
 }
@@ -57,8 +40,6 @@ function holdWalFsyncs(t: TestContext): { held: () => number; release: (error?: 
 async function settle(): Promise<void> {
   for (let i = 0; i < 5; i++) await new Promise<void>((resolve) => setImmediate(resolve));
 }
-
-const EIO = (): NodeJS.ErrnoException => Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO' });
 
 async function setup(t: TestContext, options: FrontOptions = {}) {
   const h = await startEngine(t, [reply('all good')]);
@@ -88,7 +69,7 @@ test('an fsync that fails leaves the event unacknowledged, its redelivery too, a
   const { h, deliver, acks, turnCount } = await setup(t);
   const delivered = deliver('Ev1');
   await waitFor('the WAL fsync', () => wal.held() >= 1);
-  wal.release(EIO());
+  wal.release(eio());
   await delivered;
   assert.equal(acks(), 0, 'a turn the disk may not have is never acknowledged');
   await deliver('Ev1');
@@ -139,7 +120,7 @@ for (const [refusal, options] of refusals) {
     const again = deliver('Ev1');
     await settle();
     assert.equal(acks(), 0, 'refused, but its first delivery is not on disk: no ack yet');
-    wal.release(EIO());
+    wal.release(eio());
     await Promise.all([first, again]);
     assert.equal(acks(), 0, 'the fsync failed: neither delivery is acknowledged');
     assert.equal(turnCount(), 1);
