@@ -28,20 +28,46 @@ import { inProcessBaseline, inProcessMithai } from './systems/in-process.ts';
 const GROUPS = ['micro', 'turn', 'approval', 'concurrency', 'process'] as const;
 type Group = (typeof GROUPS)[number];
 
-const { values } = parseArgs({
-  options: {
-    quick: { type: 'boolean', default: false },
-    hog: { type: 'boolean' },
-    'no-hog': { type: 'boolean', default: false },
-    only: { type: 'string' },
-    'baseline-create': { type: 'boolean', default: false },
-    out: { type: 'string' },
-  },
-});
+const USAGE = `usage: npm run bench [-- --quick] [-- --hog | --no-hog] [-- --only=${GROUPS.join(',')}] [-- --baseline-create] [-- --out=FILE]
+  --quick            fewer rounds, no CPU-hog round (unless --hog)
+  --hog / --no-hog   run (or skip) the concurrency round with a CPU hog on every core
+  --only=GROUPS      comma-separated figure groups (default: all)
+  --baseline-create  the bare loop uses messages.create instead of messages.stream
+  --out=FILE         where to write the results (default bench/results.json)
+How each figure is measured: bench/README.md`;
+
+function parseOptions() {
+  try {
+    return parseArgs({
+      options: {
+        quick: { type: 'boolean', default: false },
+        hog: { type: 'boolean' },
+        'no-hog': { type: 'boolean', default: false },
+        only: { type: 'string' },
+        'baseline-create': { type: 'boolean', default: false },
+        out: { type: 'string' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    }).values;
+  } catch (err) {
+    process.stderr.write(`bench: ${err instanceof Error ? err.message : String(err)}\n${USAGE}\n`);
+    process.exit(2);
+  }
+}
+const values = parseOptions();
+if (values.help) {
+  process.stdout.write(`${USAGE}\n`);
+  process.exit(0);
+}
 const quick = values.quick === true;
 const hogRound = values['no-hog'] ? false : values.hog === true || !quick;
 const only = new Set<Group>((values.only?.split(',').map((s) => s.trim()).filter(Boolean) ?? GROUPS) as Group[]);
-for (const g of only) if (!GROUPS.includes(g)) throw new Error(`--only: unknown figure group ${g} (known: ${GROUPS.join(', ')})`);
+for (const g of only) {
+  if (!GROUPS.includes(g)) {
+    process.stderr.write(`bench: --only: unknown figure group ${g} (known: ${GROUPS.join(', ')})\n`);
+    process.exit(2);
+  }
+}
 const transport = values['baseline-create'] ? 'create' : 'stream';
 const out = values.out ?? fileURLToPath(new URL('./results.json', import.meta.url));
 
