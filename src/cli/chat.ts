@@ -83,7 +83,18 @@ async function chat(options: ChatOptions): Promise<number> {
   const resumed = await runtime.engine.resumeAll({ sessionKey: sessionKey(conversation) });
   // A decision made elsewhere (`mithai approvals approve` in another terminal) reaches the
   // waiting turn, and stops the prompt, within about a second.
+  // The same beat checks that the process lock's file is still the one this process locked: one
+  // deleted or replaced while the chat runs would let a second process serve beside it.
+  let isLockLost = false;
   const poll = setInterval(() => {
+    if (!isLockLost && !runtime.isLockIntact()) {
+      isLockLost = true;
+      runtime.logger.error({ state_path: loaded.config.state.path, reason: 'the process lock file was deleted or replaced while mithai ran; another process may be serving this project' }, 'state.lock_lost');
+      process.stderr.write(`mithai chat: the process lock file in ${loaded.config.state.path} was deleted or replaced while this chat ran, so another mithai could serve this project beside it; stopping. Never delete it while mithai runs.\n`);
+      stop.abort();
+      lines.close();
+      return;
+    }
     try {
       runtime.engine.pollDecisions();
     } catch (err) {
@@ -126,6 +137,7 @@ async function chat(options: ChatOptions): Promise<number> {
     runtime.close();
     await closeLogDestination(logDestination);
   }
+  if (isLockLost) return EXIT.failed;
   if (stop.signal.aborted) return EXIT.interrupted;
   return interactive ? EXIT.ok : (failure ?? EXIT.ok);
 }

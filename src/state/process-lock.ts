@@ -10,7 +10,7 @@
  * people and for the refusal message only. Read-only commands (`approvals list`, `audit
  * verify`, `doctor`) do not take the lock.
  */
-import { chmodSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { StateError, errorMessage } from '../errors.ts';
@@ -110,6 +110,7 @@ export function acquireProcessLock(stateDir: string): ProcessLock {
         { code: 'state_locked' },
       );
     }
+    removeStrayAsides(stateDir);
     try {
       // Whole or not at all: written aside, then renamed over whatever a dead holder left.
       const aside = `${path}.${process.pid}`;
@@ -133,6 +134,31 @@ export function acquireProcessLock(stateDir: string): ProcessLock {
     };
   }
   throw new StateError(`${lockPath}: could not take the process lock; the file keeps being replaced`, { code: 'state_locked' });
+}
+
+/** A pid file written aside (`mithai.lock.<pid>`) by a process that died before renaming it. */
+const ASIDE_FILE = /^mithai\.lock\.\d+$/;
+
+/**
+ * Remove what processes that died between writing their pid file aside and renaming it left.
+ * Only the lock's holder writes one, so with the lock held every one found is stray. Best
+ * effort: a file that cannot be removed is only clutter.
+ */
+function removeStrayAsides(stateDir: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(stateDir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (!ASIDE_FILE.test(name)) continue;
+    try {
+      rmSync(join(stateDir, name), { force: true });
+    } catch {
+      // Clutter, not a hazard: it is never read.
+    }
+  }
 }
 
 /** Open the lock file and take its exclusive lock, kept until the connection closes. */

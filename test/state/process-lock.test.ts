@@ -61,6 +61,26 @@ async function heldByChild(t: TestContext, dir: string): Promise<ReturnType<type
   return held;
 }
 
+test('pid files left aside by processes that died before renaming them are removed by the next holder; other files stay', async (t) => {
+  const dir = tempDir(t);
+  const dead = await deadPid();
+  writeFileSync(join(dir, `${LOCK_FILE}.${dead}`), `${dead}\n`);
+  writeFileSync(join(dir, `${LOCK_FILE}.${process.pid}`), 'half');
+  writeFileSync(join(dir, `${LOCK_FILE}.notes`), 'keep');
+  const lock = acquireProcessLock(dir);
+  t.after(() => lock.release());
+  assert.deepEqual(readdirSync(dir).filter((name) => name.startsWith(`${LOCK_FILE}.`)).sort(), [`${LOCK_FILE}.db`, `${LOCK_FILE}.notes`]);
+  assert.equal(readFileSync(join(dir, LOCK_FILE), 'utf8').trim(), String(process.pid));
+});
+
+test('a process that is refused the lock removes nobody\'s pid file written aside', async (t) => {
+  const dir = tempDir(t);
+  await heldByChild(t, dir);
+  writeFileSync(join(dir, `${LOCK_FILE}.12345`), '12345\n');
+  assert.throws(() => acquireProcessLock(dir), { code: 'state_locked' });
+  assert.equal(existsSync(join(dir, `${LOCK_FILE}.12345`)), true);
+});
+
 test('a holder in another process keeps others out until it is killed with SIGKILL; then the lock is free at once', async (t) => {
   const dir = tempDir(t);
   const first = await heldByChild(t, dir);
