@@ -65,6 +65,7 @@ export function openDatabase(dir: string): Database {
     if (!isMemory) db.pragma('wal_autocheckpoint = 0');
     migrate(db, file);
     cacheStatements(db);
+    if (!isMemory) keepWalOpen(db);
     return db;
   } catch (err) {
     db.close();
@@ -154,6 +155,10 @@ interface DiskState {
   /** Commits that wrote since the last checkpoint was started. */
   sinceCheckpoint: number;
   checkpointDue: boolean;
+  /** The WAL's descriptor for our own fsyncs, open from the connection's start to its close (see keepWalOpen). */
+  wal: { fd: number; inUse: number } | undefined;
+  /** The connection was closed: the kept descriptor goes once no fsync uses it. */
+  isClosed: boolean;
 }
 
 /**
@@ -189,7 +194,7 @@ const DISKS = new WeakMap<Database, DiskState>();
 function diskOf(db: Database): DiskState {
   let disk = DISKS.get(db);
   if (disk === undefined) {
-    disk = { made: 0, synced: 0, running: undefined, next: undefined, failure: undefined, sinceCheckpoint: 0, checkpointDue: false };
+    disk = { made: 0, synced: 0, running: undefined, next: undefined, failure: undefined, sinceCheckpoint: 0, checkpointDue: false, wal: undefined, isClosed: false };
     DISKS.set(db, disk);
   }
   return disk;
@@ -226,14 +231,81 @@ function unsyncable(db: Database, failure: StateError): StateError {
   return new StateError(`${db.name}: a sync of the state database to disk failed earlier (${failure.message}); nothing more is committed as durable. Check the disk and restart mithai.`, { code: 'state_sync_failed', cause: failure });
 }
 
-/** The WAL file of `db`, open for an fsync, or undefined when there is none (nothing to sync). */
-function openWal(db: Database): number | undefined {
+/** The WAL file of `db`, opened for an fsync, or undefined when there is none (nothing to sync). */
+function openWalFile(db: Database): number | undefined {
   try {
     return openSync(`${db.name}-wal`, 'r+');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw new StateError(`${db.name}-wal: cannot open it to sync the last commits to disk: ${errorMessage(err)}`, { cause: err });
   }
+}
+
+/**
+ * Open the WAL for our fsyncs when the connection opens, and keep it open until it closes. On
+ * Linux (ext4, xfs, btrfs) a write-back error is reported once to every open file that was open
+ * when it happened, but to one opened later only if nobody has seen it yet: with a file opened
+ * per fsync, an error another
+ * process's commit had already reported (a CLI decision) would go unseen here, and our next
+ * background fsync would succeed with those pages lost. (SQLite's own descriptor, behind the
+ * commits that wait, is kept open the same way.) The WAL file stays the same file while any
+ * connection has the database open, so the descriptor never goes stale.
+ */
+function keepWalOpen(db: Database): void {
+  const disk = diskOf(db);
+  const close = db.close.bind(db);
+  db.close = (() => {
+    // What was committed without waiting goes to disk through the kept descriptor first: once
+    // it is closed, no later fsync could be trusted to see an error (see takeWal).
+    if (db.open && !disk.isClosed && disk.failure === undefined && disk.synced < disk.made) {
+      try {
+        syncCommitted(db);
+      } catch {
+        // A failed fsync is recorded (disk.failure): every later sync of this connection rejects.
+      }
+    }
+    const result = close();
+    disk.isClosed = true;
+    const wal = disk.wal;
+    if (wal !== undefined && wal.inUse === 0) {
+      disk.wal = undefined;
+      closeSync(wal.fd);
+    }
+    return result;
+  }) as typeof db.close;
+  // Opened now, so that any later write-back error reaches it; none yet only before the first write.
+  takeWal(db, disk)?.done();
+}
+
+/**
+ * The kept descriptor of the WAL for one fsync, or undefined when there is nothing to sync (no
+ * WAL yet; or the connection is closed and every commit it made is on disk). Call `done` when
+ * the fsync has returned.
+ * @throws StateError (`state_closed`) when the connection was closed with commits not known to
+ *   be on disk: a descriptor opened now might not see the error that lost them.
+ */
+function takeWal(db: Database, disk: DiskState): { fd: number; done(): void } | undefined {
+  if (disk.isClosed && disk.wal === undefined) {
+    if (disk.synced >= disk.made) return undefined;
+    throw new StateError(`${db.name}: the connection was closed before its last commits were known to be on disk`, { code: 'state_closed' });
+  }
+  if (disk.wal === undefined) {
+    const fd = openWalFile(db);
+    if (fd === undefined) return undefined;
+    disk.wal = { fd, inUse: 0 };
+  }
+  const wal = disk.wal;
+  wal.inUse += 1;
+  return {
+    fd: wal.fd,
+    done: () => {
+      wal.inUse -= 1;
+      if (disk.isClosed && wal.inUse === 0 && disk.wal === wal) {
+        disk.wal = undefined;
+        closeSync(wal.fd);
+      }
+    },
+  };
 }
 
 function syncFailed(db: Database, err: unknown): StateError {
@@ -253,14 +325,14 @@ export function syncCommitted(db: Database): void {
   const disk = diskOf(db);
   if (disk.failure !== undefined) throw unsyncable(db, disk.failure);
   const through = disk.made;
-  const fd = openWal(db);
-  if (fd === undefined) return;
+  const wal = takeWal(db, disk);
+  if (wal === undefined) return;
   try {
-    fsyncSync(fd);
+    fsyncSync(wal.fd);
   } catch (err) {
     noteSync(db, disk, through, err);
   } finally {
-    closeSync(fd);
+    wal.done();
   }
   noteSync(db, disk, through);
 }
@@ -313,14 +385,14 @@ function startSync(db: Database, disk: DiskState): Promise<void> {
   const through = disk.made;
   const done = (async () => {
     if (disk.failure !== undefined) throw unsyncable(db, disk.failure);
-    const fd = openWal(db);
-    if (fd === undefined) return;
+    const wal = takeWal(db, disk);
+    if (wal === undefined) return;
     try {
-      await new Promise<void>((resolve, reject) => fsync(fd, (err) => (err ? reject(err) : resolve())));
+      await new Promise<void>((resolve, reject) => fsync(wal.fd, (err) => (err ? reject(err) : resolve())));
     } catch (err) {
       noteSync(db, disk, through, err);
     } finally {
-      closeSync(fd);
+      wal.done();
     }
     noteSync(db, disk, through);
   })();

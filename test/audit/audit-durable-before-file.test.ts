@@ -2,8 +2,8 @@
  * The audit file never holds a record a power loss could take from the database, whichever
  * process committed it: a process writing the file syncs the WAL first when the records it is
  * about to write include one it does not know is on disk (another process's, committed without
- * waiting for the disk). And a held-back outcome whose barrier failed for a passing reason (the
- * WAL could not be opened) is tried again after another delay; one whose fsync failed is not
+ * waiting for the disk). And a held-back outcome whose barrier failed for a passing reason (too
+ * many open files) is tried again after another delay; one whose fsync failed is not
  * (the disk failed: no later fsync proves anything, see src/state/database.ts). The same holds
  * for the file's own fsync: after one fails, the database is never told the file is on disk
  * beyond the last good sync.
@@ -18,7 +18,8 @@ import { Redactor } from '../../src/security/redactor.ts';
 import { AuditStore } from '../../src/state/audit-store.ts';
 import { inWriteTransaction } from '../../src/state/database.ts';
 import { createTransactor } from '../../src/state/transactor.ts';
-import { eio, interceptFsyncs, refuseOpensOnce } from '../fixtures/intercept-fs.ts';
+import { StateError } from '../../src/errors.ts';
+import { eio, interceptFsyncs } from '../fixtures/intercept-fs.ts';
 import { waitFor } from '../fixtures/wait-for.ts';
 import { auditEvent, fileLines, openLog, stateDb, tempDir, watchFsyncs } from './audit-fixtures.ts';
 
@@ -60,11 +61,17 @@ test('a barrier that failed for a passing reason is tried again; one whose fsync
   transact(() => runtime.log.append(auditEvent({ approval_id: 'a0' })));
   runtime.log.flush();
 
-  // The first barrier cannot open the WAL (too many open files); the second can.
-  const refusedOpens = refuseOpensOnce(t, (path) => path.endsWith('mithai.db-wal'));
+  // The first barrier fails for a passing reason (here: too many open files); the second works.
+  const syncCommitted = runtime.store.syncCommitted.bind(runtime.store);
+  let refusedBarriers = 0;
+  runtime.store.syncCommitted = () => {
+    if (refusedBarriers++ === 0) throw new StateError('mithai.db-wal: cannot open it to sync the last commits to disk: EMFILE: too many open files');
+    syncCommitted();
+  };
   transact(() => runtime.log.append(auditEvent({ event: 'outcome', approval_id: 'auto-1', decision: 'auto', status: 'succeeded' })), { sync: false });
   await waitFor('the held-back outcome in the file after a second barrier', () => fileLines(runtime.path).some((l) => l.includes('"auto-1"')));
-  assert.equal(refusedOpens(), 1);
+  assert.equal(refusedBarriers, 2);
+  runtime.store.syncCommitted = syncCommitted;
 
   // Now the WAL fsync itself fails: final. The next outcome stays in the database.
   const fsyncSync = fs.fsyncSync;

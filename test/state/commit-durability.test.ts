@@ -9,7 +9,8 @@
 import { test } from 'node:test';
 import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { statSync } from 'node:fs';
+import fs, { existsSync, readdirSync, readlinkSync, realpathSync, statSync } from 'node:fs';
+import { syncBuiltinESMExports } from 'node:module';
 import { join } from 'node:path';
 import { inWriteTransaction, openDatabase, syncCommitted, syncCommittedInBackground } from '../../src/state/database.ts';
 import type { Database } from '../../src/state/database.ts';
@@ -112,13 +113,87 @@ test('a failed fsync is final: later syncs reject without trying, and commits th
   insert(db, false);
 });
 
-test('a WAL that cannot be opened fails that sync only (not the disk): the next one is tried', async (t) => {
-  const db = fileDb(t);
+/** How many of this process's descriptors are open on `path`. */
+function descriptorsOn(path: string): number {
+  return readdirSync('/proc/self/fd').filter((fd) => {
+    try {
+      return readlinkSync(`/proc/self/fd/${fd}`) === path;
+    } catch {
+      return false;
+    }
+  }).length;
+}
+
+test('our fsyncs use one descriptor of the WAL, opened with the connection (so it sees write-back errors from then on) and closed with it', { skip: existsSync('/proc/self/fd') ? false : 'needs /proc/self/fd' }, async (t) => {
+  const dir = join(tempDir(t), 'state');
+  const db = openDatabase(dir);
+  const wal = realpathSync(join(dir, 'mithai.db-wal'));
+  // SQLite's own and ours.
+  const open = descriptorsOn(wal);
+  assert.ok(open >= 2, `descriptors on the WAL after open: ${open}`);
+  const opensDuringSyncs = refuseOpensOnce(t, (path) => path.endsWith('-wal'));
+  for (let i = 0; i < 3; i++) {
+    insert(db, false);
+    syncCommitted(db);
+    insert(db, false);
+    await syncCommittedInBackground(db);
+  }
+  assert.equal(opensDuringSyncs(), 0, 'no sync opened the WAL again');
+  assert.equal(descriptorsOn(wal), open);
+  db.close();
+  assert.equal(descriptorsOn(wal), 0, 'closing the connection closes ours too');
+});
+
+test('closed while a background fsync runs: the close syncs what is left, the descriptor stays until that fsync returns, and nothing reopens the WAL after', async (t) => {
+  const fsyncs = interceptWalFsyncs(t);
+  const dir = join(tempDir(t), 'state');
+  const db = openDatabase(dir);
+  const wal = realpathSync(join(dir, 'mithai.db-wal'));
   insert(db, false);
-  refuseOpensOnce(t, (path) => path.endsWith('-wal'));
-  await assert.rejects(syncCommittedInBackground(db), /EMFILE/);
+  const first = syncCommittedInBackground(db);
+  await settle();
+  assert.equal(fsyncs.held(), 1);
+  insert(db, false);
+  const queued = syncCommittedInBackground(db);
+  // A second connection keeps the WAL (the last one to close removes it).
+  const other = openDatabase(dir);
+  t.after(() => other.close());
+  const before = descriptorsOn(wal);
+  const opens = refuseOpensOnce(t, (path) => path.endsWith('-wal'));
+  db.close();
+  assert.equal(descriptorsOn(wal), before - 1, 'SQLite closed its own; ours is still in use');
+  fsyncs.finish();
+  await first;
+  await queued;
+  assert.equal(fsyncs.started(), 1, 'the queued sync was covered by the close (no fsync after it)');
+  assert.equal(descriptorsOn(wal), before - 2);
   await syncCommittedInBackground(db);
-  insert(db, true);
+  syncCommitted(db);
+  assert.equal(opens(), 0, 'nothing opened the WAL after the close');
+});
+
+test('a close whose last sync fails leaves every later sync of that connection rejected, never one on a new descriptor', (t) => {
+  const db = openDatabase(join(tempDir(t), 'state'));
+  insert(db, false);
+  const original = fs.fsyncSync;
+  fs.fsyncSync = () => {
+    throw eio();
+  };
+  syncBuiltinESMExports();
+  try {
+    db.close();
+  } finally {
+    fs.fsyncSync = original;
+    syncBuiltinESMExports();
+  }
+  assert.throws(() => syncCommitted(db), (err: Error & { code?: string }) => err.code === 'state_sync_failed');
+});
+
+test('a WAL that cannot be opened when the connection opens fails the open with an error that names it', (t) => {
+  const dir = join(tempDir(t), 'state');
+  openDatabase(dir).close();
+  refuseOpensOnce(t, (path) => path.endsWith('-wal'));
+  assert.throws(() => openDatabase(dir), (err: Error) => err.name === 'StateError' && /mithai\.db-wal: cannot open it to sync the last commits to disk: EMFILE/.test(err.message));
 });
 
 test('a statement that writes and returns rows is refused outside a transaction (its commit\'s errors would be lost)', (t) => {
