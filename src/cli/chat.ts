@@ -8,6 +8,7 @@
 import { localLogin } from './approval-decision.ts';
 import type { Command } from 'commander';
 import { createRuntime } from '../engine/create-runtime.ts';
+import { lockWatch } from './lock-watch.ts';
 import { ACCEPT_GAP_FLAG } from '../audit/audit-log.ts';
 import type { TurnResult } from '../engine/engine.ts';
 import type { ConversationRef, Turn } from '../engine/types.ts';
@@ -81,20 +82,21 @@ async function chat(options: ChatOptions): Promise<number> {
   // A session killed mid-turn carries on: settled approvals are shown, and a pending one is
   // asked again (the engine shows an approval again that this process has not asked about).
   const resumed = await runtime.engine.resumeAll({ sessionKey: sessionKey(conversation) });
-  // A decision made elsewhere (`mithai approvals approve` in another terminal) reaches the
-  // waiting turn, and stops the prompt, within about a second.
-  // The same beat checks that the process lock's file is still the one this process locked: one
-  // deleted or replaced while the chat runs would let a second process serve beside it.
-  let isLockLost = false;
-  const poll = setInterval(() => {
-    if (!isLockLost && !runtime.isLockIntact()) {
-      isLockLost = true;
-      runtime.logger.error({ state_path: loaded.config.state.path, reason: 'the process lock file was deleted or replaced while mithai ran; another process may be serving this project' }, 'state.lock_lost');
+  // Checked on the decision poll below (./lock-watch.ts): a lost lock stops the chat, exit 1.
+  let hasLostLock = false;
+  const isLockLost = lockWatch({
+    isIntact: () => runtime.isLockIntact(),
+    onLost: () => {
+      hasLostLock = true;
       process.stderr.write(`mithai chat: the process lock file in ${loaded.config.state.path} was deleted or replaced while this chat ran, so another mithai could serve this project beside it; stopping. Never delete it while mithai runs.\n`);
       stop.abort();
       lines.close();
-      return;
-    }
+    },
+  }, loaded.config.state.path, runtime.logger);
+  // A decision made elsewhere (`mithai approvals approve` in another terminal) reaches the
+  // waiting turn, and stops the prompt, within about a second.
+  const poll = setInterval(() => {
+    if (isLockLost()) return;
     try {
       runtime.engine.pollDecisions();
     } catch (err) {
@@ -137,7 +139,7 @@ async function chat(options: ChatOptions): Promise<number> {
     runtime.close();
     await closeLogDestination(logDestination);
   }
-  if (isLockLost) return EXIT.failed;
+  if (hasLostLock) return EXIT.failed;
   if (stop.signal.aborted) return EXIT.interrupted;
   return interactive ? EXIT.ok : (failure ?? EXIT.ok);
 }

@@ -13,19 +13,13 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { errorMessage } from '../errors.ts';
+import { lockWatch, type WatchedLock } from './lock-watch.ts';
 
 /** The file's name inside `state.path`. */
 export const HEARTBEAT_FILE = 'run.heartbeat';
 
 /** How often the file is rewritten while connected. A health check allows a few missed beats. */
 export const HEARTBEAT_EVERY_MS = 10_000;
-
-/** The process lock as the heartbeat watches it. */
-export interface WatchedLock {
-  isIntact(): boolean;
-  /** Called once, the first time the lock is found not intact. */
-  onLost(): void;
-}
 
 /** A running heartbeat. */
 export interface Heartbeat {
@@ -44,16 +38,9 @@ export function startHeartbeat(stateDir: string, isConnected: () => boolean, log
   const path = join(stateDir, HEARTBEAT_FILE);
   let hasFailed = false;
   let isStopped = false;
-  let isLockLost = false;
+  const isLockLost = lock === undefined ? () => false : lockWatch(lock, stateDir, log);
   const beat = (): void => {
-    if (isStopped) return;
-    if (lock !== undefined && !isLockLost && !lock.isIntact()) {
-      isLockLost = true;
-      log.error({ state_path: stateDir, reason: 'the process lock file was deleted or replaced while mithai ran; another process may be serving this project' }, 'state.lock_lost');
-      lock.onLost();
-      return;
-    }
-    if (isLockLost || !isConnected()) return;
+    if (isStopped || isLockLost() || !isConnected()) return;
     try {
       writeFileSync(path, `${process.pid}\n`, { mode: 0o600 });
       hasFailed = false;

@@ -245,9 +245,8 @@ function openWalFile(db: Database): number | undefined {
  * Open the WAL for our fsyncs when the connection opens, and keep it open until it closes. On
  * Linux (ext4, xfs, btrfs) a write-back error is reported once to every open file that was open
  * when it happened, but to one opened later only if nobody has seen it yet: with a file opened
- * per fsync, an error another
- * process's commit had already reported (a CLI decision) would go unseen here, and our next
- * background fsync would succeed with those pages lost. (SQLite's own descriptor, behind the
+ * per fsync, an error another process's commit had already reported (a CLI decision) would go
+ * unseen here, and our next background fsync would succeed with those pages lost. (SQLite's own descriptor, behind the
  * commits that wait, is kept open the same way.) The WAL file stays the same file while any
  * connection has the database open, so the descriptor never goes stale.
  */
@@ -266,11 +265,7 @@ function keepWalOpen(db: Database): void {
     }
     const result = close();
     disk.isClosed = true;
-    const wal = disk.wal;
-    if (wal !== undefined && wal.inUse === 0) {
-      disk.wal = undefined;
-      closeSync(wal.fd);
-    }
+    closeKeptWalWhenIdle(disk);
     return result;
   }) as typeof db.close;
   // Opened now, so that any later write-back error reaches it; none yet only before the first write.
@@ -300,12 +295,17 @@ function takeWal(db: Database, disk: DiskState): { fd: number; done(): void } | 
     fd: wal.fd,
     done: () => {
       wal.inUse -= 1;
-      if (disk.isClosed && wal.inUse === 0 && disk.wal === wal) {
-        disk.wal = undefined;
-        closeSync(wal.fd);
-      }
+      closeKeptWalWhenIdle(disk);
     },
   };
+}
+
+/** Close the kept descriptor once the connection is closed and no fsync uses it. */
+function closeKeptWalWhenIdle(disk: DiskState): void {
+  const wal = disk.wal;
+  if (!disk.isClosed || wal === undefined || wal.inUse > 0) return;
+  disk.wal = undefined;
+  closeSync(wal.fd);
 }
 
 function syncFailed(db: Database, err: unknown): StateError {
