@@ -174,4 +174,29 @@ export const MIGRATIONS: readonly Migration[] = [
            OR (state IN ('pending', 'approved') AND session_key IN (SELECT key FROM sessions WHERE tainted = 1));
     `,
   },
+  {
+    version: 4,
+    sql: `
+      -- session_messages without AUTOINCREMENT: its counter row in sqlite_sequence was one more
+      -- page in every commit that stored a message (about eight a turn). A new id is still one
+      -- above the largest stored, so the order within a session is the insertion order as
+      -- before; an id could come back only after the newest messages were deleted (nothing
+      -- deletes messages, and nothing refers to one by its id).
+      CREATE TABLE session_messages_v4 (
+        id           INTEGER PRIMARY KEY,
+        session_key  TEXT NOT NULL REFERENCES sessions(key) ON DELETE CASCADE,
+        version      INTEGER NOT NULL,
+        message_json TEXT NOT NULL,
+        created_at   TEXT NOT NULL,
+        turn_id      TEXT,
+        excluded     INTEGER NOT NULL DEFAULT 0
+      );
+      INSERT INTO session_messages_v4 (id, session_key, version, message_json, created_at, turn_id, excluded)
+        SELECT id, session_key, version, message_json, created_at, turn_id, excluded FROM session_messages ORDER BY id;
+      DROP TABLE session_messages;
+      ALTER TABLE session_messages_v4 RENAME TO session_messages;
+      CREATE INDEX session_messages_by_session ON session_messages (session_key, id);
+      DELETE FROM sqlite_sequence WHERE name = 'session_messages';
+    `,
+  },
 ];

@@ -17,6 +17,8 @@ export const MESSAGE_VERSION = 1;
 
 /** At most this many distinct taint sources are kept per session (as MAX_TAINT_SOURCES in human/taint.ts; state/ may not import human/). */
 export const MAX_SESSION_TAINTS = 20;
+/** `sessions.updated_at` is the time of the session's last append to within this much (see #touch). */
+export const TOUCH_GRANULARITY_MS = 60_000;
 /** Longest source stored (the engine cleans and clips sources before; this is a backstop). */
 const MAX_SOURCE_CHARS = 200;
 const TAINT_KINDS: ReadonlySet<string> = new Set<TaintKind>(['tool_output', 'tool_error', 'thread_message', 'unrecorded']);
@@ -175,13 +177,19 @@ export class SessionStore {
     return sources.length > 0 ? sources : [{ kind: 'unrecorded', source: '' }];
   }
 
+  /**
+   * Create the session row if it is new, else move `updated_at` on, but only once it is
+   * {@link TOUCH_GRANULARITY_MS} old: a turn appends about eight times, and rewriting the row
+   * each time put a page in every one of those commits (and in the fsync that covers them).
+   */
   #touch(key: string, now: string): void {
+    const staleBefore = new Date(Date.parse(now) - TOUCH_GRANULARITY_MS).toISOString();
     this.#db
       .prepare(
         'INSERT INTO sessions (key, tainted, created_at, updated_at) VALUES (?, 0, ?, ?) ' +
-          'ON CONFLICT (key) DO UPDATE SET updated_at = excluded.updated_at',
+          'ON CONFLICT (key) DO UPDATE SET updated_at = excluded.updated_at WHERE sessions.updated_at < ? OR sessions.updated_at > excluded.updated_at',
       )
-      .run(key, now, now);
+      .run(key, now, now, staleBefore);
   }
 
   #now(): string {

@@ -122,10 +122,15 @@ export class TurnStore {
     return row === undefined ? undefined : fromTurnRow(row);
   }
 
-  /** Move a turn to `state`, optionally setting counters, status and reply. */
+  /**
+   * Move a turn to `state`, optionally setting counters, status and reply. The state is written
+   * by a statement of its own that changes nothing when the turn is in that state already: a
+   * column in an UPDATE's SET list has its index entry rewritten even when the value stays, and
+   * most commits of a turn leave it `running` (one page less in each of them).
+   */
   update(id: string, state: TurnState, fields: TurnCounters & { status?: string; reply?: string; turnJson?: string } = {}): void {
-    const sets = ['state = @state', 'updated_at = @now'];
-    const params: Record<string, unknown> = { id, state, now: this.#now() };
+    const sets = ['updated_at = @now'];
+    const params: Record<string, unknown> = { id, now: this.#now() };
     const columns: Record<string, string> = { iterations: 'iterations', toolCalls: 'tool_calls', tokens: 'tokens', cutRecoveries: 'cut_recoveries', status: 'status', reply: 'reply', turnJson: 'turn_json' };
     for (const [field, column] of Object.entries(columns)) {
       const value = (fields as Record<string, unknown>)[field];
@@ -134,6 +139,7 @@ export class TurnStore {
       params[column] = value;
     }
     this.#db.prepare(`UPDATE turns SET ${sets.join(', ')} WHERE id = @id`).run(params);
+    this.#db.prepare('UPDATE turns SET state = ? WHERE id = ? AND state != ?').run(state, id, state);
   }
 
   /**
@@ -201,9 +207,19 @@ export class TurnStore {
    * it is never run again, so it need not stay exact).
    */
   updateCall(turnId: string, position: number, state: CallState, fields: { approvalId?: string; resultJson?: string; tainted?: boolean; inputJson?: string } = {}): void {
+    // approval_id is set only when given: naming it in the SET list rewrites its index entry (see update).
+    const setApproval = fields.approvalId === undefined ? '' : 'approval_id = @approvalId, ';
     this.#db
-      .prepare('UPDATE turn_calls SET state = ?, approval_id = COALESCE(?, approval_id), result_json = COALESCE(?, result_json), tainted = COALESCE(?, tainted), input_json = COALESCE(?, input_json) WHERE turn_id = ? AND position = ?')
-      .run(state, fields.approvalId ?? null, fields.resultJson ?? null, fields.tainted === undefined ? null : fields.tainted ? 1 : 0, fields.inputJson ?? null, turnId, position);
+      .prepare(`UPDATE turn_calls SET state = @state, ${setApproval}result_json = COALESCE(@resultJson, result_json), tainted = COALESCE(@tainted, tainted), input_json = COALESCE(@inputJson, input_json) WHERE turn_id = @turnId AND position = @position`)
+      .run({
+        state,
+        ...(fields.approvalId === undefined ? {} : { approvalId: fields.approvalId }),
+        resultJson: fields.resultJson ?? null,
+        tainted: fields.tainted === undefined ? null : fields.tainted ? 1 : 0,
+        inputJson: fields.inputJson ?? null,
+        turnId,
+        position,
+      });
   }
 
   /** Forget a turn's calls once their results are in the session. */
