@@ -154,7 +154,10 @@ interface DiskState {
   failure: StateError | undefined;
   /** Commits that wrote since the last checkpoint was started. */
   sinceCheckpoint: number;
+  /** A checkpoint is due and its timer runs (see checkpointSoon). */
   checkpointDue: boolean;
+  /** When the last commit that wrote was made (performance.now()). */
+  lastWriteAt: number;
   /** The WAL's descriptor for our own fsyncs, open from the connection's start to its close (see keepWalOpen). */
   wal: { fd: number; inUse: number } | undefined;
   /** The connection was closed: the kept descriptor goes once no fsync uses it. */
@@ -162,31 +165,58 @@ interface DiskState {
 }
 
 /**
- * How many writing commits between two checkpoints. A turn makes about 15 and adds about 90
+ * How many writing commits make a checkpoint due. A turn makes about 14 and adds about 90
  * pages to the WAL: every 150 commits moves about 900 pages, what SQLite's own default (1000
  * pages) would, so the WAL stays a few MB and is reused from its start.
  */
-const CHECKPOINT_EVERY_COMMITS = 150;
+export const CHECKPOINT_EVERY_COMMITS = 150;
+
+/**
+ * A due checkpoint waits until no commit has written for this long: it blocks the event loop
+ * for 2 to 20 ms (about 900 pages copied, two fsyncs), which lands in a gap between turns (or
+ * while a turn waits for the model) instead of in the middle of a turn's tool calls.
+ */
+export const CHECKPOINT_QUIET_MS = 10;
+
+/** A database never quiet that long is checkpointed anyway once this many commits wrote, so the WAL stays bounded. */
+export const CHECKPOINT_FORCED_AFTER_COMMITS = 2 * CHECKPOINT_EVERY_COMMITS;
 
 /**
  * Copy the WAL into the database file (a passive checkpoint: it never waits for readers or
- * writers) once enough commits have added to it, on the next turn of the event loop, off the
- * commit's own path. Its fsyncs (the WAL, then the database file) failing is final, like any.
+ * writers) once enough commits have added to it, off the commits' own path: when the database
+ * has been quiet for {@link CHECKPOINT_QUIET_MS}, or at the latest after
+ * {@link CHECKPOINT_FORCED_AFTER_COMMITS}. Its fsyncs (the WAL, then the database file)
+ * failing is final, like any.
  */
 function checkpointSoon(db: Database, disk: DiskState): void {
-  if (db.memory || ++disk.sinceCheckpoint < CHECKPOINT_EVERY_COMMITS || disk.checkpointDue) return;
+  if (db.memory) return;
+  disk.sinceCheckpoint += 1;
+  disk.lastWriteAt = performance.now();
+  if (disk.sinceCheckpoint < CHECKPOINT_EVERY_COMMITS || disk.checkpointDue) return;
   disk.checkpointDue = true;
-  setImmediate(() => {
-    disk.checkpointDue = false;
-    disk.sinceCheckpoint = 0;
-    if (!db.open || db.inTransaction || disk.failure !== undefined) return;
-    try {
-      db.prepare('PRAGMA wal_checkpoint(PASSIVE)').get();
-    } catch (err) {
-      // Any other failure leaves the WAL as it was, to be checkpointed next time.
-      if (isSyncFailure(err)) disk.failure ??= syncFailed(db, err);
-    }
-  }).unref();
+  const wait = (ms: number): void => {
+    setTimeout(() => {
+      const quietFor = performance.now() - disk.lastWriteAt;
+      if (db.open && quietFor < CHECKPOINT_QUIET_MS && disk.sinceCheckpoint < CHECKPOINT_FORCED_AFTER_COMMITS) {
+        wait(CHECKPOINT_QUIET_MS - quietFor);
+        return;
+      }
+      disk.checkpointDue = false;
+      disk.sinceCheckpoint = 0;
+      checkpoint(db, disk);
+    }, ms).unref();
+  };
+  wait(CHECKPOINT_QUIET_MS);
+}
+
+function checkpoint(db: Database, disk: DiskState): void {
+  if (!db.open || db.inTransaction || disk.failure !== undefined) return;
+  try {
+    db.prepare('PRAGMA wal_checkpoint(PASSIVE)').get();
+  } catch (err) {
+    // Any other failure leaves the WAL as it was, to be checkpointed next time.
+    if (isSyncFailure(err)) disk.failure ??= syncFailed(db, err);
+  }
 }
 
 const DISKS = new WeakMap<Database, DiskState>();
@@ -194,7 +224,7 @@ const DISKS = new WeakMap<Database, DiskState>();
 function diskOf(db: Database): DiskState {
   let disk = DISKS.get(db);
   if (disk === undefined) {
-    disk = { made: 0, synced: 0, running: undefined, next: undefined, failure: undefined, sinceCheckpoint: 0, checkpointDue: false, wal: undefined, isClosed: false };
+    disk = { made: 0, synced: 0, running: undefined, next: undefined, failure: undefined, sinceCheckpoint: 0, checkpointDue: false, lastWriteAt: 0, wal: undefined, isClosed: false };
     DISKS.set(db, disk);
   }
   return disk;

@@ -12,10 +12,11 @@ import assert from 'node:assert/strict';
 import fs, { existsSync, readdirSync, readlinkSync, realpathSync, statSync } from 'node:fs';
 import { syncBuiltinESMExports } from 'node:module';
 import { join } from 'node:path';
-import { inWriteTransaction, openDatabase, syncCommitted, syncCommittedInBackground } from '../../src/state/database.ts';
+import { CHECKPOINT_EVERY_COMMITS, CHECKPOINT_FORCED_AFTER_COMMITS, CHECKPOINT_QUIET_MS, inWriteTransaction, openDatabase, syncCommitted, syncCommittedInBackground } from '../../src/state/database.ts';
 import type { Database } from '../../src/state/database.ts';
 import { eio, interceptFsyncs, refuseOpensOnce } from '../fixtures/intercept-fs.ts';
 import type { FinishFsync } from '../fixtures/intercept-fs.ts';
+import { waitFor } from '../fixtures/wait-for.ts';
 import { tempDir } from './open-test-database.ts';
 
 /** Holds each async fsync of a -wal file until `finish(error?)` ends the oldest held one. */
@@ -210,9 +211,32 @@ test('statements committed on their own count towards checkpoints: the WAL stays
   const big = 'x'.repeat(3000);
   for (let i = 0; i < 1500; i++) {
     db.prepare('INSERT INTO event_dedupe (key, seen_at) VALUES (?, 0)').run(`auto${i}${big}`);
-    // Checkpoints run on the next turn of the event loop, as between a process's events.
+    // Never quiet (see CHECKPOINT_QUIET_MS): the checkpoints this needs are the forced ones.
     if (i % 15 === 0) await new Promise<void>((resolve) => setImmediate(resolve));
   }
   const walBytes = statSync(join(dir, 'mithai.db-wal')).size;
-  assert.ok(walBytes < 10 * 1024 * 1024, `the WAL grew to ${walBytes} bytes over 1500 commits of 3 KB (about 50 MB without checkpoints, about 5 MB with)`);
+  assert.ok(walBytes < 12 * 1024 * 1024, `the WAL grew to ${walBytes} bytes over 1500 commits of 3 KB (about 50 MB without checkpoints, about 10 MB with one every ${CHECKPOINT_FORCED_AFTER_COMMITS} commits)`);
+});
+
+/** The WAL-index header's last frame and how far the last checkpoint copied (the -shm file, native byte order). */
+function walProgress(dir: string): { mxFrame: number; backfilled: number } {
+  const shm = fs.readFileSync(join(dir, 'mithai.db-shm'));
+  return { mxFrame: shm.readUInt32LE(16), backfilled: shm.readUInt32LE(96) };
+}
+
+test('a due checkpoint waits for the database to be quiet, not for the next turn of the event loop', async (t) => {
+  const dir = join(tempDir(t), 'state');
+  const db = openDatabase(dir);
+  t.after(() => db.close());
+  for (let i = 0; i < CHECKPOINT_EVERY_COMMITS; i++) insert(db, false);
+  await new Promise<void>((resolve) => setImmediate(resolve));
+  const due = walProgress(dir);
+  assert.ok(due.mxFrame >= CHECKPOINT_EVERY_COMMITS && due.backfilled === 0, `no checkpoint yet right after the commits that made it due (${JSON.stringify(due)})`);
+  const done = await waitFor('the checkpoint once the database is quiet', () => {
+    const now = walProgress(dir);
+    return now.backfilled === now.mxFrame && now;
+  }, 5000, CHECKPOINT_QUIET_MS);
+  assert.equal(done.mxFrame, due.mxFrame, 'every frame was copied, and nothing was written in between');
+  insert(db, false);
+  assert.ok(walProgress(dir).mxFrame < due.mxFrame, 'the next commit writes the WAL from its start again');
 });
