@@ -270,7 +270,7 @@ export class TurnRunner {
       // a crash after this point resumes with these calls, never with a fresh model call. It
       // does not wait for the disk: only a power loss can undo it (then the model is asked
       // again), and every call's decision commit, which waits, covers it before a tool runs.
-      this.#o.transact(() => {
+      const storeResponse = (): void => {
         // Stored as it will be sent back to the model, redacted (the calls run from their own
         // rows, with the input exactly as the model wrote it).
         if (content.length > 0) sessions.append(key, [{ role: 'assistant', content: content.map((b) => (b.type === 'text' ? { ...b, text: this.#o.redact(b.text) } : { ...b, input: this.#o.redactDeep(b.input) })) }], id);
@@ -282,12 +282,16 @@ export class TurnRunner {
           ...(isCut ? { state: 'answered' as const, resultJson: JSON.stringify(cutResult(u)) } : {}),
         })));
         turns.update(id, 'running', counters);
-      }, NO_SYNC);
-      faultPoint('model.responded');
+      };
       log.debug({ iteration: counters.iterations, stop_reason: response.stopReason, tool_calls: uses.length, usage: { input_tokens: response.usage.inputTokens, output_tokens: response.usage.outputTokens, cache_read_tokens: response.usage.cacheReadTokens, cache_write_tokens: response.usage.cacheWriteTokens } }, 'model.responded');
       if (isCut) log.warn({ recoveries: counters.cutRecoveries }, 'model.response_cut');
-      if (response.stopReason === 'refusal') return this.#finish(turns.get(id)!, turn, adapter, log, { reply: lastText || 'The model declined to answer this request.', status: 'refused' });
-      if (uses.length === 0) return this.#finish(turns.get(id)!, turn, adapter, log, { reply: lastText || 'I have nothing to add.', status: 'answered' });
+      let ending: TurnResult | undefined;
+      if (response.stopReason === 'refusal') ending = { reply: lastText || 'The model declined to answer this request.', status: 'refused' };
+      else if (uses.length === 0) ending = { reply: lastText || 'I have nothing to add.', status: 'answered' };
+      // A response that ends the turn commits with the reply it decides (one commit, not two).
+      if (ending) return this.#finish(record, turn, adapter, log, ending, storeResponse);
+      this.#o.transact(storeResponse, NO_SYNC);
+      faultPoint('model.responded');
     }
   }
 
@@ -306,11 +310,18 @@ export class TurnRunner {
     return undefined;
   }
 
-  /** The reply is decided: store it first, then post it (a start re-posts a `replying` turn). */
-  async #finish(record: TurnRecord, turn: Turn, adapter: Adapter, log: Logger, result: TurnResult): Promise<StepResult> {
+  /**
+   * The reply is decided: store it first, then post it (a start re-posts a `replying` turn).
+   * @param withResponse Stores the model response that decided the reply, in the same commit.
+   */
+  async #finish(record: TurnRecord, turn: Turn, adapter: Adapter, log: Logger, result: TurnResult, withResponse?: () => void): Promise<StepResult> {
     const reply = this.#o.redact(result.reply);
     // Without waiting for the disk: a power loss that undoes it asks the model for the reply again.
-    this.#o.transact(() => this.#o.turns.update(record.id, 'replying', { status: result.status, reply }), NO_SYNC);
+    this.#o.transact(() => {
+      withResponse?.();
+      this.#o.turns.update(record.id, 'replying', { status: result.status, reply });
+    }, NO_SYNC);
+    if (withResponse) faultPoint('model.responded');
     // Every record is written after its commit; this catches up one whose write failed. (The
     // last call's outcome may still be held back, committed without waiting for the disk: it
     // reaches the file with the next synced commit or within the audit sync delay.)

@@ -1,5 +1,5 @@
 /**
- * Kill -9 at each crash point from the click on (decision, ack, claim, tool, outcome, reply),
+ * Kill -9 at each crash point from the click on (decision, ack, claim, tool, outcome, final response, reply),
  * restart, drive to the end: an approved call runs once (or is `unknown` when it was cut off,
  * never re-run), every decision has one audit record, every card ends final, the thread is told.
  * Also: approved but not started, and restarted after its validity window: cancelled, never run.
@@ -8,7 +8,8 @@ import { test } from 'node:test';
 import { killPointScenario } from './kill-point-scenario.ts';
 import { waitFor } from './fault-harness.ts';
 
-for (const point of ['decision.committed', 'click.acked', 'claim.committed', 'tool.returned', 'outcome.committed', 'reply.decided', 'reply.posted']) {
+// model.responded:2 is the final response, committed with the reply it decides.
+for (const point of ['decision.committed', 'click.acked', 'claim.committed', 'tool.returned', 'outcome.committed', 'model.responded:2', 'reply.decided', 'reply.posted']) {
   test(`kill -9 at ${point}, restart: the approve flow ends once, recorded, told`, (t) => killPointScenario(t, point));
 }
 
