@@ -24,6 +24,7 @@ import type { TaintSource } from '../human/types.ts';
 import { faultPoint } from '../fault-point.ts';
 import type { Message, Model, TextBlock, ToolResultBlock, ToolUseBlock } from '../llm/types.ts';
 import type { SkillRegistry } from '../skills/skill-registry.ts';
+import { historyWindow } from '../state/session-store.ts';
 import type { SessionStore } from '../state/session-store.ts';
 import type { CallRecord, TurnRecord, TurnStore } from '../state/turn-store.ts';
 import type { Transact } from '../state/transactor.ts';
@@ -197,6 +198,14 @@ export class TurnRunner {
     // within a turn is what prompt caching needs anyway.
     let system: string[] | undefined;
     let fixedTokens: number | undefined;
+    // The session's history as sessions.load returns it: read once per step, then kept up to
+    // date with what this step stores (nothing else appends to a session while its lock is
+    // held), rather than read and parsed again before every model call.
+    let window: Message[] | undefined;
+    const limit = this.#o.maxHistoryMessages;
+    const remember = (appended: readonly Message[]): void => {
+      if (window !== undefined) window = historyWindow([...window, ...appended], limit);
+    };
     const tools = this.#o.registry.modelTools();
     for (;;) {
       let record = turns.get(id)!;
@@ -224,14 +233,15 @@ export class TurnRunner {
         // `executing` (the next start answers it `unknown`, never runs it again), and the audit
         // log holds its outcome record back from the file until a commit that waits covers it.
         try {
-          this.#o.transact(() => {
+          remember(this.#o.transact(() => {
             // Each in its own savepoint: one that fails is logged and leaves the results be.
             this.#calls.commitDeferred(deferred);
             if (taint.length > 0) sessions.markTainted(key, taint);
-            sessions.append(key, [{ role: 'user', content: results }], id);
+            const appended = sessions.append(key, [{ role: 'user', content: results }], id);
             turns.clearCalls(id);
             turns.update(id, 'running');
-          }, NO_SYNC);
+            return appended;
+          }, NO_SYNC));
         } catch (err) {
           // The call's own answer and outcome must not be lost with the results.
           this.#calls.commitDeferred(deferred);
@@ -252,7 +262,8 @@ export class TurnRunner {
       if (isStopping()) return { kind: 'paused' };
       system ??= this.#o.systemPrompt();
       fixedTokens ??= estimateTokens(system) + estimateTokens(tools);
-      const fitted = fitToBudget(repairHistory(sessions.load(key, this.#o.maxHistoryMessages).messages), this.#o.contextBudgetTokens, fixedTokens);
+      window ??= sessions.load(key, limit).messages;
+      const fitted = fitToBudget(repairHistory(window), this.#o.contextBudgetTokens, fixedTokens);
       if (fitted.left > 0) log.debug({ left_out: fitted.left, budget: this.#o.contextBudgetTokens }, 'turn.history_trimmed');
       const history = fitted.messages;
       const response = await model.complete({ system, messages: history, tools, maxTokens: this.#o.maxTokens }, signal);
@@ -270,10 +281,10 @@ export class TurnRunner {
       // a crash after this point resumes with these calls, never with a fresh model call. It
       // does not wait for the disk: only a power loss can undo it (then the model is asked
       // again), and every call's decision commit, which waits, covers it before a tool runs.
-      const storeResponse = (): void => {
+      const storeResponse = (): Message[] => {
         // Stored as it will be sent back to the model, redacted (the calls run from their own
         // rows, with the input exactly as the model wrote it).
-        if (content.length > 0) sessions.append(key, [{ role: 'assistant', content: content.map((b) => (b.type === 'text' ? { ...b, text: this.#o.redact(b.text) } : { ...b, input: this.#o.redactDeep(b.input) })) }], id);
+        const appended = content.length > 0 ? sessions.append(key, [{ role: 'assistant', content: content.map((b) => (b.type === 'text' ? { ...b, text: this.#o.redact(b.text) } : { ...b, input: this.#o.redactDeep(b.input) })) }], id) : [];
         turns.setCalls(id, uses.map((u) => ({
           callId: u.id,
           name: u.name,
@@ -282,6 +293,7 @@ export class TurnRunner {
           ...(isCut ? { state: 'answered' as const, resultJson: JSON.stringify(cutResult(u)) } : {}),
         })));
         turns.update(id, 'running', counters);
+        return appended;
       };
       log.debug({ iteration: counters.iterations, stop_reason: response.stopReason, tool_calls: uses.length, usage: { input_tokens: response.usage.inputTokens, output_tokens: response.usage.outputTokens, cache_read_tokens: response.usage.cacheReadTokens, cache_write_tokens: response.usage.cacheWriteTokens } }, 'model.responded');
       if (isCut) log.warn({ recoveries: counters.cutRecoveries }, 'model.response_cut');
@@ -290,7 +302,7 @@ export class TurnRunner {
       else if (uses.length === 0) ending = { reply: lastText || 'I have nothing to add.', status: 'answered' };
       // A response that ends the turn commits with the reply it decides (one commit, not two).
       if (ending) return this.#finish(record, turn, adapter, log, ending, storeResponse);
-      this.#o.transact(storeResponse, NO_SYNC);
+      remember(this.#o.transact(storeResponse, NO_SYNC));
       faultPoint('model.responded');
     }
   }

@@ -87,26 +87,24 @@ export class SessionStore {
         .all(key, limit)
         .reverse();
     }
-    let messages = rows.map(parseRow);
-    if (limit !== undefined) {
-      const start = messages.findIndex(isCleanStart);
-      messages = start === -1 ? [] : messages.slice(start);
-    }
-    return { messages, tainted: session.tainted === 1 };
+    const messages = rows.map(parseRow);
+    return { messages: limit === undefined ? messages : historyWindow(messages, limit), tainted: session.tainted === 1 };
   }
 
   /**
    * Append messages to a session (created if new), in one transaction.
+   * @returns The messages as {@link load} will read them back (each one through JSON), so a
+   *   caller can keep a loaded history up to date without loading it again (see historyWindow).
    * @throws StateError when a message cannot be serialised.
    */
-  append(key: string, messages: readonly Message[], turnId?: string): void {
+  append(key: string, messages: readonly Message[], turnId?: string): Message[] {
     const now = this.#now();
     const insert = this.#db.prepare(
       'INSERT INTO session_messages (session_key, version, message_json, created_at, turn_id) VALUES (?, ?, ?, ?, ?)',
     );
-    inWriteTransaction(this.#db, () => {
+    return inWriteTransaction(this.#db, () => {
       this.#touch(key, now);
-      for (const message of messages) {
+      return messages.map((message) => {
         let json: string;
         try {
           json = JSON.stringify(message);
@@ -114,7 +112,8 @@ export class SessionStore {
           throw new StateError(`session ${key}: cannot store a ${message.role} message: ${errorMessage(err)}`, { cause: err });
         }
         insert.run(key, MESSAGE_VERSION, json, now, turnId ?? null);
-      }
+        return JSON.parse(json) as Message;
+      });
     });
   }
 
@@ -219,6 +218,20 @@ function isMessage(value: unknown): value is Message {
   if (typeof value !== 'object' || value === null) return false;
   const { role, content } = value as { role?: unknown; content?: unknown };
   return (role === 'user' || role === 'assistant') && (typeof content === 'string' || Array.isArray(content));
+}
+
+/**
+ * What {@link SessionStore.load} with `limit` returns from a session's messages in order: the
+ * last `limit`, then from the first user message that carries no tool_result blocks (empty
+ * when there is none). Applied to what `load` returned plus the messages appended since, it
+ * gives what `load` would return now: the messages it had dropped from the front hold no such
+ * start, so they could never be where the window begins.
+ */
+export function historyWindow(messages: readonly Message[], limit: number): Message[] {
+  if (!Number.isInteger(limit) || limit < 0) throw new RangeError(`limit must be a non-negative integer, got ${limit}`);
+  const last = limit === 0 ? [] : messages.slice(-limit);
+  const start = last.findIndex(isCleanStart);
+  return start === -1 ? [] : last.slice(start);
 }
 
 /** A user message that does not answer earlier tool calls: a safe first message. */
