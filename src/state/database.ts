@@ -514,8 +514,10 @@ function migrate(db: Database, file: string): void {
       { code: 'state_version_unsupported' },
     );
   }
+  let applied = 0;
   for (const migration of MIGRATIONS) {
     if (migration.version <= found) continue;
+    applied += 1;
     // BEGIN IMMEDIATE: two processes starting together must not both run the same migration.
     db.transaction(() => {
       const current = db.prepare<[], { version: number }>('SELECT version FROM schema_version').get()?.version ?? 0;
@@ -526,4 +528,9 @@ function migrate(db: Database, file: string): void {
       db.prepare('INSERT INTO schema_version (version) VALUES (?)').run(migration.version);
     }).immediate();
   }
+  // A migration can rewrite a whole table into the WAL (schema 4 copies every message): copy it
+  // into the database file now and empty the WAL, rather than leave a WAL that size for the
+  // first checkpoint to copy in one long block of the event loop. Not done when busy (another
+  // process reads): then the usual checkpoints do it. A failed fsync fails the open.
+  if (applied > 0 && !db.memory) db.prepare('PRAGMA wal_checkpoint(TRUNCATE)').get();
 }

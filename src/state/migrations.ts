@@ -191,6 +191,12 @@ export const MIGRATIONS: readonly Migration[] = [
         turn_id      TEXT,
         excluded     INTEGER NOT NULL DEFAULT 0
       );
+      -- A message whose session row is missing (only a hand edit with foreign keys off makes
+      -- one) would fail the copy, and every start with it: its session is put back, tainted,
+      -- since what the lost row said about untrusted content is unknown.
+      INSERT OR IGNORE INTO sessions (key, tainted, created_at, updated_at)
+        SELECT session_key, 1, MIN(created_at), MAX(created_at) FROM session_messages
+        WHERE session_key NOT IN (SELECT key FROM sessions) GROUP BY session_key;
       INSERT INTO session_messages_v4 (id, session_key, version, message_json, created_at, turn_id, excluded)
         SELECT id, session_key, version, message_json, created_at, turn_id, excluded FROM session_messages ORDER BY id;
       DROP TABLE session_messages;

@@ -149,7 +149,8 @@ export class SessionStore {
     inWriteTransaction(this.#db, () => {
       const wasTainted = this.isTainted(key);
       this.#touch(key, now);
-      this.#db.prepare('UPDATE sessions SET tainted = 1 WHERE key = ?').run(key);
+      // Only when it changes: rewriting the row of a session tainted already is a page in the commit for nothing.
+      this.#db.prepare('UPDATE sessions SET tainted = 1 WHERE key = ? AND tainted = 0').run(key);
       let stored = count.get(key)?.n ?? 0;
       // Tainted before, with nothing recorded: that earlier content stays named ("source not
       // recorded") next to the new sources, rather than vanish behind them.

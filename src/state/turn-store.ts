@@ -10,6 +10,7 @@
  * call running) → answered (its tool_result is known).
  */
 import { StateError, errorMessage } from '../errors.ts';
+import { inWriteTransaction } from './database.ts';
 import type { Database } from './database.ts';
 
 /** Record version of turn rows written by this code. */
@@ -138,8 +139,12 @@ export class TurnStore {
       sets.push(`${column} = @${column}`);
       params[column] = value;
     }
-    this.#db.prepare(`UPDATE turns SET ${sets.join(', ')} WHERE id = @id`).run(params);
-    this.#db.prepare('UPDATE turns SET state = ? WHERE id = ? AND state != ?').run(state, id, state);
+    // One commit for both (a savepoint inside the caller's transaction): outside one, each
+    // statement would commit, and wait for the disk, on its own.
+    inWriteTransaction(this.#db, () => {
+      this.#db.prepare(`UPDATE turns SET ${sets.join(', ')} WHERE id = @id`).run(params);
+      this.#db.prepare('UPDATE turns SET state = ? WHERE id = ? AND state != ?').run(state, id, state);
+    });
   }
 
   /**

@@ -10,7 +10,7 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { systemClock } from '../../src/clock.ts';
@@ -28,6 +28,18 @@ function pagesWritten(db: Database, fn: () => void): number {
   inWriteTransaction(db, fn, { sync: false });
   const [row] = db.pragma('wal_checkpoint(PASSIVE)') as Array<{ log: number }>;
   return row!.log;
+}
+
+/** Commits `fn` makes, counted from the WAL's commit frames (the WAL is emptied first). */
+function commitsMade(db: Database, fn: () => void): number {
+  db.pragma('wal_checkpoint(TRUNCATE)');
+  fn();
+  const wal = readFileSync(`${db.name}-wal`);
+  const pageSize = wal.readUInt32BE(8);
+  let commits = 0;
+  // Each frame: a 24-byte header (page number, then the database size for a commit frame, else 0) and the page.
+  for (let at = 32; at + 24 <= wal.length; at += 24 + pageSize) if (wal.readUInt32BE(at + 4) !== 0) commits += 1;
+  return commits;
 }
 
 function openFileDatabase(t: Parameters<typeof tempDir>[0]): Database {
@@ -52,6 +64,22 @@ describe('pages written per commit', () => {
     assert.deepEqual(turns.listUnfinishedIds(), ['trn_1'], 'the state index still finds the turn');
     turns.update('trn_1', 'done');
     assert.deepEqual(turns.listUnfinishedIds(), [], 'and no longer once it is done');
+  });
+
+  test('a turn update outside a transaction is one commit, not one per statement', (t) => {
+    const db = openFileDatabase(t);
+    const turns = new TurnStore(db);
+    turns.create({ id: 'trn_1', sessionKey: 'slack:T:C:1', platform: 'slack', turnJson: '{}', nonce: 'n' });
+    assert.equal(commitsMade(db, () => turns.update('trn_1', 'waiting', { toolCalls: 1 })), 1);
+    assert.deepEqual([turns.get('trn_1')!.state, turns.get('trn_1')!.toolCalls], ['waiting', 1]);
+  });
+
+  test('marking a session tainted again with a source it has writes nothing', (t) => {
+    const db = openFileDatabase(t);
+    const sessions = new SessionStore(db);
+    sessions.markTainted('s', [{ kind: 'tool_output', source: 't__fetch' }]);
+    assert.equal(pagesWritten(db, () => sessions.markTainted('s', [{ kind: 'tool_output', source: 't__fetch' }])), 0);
+    assert.deepEqual(sessions.taintSources('s'), [{ kind: 'tool_output', source: 't__fetch' }]);
   });
 
   test('a call update that names no approval leaves the approval index alone, and keeps the approval it has', (t) => {
@@ -109,6 +137,7 @@ describe('pages written per commit', () => {
 
     const db = openDatabase(dir);
     t.after(() => db.close());
+    assert.equal(statSync(join(dir, 'mithai.db-wal')).size, 0, 'the copied table was checkpointed out of the WAL at the open');
     assert.equal(db.prepare('SELECT version FROM schema_version').pluck().get(), 4);
     assert.deepEqual(db.prepare('SELECT id, session_key, message_json, turn_id, excluded FROM session_messages ORDER BY id').all(), before);
     assert.match(String(db.prepare("SELECT sql FROM sqlite_schema WHERE name = 'session_messages'").pluck().get()), /id\s+INTEGER PRIMARY KEY,/);
@@ -122,5 +151,26 @@ describe('pages written per commit', () => {
     assert.deepEqual(texts('a'), ['a1', 'a3', 'a4'], 'excluded messages stay excluded, order kept');
     assert.deepEqual(texts('b'), ['b1', 'b3']);
     assert.deepEqual(db.pragma('foreign_key_check'), []);
+  });
+
+  test('a schema 3 message whose session row is missing (a hand edit) does not stop the upgrade: its session comes back tainted', (t) => {
+    const dir = join(tempDir(t), 'state');
+    mkdirSync(dir, { recursive: true });
+    const raw = new BetterSqlite3(join(dir, 'mithai.db'));
+    raw.pragma('journal_mode = WAL');
+    raw.exec('CREATE TABLE schema_version (version INTEGER NOT NULL)');
+    for (const migration of MIGRATIONS.filter((m) => m.version <= 3)) raw.exec(migration.sql);
+    raw.prepare('INSERT INTO schema_version (version) VALUES (3)').run();
+    // With foreign keys off, as in the sqlite3 shell (better-sqlite3 turns them on).
+    raw.pragma('foreign_keys = OFF');
+    raw.prepare("INSERT INTO session_messages (session_key, version, message_json, created_at) VALUES ('lost', 1, ?, '2026-01-01T00:00:00.000Z')").run(JSON.stringify(text('orphan')));
+    raw.close();
+
+    const db = openDatabase(dir);
+    t.after(() => db.close());
+    const sessions = new SessionStore(db);
+    assert.deepEqual(sessions.load('lost').messages, [text('orphan')]);
+    assert.equal(sessions.isTainted('lost'), true);
+    assert.deepEqual(sessions.taintSources('lost'), [{ kind: 'unrecorded', source: '' }]);
   });
 });
