@@ -9,22 +9,13 @@ import { test } from 'node:test';
 import type { TestContext } from 'node:test';
 import { CUT_AFTER_EFFECT, CUT_BEFORE_EFFECT, RAN, checkExpected } from './kill-point-scenario.ts';
 import { driveToEnd, finishScenario } from './invariants.ts';
+import { seededRandom } from '../fixtures/seeded-random.ts';
 import { cardsIn, clickApprove, killHard, makeFaultProject, mention, redeliverIfUnacked, sleep, startConnected, waitFor } from './fault-harness.ts';
 
 const seed = Number(process.env.MITHAI_FAULTS_SEED ?? Date.now() % 1_000_000);
 
-/** mulberry32: a small seeded generator, so a run's delays can be replayed. */
-function random(state: number): () => number {
-  let a = state >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const next = random(seed);
+// Seeded, so a run's delays can be replayed.
+const next = seededRandom(seed);
 
 interface Plan {
   after: 'mention' | 'click';

@@ -13,19 +13,10 @@ import { renderToolResult } from '../../src/engine/tool-result-text.ts';
 import { redactThenCut } from '../../src/security/redact-then-cut.ts';
 import { MIN_SECRET_LENGTH, REDACTED, Redactor } from '../../src/security/redactor.ts';
 import { approval } from '../fixtures/approval.ts';
+import { seededRandom } from '../fixtures/seeded-random.ts';
 
-/** mulberry32: the same secrets on every run. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const random = seeded(20240611);
+// The same secrets on every run.
+const random = seededRandom(20240611);
 const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 const randomSecret = (length: number, alphabet = ALNUM): string => Array.from({ length }, () => alphabet[Math.floor(random() * alphabet.length)]).join('');
 

@@ -48,6 +48,18 @@ function openFileDatabase(t: Parameters<typeof tempDir>[0]): Database {
   return db;
 }
 
+/** A state database as schema 3 left it, open on a raw connection (foreign keys on, as better-sqlite3 opens it). */
+function schema3Database(t: Parameters<typeof tempDir>[0]): { dir: string; raw: BetterSqlite3.Database } {
+  const dir = join(tempDir(t), 'state');
+  mkdirSync(dir, { recursive: true });
+  const raw = new BetterSqlite3(join(dir, 'mithai.db'));
+  raw.pragma('journal_mode = WAL');
+  raw.exec('CREATE TABLE schema_version (version INTEGER NOT NULL)');
+  for (const migration of MIGRATIONS.filter((m) => m.version <= 3)) raw.exec(migration.sql);
+  raw.prepare('INSERT INTO schema_version (version) VALUES (3)').run();
+  return { dir, raw };
+}
+
 const text = (s: string): Message => ({ role: 'user', content: [{ type: 'text', text: s }] });
 
 describe('pages written per commit', () => {
@@ -117,13 +129,7 @@ describe('pages written per commit', () => {
   });
 
   test('a schema 3 database keeps every message, its id, its order and its exclusion through schema 4', (t) => {
-    const dir = join(tempDir(t), 'state');
-    mkdirSync(dir, { recursive: true });
-    const raw = new BetterSqlite3(join(dir, 'mithai.db'));
-    raw.pragma('journal_mode = WAL');
-    raw.exec('CREATE TABLE schema_version (version INTEGER NOT NULL)');
-    for (const migration of MIGRATIONS.filter((m) => m.version <= 3)) raw.exec(migration.sql);
-    raw.prepare('INSERT INTO schema_version (version) VALUES (3)').run();
+    const { dir, raw } = schema3Database(t);
     const at = '2026-01-01T00:00:00.000Z';
     for (const key of ['a', 'b']) raw.prepare('INSERT INTO sessions (key, tainted, created_at, updated_at) VALUES (?, 0, ?, ?)').run(key, at, at);
     const insert = raw.prepare('INSERT INTO session_messages (session_key, version, message_json, created_at, turn_id, excluded) VALUES (?, 1, ?, ?, ?, ?)');
@@ -154,13 +160,7 @@ describe('pages written per commit', () => {
   });
 
   test('a schema 3 message whose session row is missing (a hand edit) does not stop the upgrade: its session comes back tainted', (t) => {
-    const dir = join(tempDir(t), 'state');
-    mkdirSync(dir, { recursive: true });
-    const raw = new BetterSqlite3(join(dir, 'mithai.db'));
-    raw.pragma('journal_mode = WAL');
-    raw.exec('CREATE TABLE schema_version (version INTEGER NOT NULL)');
-    for (const migration of MIGRATIONS.filter((m) => m.version <= 3)) raw.exec(migration.sql);
-    raw.prepare('INSERT INTO schema_version (version) VALUES (3)').run();
+    const { dir, raw } = schema3Database(t);
     // With foreign keys off, as in the sqlite3 shell (better-sqlite3 turns them on).
     raw.pragma('foreign_keys = OFF');
     raw.prepare("INSERT INTO session_messages (session_key, version, message_json, created_at) VALUES ('lost', 1, ?, '2026-01-01T00:00:00.000Z')").run(JSON.stringify(text('orphan')));

@@ -9,18 +9,7 @@ import assert from 'node:assert/strict';
 import { IN_MEMORY, openDatabase } from '../../src/state/database.ts';
 import { SessionStore, historyWindow } from '../../src/state/session-store.ts';
 import type { Message } from '../../src/llm/types.ts';
-
-/** A small deterministic generator (mulberry32), so a failure names a seed that reproduces it. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../fixtures/seeded-random.ts';
 
 function message(rand: () => number, n: number): Message {
   const kind = Math.floor(rand() * 4);
@@ -32,7 +21,8 @@ function message(rand: () => number, n: number): Message {
 
 test('the window kept from appends is what load returns, for any messages and any limit', () => {
   for (let seed = 1; seed <= 40; seed++) {
-    const rand = random(seed);
+    // Seeded, so a failure names a seed that reproduces it.
+    const rand = seededRandom(seed);
     for (const limit of [0, 1, 2, 3, 5, 8, 50]) {
       const db = openDatabase(IN_MEMORY);
       try {
