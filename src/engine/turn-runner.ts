@@ -202,9 +202,9 @@ export class TurnRunner {
     // date with what this step stores (nothing else appends to a session while its lock is
     // held), rather than read and parsed again before every model call.
     let window: Message[] | undefined;
-    const limit = this.#o.maxHistoryMessages;
+    const historyLimit = this.#o.maxHistoryMessages;
     const remember = (appended: readonly Message[]): void => {
-      if (window !== undefined) window = historyWindow([...window, ...appended], limit);
+      if (window !== undefined) window = historyWindow([...window, ...appended], historyLimit);
     };
     const tools = this.#o.registry.modelTools();
     for (;;) {
@@ -262,7 +262,7 @@ export class TurnRunner {
       if (isStopping()) return { kind: 'paused' };
       system ??= this.#o.systemPrompt();
       fixedTokens ??= estimateTokens(system) + estimateTokens(tools);
-      window ??= sessions.load(key, limit).messages;
+      window ??= sessions.load(key, historyLimit).messages;
       const fitted = fitToBudget(repairHistory(window), this.#o.contextBudgetTokens, fixedTokens);
       if (fitted.left > 0) log.debug({ left_out: fitted.left, budget: this.#o.contextBudgetTokens }, 'turn.history_trimmed');
       const history = fitted.messages;

@@ -56,7 +56,8 @@ export interface ModelResponse {
 /** What the engine needs from a model provider. */
 export interface Model {
   /**
-   * Send one request. Retries transient failures itself.
+   * Send one request. Retries transient failures itself. Must not change `request`: a turn
+   * keeps its history between model calls, and the next call is sent the same message objects.
    * @throws ModelError when the API fails for good (after retries) or the answer is unusable.
    */
   complete(request: ModelRequest, signal?: AbortSignal): Promise<ModelResponse>;

@@ -514,10 +514,8 @@ function migrate(db: Database, file: string): void {
       { code: 'state_version_unsupported' },
     );
   }
-  let applied = 0;
   for (const migration of MIGRATIONS) {
     if (migration.version <= found) continue;
-    applied += 1;
     // BEGIN IMMEDIATE: two processes starting together must not both run the same migration.
     db.transaction(() => {
       const current = db.prepare<[], { version: number }>('SELECT version FROM schema_version').get()?.version ?? 0;
@@ -532,5 +530,5 @@ function migrate(db: Database, file: string): void {
   // into the database file now and empty the WAL, rather than leave a WAL that size for the
   // first checkpoint to copy in one long block of the event loop. Not done when busy (another
   // process reads): then the usual checkpoints do it. A failed fsync fails the open.
-  if (applied > 0 && !db.memory) db.prepare('PRAGMA wal_checkpoint(TRUNCATE)').get();
+  if (found < SCHEMA_VERSION && !db.memory) db.prepare('PRAGMA wal_checkpoint(TRUNCATE)').get();
 }
