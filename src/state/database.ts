@@ -102,7 +102,60 @@ export function inWriteTransaction<T>(db: Database, fn: () => T, options: Commit
     run = db.transaction((body: () => unknown) => body());
     WRITE_TRANSACTIONS.set(db, run);
   }
+  const open = OPEN_TRANSACTIONS.get(db);
+  if (open !== undefined) return inSavepoint(db, open, run, fn);
+  // Inside a transaction begun some other way (a migration's): a plain savepoint in it.
   if (db.inTransaction) return run.immediate(fn) as T;
+  const state: OpenTransaction = { lostBy: undefined };
+  OPEN_TRANSACTIONS.set(db, state);
+  try {
+    return outermost(db, run, fn, options);
+  } catch (err) {
+    if (state.lostBy !== undefined) throw transactionLost(db, state.lostBy);
+    throw err;
+  } finally {
+    OPEN_TRANSACTIONS.delete(db);
+  }
+}
+
+/**
+ * One {@link inWriteTransaction} call in progress on a connection. `lostBy` is the error after
+ * which SQLite rolled the whole transaction back on its own (it does for SQLITE_FULL, IOERR,
+ * NOMEM: "the transaction may be rolled back automatically"), even from inside a savepoint
+ * whose caller catches the error and carries on. From then on nothing of the call may write:
+ * each statement would be its own commit, and a nested call would begin a fresh transaction,
+ * committing half of what the outer one meant as a whole.
+ */
+interface OpenTransaction {
+  lostBy: unknown;
+}
+
+const OPEN_TRANSACTIONS = new WeakMap<Database, OpenTransaction>();
+
+type TransactionFn = BetterSqlite3.Transaction<(body: () => unknown) => unknown>;
+
+/** A nested call: a savepoint inside the open transaction, refused once SQLite dropped it. */
+function inSavepoint<T>(db: Database, open: OpenTransaction, run: TransactionFn, fn: () => T): T {
+  if (!db.inTransaction) throw transactionLost(db, open.lostBy);
+  try {
+    return run.immediate(fn) as T;
+  } catch (err) {
+    noteIfLost(db, open, err);
+    throw err;
+  }
+}
+
+/** Record `err` as what cost the open transaction, when SQLite rolled it back after it. */
+function noteIfLost(db: Database, open: OpenTransaction, err: unknown): void {
+  if (!db.inTransaction) open.lostBy ??= err;
+}
+
+function transactionLost(db: Database, cause: unknown): StateError {
+  const after = cause === undefined ? 'an earlier error' : errorMessage(cause);
+  return new StateError(`${db.name}: SQLite rolled back the whole transaction after ${after}; none of it was committed`, { code: 'state_transaction_lost', cause });
+}
+
+function outermost<T>(db: Database, run: TransactionFn, fn: () => T, options: CommitOptions): T {
   const disk = diskOf(db);
   const changesBefore = totalChanges(db);
   if (options.sync !== false) {
@@ -485,6 +538,8 @@ function watchAutocommits(db: Database, statement: BetterSqlite3.Statement): voi
     for (const method of ['get', 'all', 'iterate'] as const) {
       const read = (statement[method] as (...params: unknown[]) => unknown).bind(statement);
       (statement as unknown as Record<string, unknown>)[method] = (...params: unknown[]) => {
+        const open = OPEN_TRANSACTIONS.get(db);
+        if (open !== undefined && !db.inTransaction) throw transactionLost(db, open.lostBy);
         if (!db.inTransaction) throw new InternalError(`${statement.source}: a statement that writes and returns rows must run inside a write transaction (its commit's errors would be lost)`);
         return read(...params);
       };
@@ -493,7 +548,17 @@ function watchAutocommits(db: Database, statement: BetterSqlite3.Statement): voi
   }
   const run = statement.run.bind(statement);
   statement.run = ((...params: unknown[]) => {
-    if (db.inTransaction) return run(...params);
+    const open = OPEN_TRANSACTIONS.get(db);
+    if (db.inTransaction) {
+      if (open === undefined) return run(...params);
+      try {
+        return run(...params);
+      } catch (err) {
+        noteIfLost(db, open, err);
+        throw err;
+      }
+    }
+    if (open !== undefined) throw transactionLost(db, open.lostBy);
     const disk = diskOf(db);
     const result = waitingCommit(db, disk, () => run(...params));
     if (result.changes > 0) checkpointSoon(db, disk);
