@@ -39,10 +39,10 @@ export interface ModelTool {
 
 export interface ModelRequest {
   /** System prompt parts in order; the model client marks the stable prefix for caching. */
-  system: string[];
-  messages: Message[];
-  tools: ModelTool[];
-  maxTokens: number;
+  readonly system: readonly string[];
+  readonly messages: readonly Message[];
+  readonly tools: readonly ModelTool[];
+  readonly maxTokens: number;
 }
 
 export type StopReason = 'end_turn' | 'tool_use' | 'max_tokens' | 'stop_sequence' | 'pause_turn' | 'refusal';
