@@ -18,7 +18,7 @@
 import type { Logger } from 'pino';
 import type { AuditSink } from '../audit/types.ts';
 import type { ApprovalGate } from '../human/approval-gate.ts';
-import { ModelError, errorMessage } from '../errors.ts';
+import { ModelError, StateError, errorMessage } from '../errors.ts';
 import { taintSource, threadTaint } from '../human/taint.ts';
 import type { TaintSource } from '../human/types.ts';
 import { faultPoint } from '../fault-point.ts';
@@ -127,6 +127,11 @@ export class TurnRunner {
         log.warn({ err: errorMessage(err) }, 'turn.paused');
         return { kind: 'paused' };
       }
+      // A state write failed (a full disk, a failed sync, the database busy): every commit is
+      // whole, so the turn's rows are a point it can carry on from, as after a crash. The
+      // engine tries the step again later; ending the turn here would leave a call that ran
+      // without its outcome, or a recorded result that never reaches the thread.
+      if (err instanceof StateError) throw err;
       let result: TurnResult;
       if (err instanceof ModelError) {
         log.error({ status: err.status, err: err.message }, 'turn.model_failed');

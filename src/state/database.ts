@@ -111,6 +111,7 @@ export function inWriteTransaction<T>(db: Database, fn: () => T, options: Commit
   try {
     return outermost(db, run, fn, options);
   } catch (err) {
+    noteSyncFailure(db, err);
     if (state.lostBy !== undefined) throw transactionLost(db, state.lostBy);
     throw err;
   } finally {
@@ -147,11 +148,24 @@ function inSavepoint<T>(db: Database, open: OpenTransaction, run: TransactionFn,
 
 /** Record `err` as what cost the open transaction, when SQLite rolled it back after it. */
 function noteIfLost(db: Database, open: OpenTransaction, err: unknown): void {
+  noteSyncFailure(db, err);
   if (!db.inTransaction) open.lostBy ??= err;
 }
 
-function transactionLost(db: Database, cause: unknown): StateError {
-  const after = cause === undefined ? 'an earlier error' : errorMessage(cause);
+/**
+ * An fsync SQLite made in the middle of a transaction (a full page cache spilling to the WAL
+ * syncs its header) that failed is as final as one at a commit: SQLite's descriptor has seen
+ * the error, so the next fsync may succeed with pages lost. Recorded even when the caller
+ * catches the error.
+ */
+function noteSyncFailure(db: Database, err: unknown): void {
+  if (isSyncFailure(err)) diskOf(db).failure ??= syncFailed(db, err);
+}
+
+function transactionLost(db: Database, lostBy: unknown): StateError {
+  const after = lostBy === undefined ? 'an earlier error' : errorMessage(lostBy);
+  // A lost fsync's cause is the final sync failure, so whoever checks for one finds it.
+  const cause = isSyncFailure(lostBy) ? (diskOf(db).failure ?? lostBy) : lostBy;
   return new StateError(`${db.name}: SQLite rolled back the whole transaction after ${after}; none of it was committed`, { code: 'state_transaction_lost', cause });
 }
 
@@ -512,6 +526,18 @@ const STATEMENT_CACHE_SIZE = 256;
  * the same SQL. Past {@link STATEMENT_CACHE_SIZE} texts the cache starts over.
  */
 function cacheStatements(db: Database): void {
+  const exec = db.exec.bind(db);
+  db.exec = ((sql: string) => {
+    const open = OPEN_TRANSACTIONS.get(db);
+    if (open === undefined) return exec(sql);
+    if (!db.inTransaction) throw transactionLost(db, open.lostBy);
+    try {
+      return exec(sql);
+    } catch (err) {
+      noteIfLost(db, open, err);
+      throw err;
+    }
+  }) as typeof db.exec;
   const prepare = db.prepare.bind(db);
   const cache = new Map<string, ReturnType<typeof prepare>>();
   db.prepare = ((sql: string) => {
@@ -535,13 +561,19 @@ function cacheStatements(db: Database): void {
  */
 function watchAutocommits(db: Database, statement: BetterSqlite3.Statement): void {
   if (statement.reader) {
-    for (const method of ['get', 'all', 'iterate'] as const) {
-      const read = (statement[method] as (...params: unknown[]) => unknown).bind(statement);
+    for (const method of ['get', 'all', 'iterate', 'run'] as const) {
+      const call = (statement[method] as (...params: unknown[]) => unknown).bind(statement);
       (statement as unknown as Record<string, unknown>)[method] = (...params: unknown[]) => {
         const open = OPEN_TRANSACTIONS.get(db);
         if (open !== undefined && !db.inTransaction) throw transactionLost(db, open.lostBy);
         if (!db.inTransaction) throw new InternalError(`${statement.source}: a statement that writes and returns rows must run inside a write transaction (its commit's errors would be lost)`);
-        return read(...params);
+        if (open === undefined) return call(...params);
+        try {
+          return call(...params);
+        } catch (err) {
+          noteIfLost(db, open, err);
+          throw err;
+        }
       };
     }
     return;

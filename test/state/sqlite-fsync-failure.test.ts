@@ -1,7 +1,8 @@
 /**
  * An fsync of the WAL that SQLite itself makes and that fails is final too, wherever SQLite
  * makes it: in a commit that waits, in a statement committed on its own (outside any
- * transaction), or in a checkpoint (run by mithai: SQLite's automatic one ignores the failure).
+ * transaction), in a checkpoint (run by mithai: SQLite's automatic one ignores the failure), or
+ * in the middle of a transaction (a page-cache spill), even when the caller caught the error.
  * Linux may drop the pages it could not write and report the next fsync as good, so afterwards
  * no background sync resolves (no Slack ack) and no commit that must wait for the disk is made.
  * The failure comes from an LD_PRELOAD shim (test/fixtures/fail-wal-fsync/) in a child process.
@@ -33,12 +34,16 @@ for (const [mode, what] of [
   ['commit', 'a commit that waits'],
   ['autocommit', 'a statement committed on its own'],
   ['checkpoint', 'a checkpoint'],
+  ['spill', 'a page-cache spill inside a transaction whose savepoint error was caught'],
+  ['spill-unsynced', 'a page-cache spill inside a commit that does not wait'],
 ] as const) {
   test(`a failed fsync of the WAL in ${what} is final`, () => {
     const r = runChild(mode);
     assert.equal(r.shimFired, true, `the fsync failed (${JSON.stringify(r)})`);
-    if (mode !== 'checkpoint') assert.equal(r.failing, 'threw SQLITE_IOERR_FSYNC');
-    else assert.equal(r.failing, 'checkpoint');
+    if (mode === 'checkpoint') assert.equal(r.failing, 'checkpoint');
+    else if (mode === 'spill') assert.equal(r.failing, 'threw state_transaction_lost');
+    else if (mode === 'spill-unsynced') assert.match(String(r.failing), /^threw (state_transaction_lost|SQLITE_IOERR_FSYNC)$/);
+    else assert.equal(r.failing, 'threw SQLITE_IOERR_FSYNC');
     assert.equal(r.backgroundSync, 'rejected state_sync_failed', 'the ack of the turn committed before must not go out');
     assert.equal(r.syncedCommit, 'threw state_sync_failed');
     assert.equal(r.autocommitAfter, 'threw state_sync_failed');

@@ -103,6 +103,28 @@ for (const backend of BACKENDS) {
     assert.deepEqual(commits, []);
   });
 
+  test(`${backend}: after the loss, db.exec and a RETURNING statement run as run() are refused too`, (t) => {
+    const db = openTestDatabase(t, backend);
+    fillUpAfter(db, 2);
+    const refused: unknown[] = [];
+    const tryWrite = (fn: () => unknown): void => {
+      try {
+        fn();
+      } catch (err) {
+        refused.push(err);
+      }
+    };
+    assert.throws(() => inWriteTransaction(db, () => {
+      tryWrite(() => inWriteTransaction(db, () => overflow(db)));
+      tryWrite(() => db.exec("INSERT INTO event_dedupe (key, seen_at) VALUES ('exec', 0)"));
+      tryWrite(() => db.prepare("INSERT INTO event_dedupe (key, seen_at) VALUES ('returning', 0) RETURNING key").run());
+    }), isLost);
+    assert.equal(refused.length, 3);
+    assert.ok(refused.slice(1).every(isLost), `both later writes were refused: ${refused.map(String).join(' | ')}`);
+    db.pragma('max_page_count = 1073741823');
+    assert.deepEqual(keys(db), []);
+  });
+
   test(`${backend}: an error that leaves the transaction open is only that savepoint's, as before`, (t) => {
     const db = openTestDatabase(t, backend);
     inWriteTransaction(db, () => {
