@@ -18,12 +18,13 @@
 import type { Logger } from 'pino';
 import type { AuditSink } from '../audit/types.ts';
 import type { ApprovalGate } from '../human/approval-gate.ts';
-import { ModelError, StateError, errorMessage } from '../errors.ts';
+import { ModelError, errorMessage } from '../errors.ts';
 import { taintSource, threadTaint } from '../human/taint.ts';
 import type { TaintSource } from '../human/types.ts';
 import { faultPoint } from '../fault-point.ts';
 import type { Message, Model, TextBlock, ToolResultBlock, ToolUseBlock } from '../llm/types.ts';
 import type { SkillRegistry } from '../skills/skill-registry.ts';
+import { isStateFailure } from '../state/database.ts';
 import { historyWindow } from '../state/session-store.ts';
 import type { SessionStore } from '../state/session-store.ts';
 import type { CallRecord, TurnRecord, TurnStore } from '../state/turn-store.ts';
@@ -84,6 +85,8 @@ export interface TurnRunnerOptions {
 export class TurnRunner {
   readonly #o: TurnRunnerOptions;
   readonly #calls: CallDispatcher;
+  /** The reply this process has posted for a turn not yet marked done, by turn id (see #post). */
+  readonly #posted = new Map<string, string>();
 
   constructor(options: TurnRunnerOptions) {
     this.#o = options;
@@ -131,7 +134,7 @@ export class TurnRunner {
       // whole, so the turn's rows are a point it can carry on from, as after a crash. The
       // engine tries the step again later; ending the turn here would leave a call that ran
       // without its outcome, or a recorded result that never reaches the thread.
-      if (err instanceof StateError) throw err;
+      if (isStateFailure(err)) throw err;
       let result: TurnResult;
       if (err instanceof ModelError) {
         log.error({ status: err.status, err: err.message }, 'turn.model_failed');
@@ -353,14 +356,20 @@ export class TurnRunner {
 
   async #post(record: TurnRecord, turn: Turn, adapter: Adapter, log: Logger): Promise<StepResult> {
     const result: TurnResult = { reply: record.reply ?? '', status: (record.status ?? 'answered') as TurnStatus };
-    try {
-      await adapter.reply(turn, result.reply);
-    } catch (err) {
-      log.error({ err: errorMessage(err) }, 'turn.reply_failed');
+    // Posted once per process: when the commit below fails (a full disk), the step is tried
+    // again from `replying`, and must not post the same reply each time.
+    if (this.#posted.get(record.id) !== result.reply) {
+      try {
+        await adapter.reply(turn, result.reply);
+      } catch (err) {
+        log.error({ err: errorMessage(err) }, 'turn.reply_failed');
+      }
+      this.#posted.set(record.id, result.reply);
     }
     faultPoint('reply.posted');
     // Without waiting for the disk: a power loss that undoes it posts the stored reply again.
     this.#o.transact(() => this.#o.turns.update(record.id, 'done'), NO_SYNC);
+    this.#posted.delete(record.id);
     try {
       adapter.turnFinished?.(turn, result.status);
     } catch (err) {

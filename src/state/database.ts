@@ -313,6 +313,16 @@ function waitingCommit<R>(db: Database, disk: DiskState, commit: () => R): R {
   }
 }
 
+/**
+ * True when `err` is a failure of the state database itself (a StateError, or an error SQLite
+ * raised: the disk full, an I/O error, the database busy or locked), as opposed to a bug or bad
+ * input in the code that was writing. Every commit is whole, so work whose write failed this way
+ * can be tried again from what was saved.
+ */
+export function isStateFailure(err: unknown): boolean {
+  return err instanceof StateError || err instanceof BetterSqlite3.SqliteError;
+}
+
 /** An error of SQLite's own fsync (a commit that waits for the disk). */
 function isSyncFailure(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;

@@ -7,6 +7,7 @@
  * finishes, and no result reached the history without its call's outcome.
  */
 import { test } from 'node:test';
+import BetterSqlite3 from 'better-sqlite3';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -15,6 +16,7 @@ import { FAKE_API_KEY } from '../fakes/anthropic/fake-anthropic.ts';
 import { reply, toolUse } from '../fakes/anthropic/script.ts';
 import { loadConfig } from '../../src/config/load-config.ts';
 import { createRuntime, type Runtime } from '../../src/engine/create-runtime.ts';
+import { StateError } from '../../src/errors.ts';
 import { verifyAuditLog } from '../../src/audit/verify-audit-log.ts';
 import type { AuditEventInput } from '../../src/audit/types.ts';
 import type { Database } from '../../src/state/database.ts';
@@ -254,3 +256,47 @@ for (const phase of ['open', 'decide', 'claim', 'run'] as Phase[]) {
     assert.deepEqual(unhandled, []);
   });
 }
+
+test('a raw SQLite error from a commit (SQLITE_FULL at COMMIT, where a real full disk fails in WAL mode) is retried like any state failure: the recorded result reaches the model', async (t) => {
+  const h = await startEngine(t, [reply(toolUse('t__note', { text: 'raw1', out: 300 })), reply('after raw')], { skill: SKILL });
+  h.runtime.engine.attach(h.adapter, { platform: 'slack' });
+  const sessions = h.runtime.sessions;
+  const append = sessions.append.bind(sessions);
+  let failures = 0;
+  sessions.append = ((...args: Parameters<typeof sessions.append>) => {
+    const [, messages] = args;
+    const isResults = messages.some((m) => Array.isArray(m.content) && m.content.some((b) => b.type === 'tool_result'));
+    if (isResults && failures === 0) {
+      failures += 1;
+      throw new BetterSqlite3.SqliteError('database or disk is full', 'SQLITE_FULL');
+    }
+    return append(...args);
+  }) as typeof sessions.append;
+  const result = await h.runtime.engine.handleTurn(h.turn('go'), h.adapter);
+  assert.equal(failures, 1);
+  assert.deepEqual(result, { reply: 'after raw', status: 'answered' });
+  assert.deepEqual(h.effects(), ['note raw1']);
+  const sent = JSON.stringify(h.fake.calls.at(-1)!.messages);
+  assert.match(sent, /"content":"x{300}"/, 'the recorded result was sent, not a stand-in');
+  check(h, h.runtime, 'raw');
+});
+
+test('a reply whose "done" commit fails is posted once, not again at every retry', async (t) => {
+  const h = await startEngine(t, [reply('hello once')], { skill: SKILL });
+  h.runtime.engine.attach(h.adapter, { platform: 'slack' });
+  const turns = h.runtime.turns;
+  const update = turns.update.bind(turns);
+  let failures = 0;
+  turns.update = ((...args: Parameters<typeof turns.update>) => {
+    if (args[1] === 'done' && failures < 2) {
+      failures += 1;
+      throw new StateError('the disk is full (test)', { code: 'state_transaction_lost' });
+    }
+    return update(...args);
+  }) as typeof turns.update;
+  const result = await h.runtime.engine.handleTurn(h.turn('hi'), h.adapter);
+  assert.equal(failures, 2, 'the done commit failed twice, then succeeded');
+  assert.deepEqual(result, { reply: 'hello once', status: 'answered' });
+  assert.deepEqual(h.adapter.replies.map((r) => r.text), ['hello once']);
+  assert.deepEqual(turnStates(h.runtime.db), ['done']);
+});
