@@ -28,6 +28,7 @@ import type { ToolResultBlock, ToolUseBlock } from '../llm/types.ts';
 import type { SkillRegistry, ToolOutcome } from '../skills/skill-registry.ts';
 import type { LoadedTool, ToolContext } from '../skills/types.ts';
 import type { Transact } from '../state/transactor.ts';
+import { isStateFailure } from '../state/database.ts';
 import { errorMessage } from '../errors.ts';
 import { faultPoint } from '../fault-point.ts';
 import type { Adapter, Turn } from './types.ts';
@@ -239,6 +240,7 @@ export class ToolCallRouter {
   async dispatchDecided(approval: Approval, call: ToolUseBlock, turn: Turn, adapter: Adapter, scope: CallScope, persist: CallPersistence): Promise<RoutedCall> {
     const log = this.#log(call, scope).child({ approval_id: approval.id });
     log.info({ state: approval.state, decider: approval.decider }, 'approval.dispatched');
+    if (approval.state === 'executing') return this.#settleCutOff(approval, call, adapter, persist, log);
     if (approval.state !== 'approved') {
       const routed = this.#error(call, settledResultText(approval));
       this.#commitQuietly(log, () => persist.answer(routed));
@@ -279,6 +281,10 @@ export class ToolCallRouter {
       finished = this.#deps.gate.finish(approval.id, outcomeStatus(outcome), summary, () => persist.answer(routed));
     } catch (err) {
       log.error({ err: errorMessage(err) }, 'approval.finish_failed');
+      // The database refused the outcome (a full disk): no result reaches the thread without
+      // its outcome record. The step is tried again later, and finds the approval still
+      // `executing`: it is then settled `unknown` (see #settleCutOff), never run again.
+      if (isStateFailure(err)) throw err;
     }
     if (finished !== undefined) faultPoint('outcome.committed');
     if (finished === undefined) {
@@ -287,6 +293,26 @@ export class ToolCallRouter {
       this.#commitQuietly(log, () => persist.answer(routed));
     }
     await this.#show(adapter, finished ?? this.#deps.gate.get(approval.id) ?? claimed, log);
+    return routed;
+  }
+
+  /**
+   * An approved call found still `executing` by a later step of this process: its run ended
+   * without its outcome being recorded (the database refused it). Only this process runs tools
+   * (the process lock), and a thread's steps run one at a time, so nothing is running it now.
+   * Settled `unknown`, with its outcome record, in the commit that answers the call.
+   */
+  async #settleCutOff(approval: Approval, call: ToolUseBlock, adapter: Adapter, persist: CallPersistence, log: Logger): Promise<RoutedCall> {
+    const reason = 'the outcome could not be recorded when the call ended';
+    let routed: RoutedCall | undefined;
+    const settled = this.#deps.gate.finish(approval.id, 'unknown', reason, (row) => {
+      routed = this.#error(call, settledResultText(row));
+      persist.answer(routed);
+    });
+    const current = settled ?? this.#deps.gate.get(approval.id) ?? approval;
+    routed ??= this.#error(call, settledResultText(current));
+    if (settled === undefined) this.#commitQuietly(log, () => persist.answer(routed!));
+    await this.#show(adapter, current, log);
     return routed;
   }
 

@@ -108,8 +108,15 @@ export function inWriteTransaction<T>(db: Database, fn: () => T, options: Commit
   if (db.inTransaction) return run.immediate(fn) as T;
   const state: OpenTransaction = { lostBy: undefined };
   OPEN_TRANSACTIONS.set(db, state);
+  // Checked once the body returns, before COMMIT: a transaction lost and begun again inside it
+  // (a bare BEGIN) must not commit the half after the loss.
+  const body = (): T => {
+    const result = fn();
+    if (state.lostBy !== undefined) throw transactionLost(db, state.lostBy);
+    return result;
+  };
   try {
-    return outermost(db, run, fn, options);
+    return outermost(db, run, body, options);
   } catch (err) {
     noteSyncFailure(db, err);
     if (state.lostBy !== undefined) throw transactionLost(db, state.lostBy);

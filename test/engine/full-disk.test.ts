@@ -244,6 +244,11 @@ for (const phase of ['open', 'decide', 'claim', 'run'] as Phase[]) {
     freeDisk(db);
     // What can carry on in this process does (a failed step is tried again a second later).
     if (phase !== 'decide') await waitUntil(() => allDone(db));
+    if (phase === 'run') {
+      // The outcome fitted, the results commit did not: the retried step sends the recorded result.
+      assert.deepEqual(h.runtime.gate.listByTurn(id).map((a) => a.state), ['succeeded']);
+      assert.match(JSON.stringify(h.fake.calls.at(-1)!.messages), /y{6000}/);
+    }
     h.runtime.close();
     const { runtime, adapter } = await restart(t, h);
     adapter.onApproval = (a) => runtime.engine.decide(a.id, 'U1', 'approve');
@@ -299,4 +304,32 @@ test('a reply whose "done" commit fails is posted once, not again at every retry
   assert.deepEqual(result, { reply: 'hello once', status: 'answered' });
   assert.deepEqual(h.adapter.replies.map((r) => r.text), ['hello once']);
   assert.deepEqual(turnStates(h.runtime.db), ['done']);
+});
+
+test('an approved call whose outcome the database refuses is settled "unknown" with its record by the retried step, and the model is told so, not shown a result', async (t) => {
+  const h = await startEngine(t, [reply(toolUse('t__gated', { text: 'fin1', out: 300 })), reply('after fin')], { skill: SKILL });
+  h.runtime.engine.attach(h.adapter, { platform: 'slack' });
+  const gate = h.runtime.gate;
+  const finish = gate.finish.bind(gate);
+  let refused = 0;
+  gate.finish = ((...args: Parameters<typeof gate.finish>) => {
+    if (args[1] !== 'unknown' && refused === 0) {
+      refused += 1;
+      throw new StateError('the disk is full (test)', { code: 'state_transaction_lost' });
+    }
+    return finish(...args);
+  }) as typeof gate.finish;
+  h.adapter.onApproval = (a) => h.runtime.engine.decide(a.id, 'U1', 'approve');
+  const id = h.runtime.engine.accept(h.turn('go'))!;
+  await h.runtime.engine.run(id);
+  await waitUntil(() => allDone(h.runtime.db));
+  assert.equal(refused, 1);
+  assert.deepEqual(h.effects(), ['gated fin1'], 'ran once, not again on the retry');
+  assert.deepEqual(gate.listByTurn(id).map((a) => a.state), ['unknown']);
+  assert.deepEqual(records(h.runtime.db).filter((r) => r.event === 'outcome').map((r) => r.status), ['unknown']);
+  const sent = JSON.stringify(h.fake.calls.at(-1)!.messages);
+  assert.match(sent, /outcome is unknown/);
+  assert.doesNotMatch(sent, /y{300}/, 'no result reached the model without its outcome record');
+  assert.equal(h.adapter.replies.at(-1)?.text, 'after fin');
+  check(h, h.runtime, 'finish refused');
 });
