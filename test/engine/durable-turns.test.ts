@@ -9,14 +9,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { writeFileSync } from 'node:fs';
 import type { TestContext } from 'node:test';
 import pino from 'pino';
-import { FAKE_API_KEY } from '../fakes/anthropic/fake-anthropic.ts';
 import { apiError, lastToolResults, reply, toolResultText, toolUse } from '../fakes/anthropic/script.ts';
-import { loadConfig } from '../../src/config/load-config.ts';
-import { createRuntime, type Runtime } from '../../src/engine/create-runtime.ts';
+import type { Runtime } from '../../src/engine/create-runtime.ts';
 import { ApprovalGate } from '../../src/human/approval-gate.ts';
 import { AuditLog } from '../../src/audit/audit-log.ts';
 import { verifyAuditLog } from '../../src/audit/verify-audit-log.ts';
@@ -27,19 +24,14 @@ import { openDatabase } from '../../src/state/database.ts';
 import { systemClock } from '../../src/clock.ts';
 import type { Approval } from '../../src/human/types.ts';
 import { RecordingAdapter } from '../fixtures/recording-adapter.ts';
-import { startEngine, type EngineHarness } from './engine-harness.ts';
+import { restartEngine, startEngine, type EngineHarness } from './engine-harness.ts';
 
 const APPROVE_SKILL_TOOL = 't__undeclared';
 
 /** A second runtime on the same project, as a restarted process would build it. */
 async function restart(t: TestContext, h: EngineHarness, yaml = ''): Promise<{ runtime: Runtime; adapter: RecordingAdapter }> {
   if (yaml) writeFileSync(join(h.dir, 'config.yaml'), `${readConfig(h)}\n${yaml}`);
-  const loaded = loadConfig(join(h.dir, 'config.yaml'), { env: { ANTHROPIC_API_KEY: FAKE_API_KEY } });
-  const runtime = await createRuntime(loaded, { logDestination: new PassThrough().resume() });
-  t.after(() => runtime.close());
-  const adapter = new RecordingAdapter();
-  runtime.engine.attach(adapter, { platform: 'slack' });
-  return { runtime, adapter };
+  return restartEngine(t, h);
 }
 
 function readConfig(h: EngineHarness): string {

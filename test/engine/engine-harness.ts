@@ -108,3 +108,13 @@ export async function startEngine(t: TestContext, script: ScriptStep[], config: 
     }),
   };
 }
+
+/** A second runtime on the harness's project, as a restarted process would build it (closed after the test). */
+export async function restartEngine(t: TestContext, h: EngineHarness): Promise<{ runtime: Runtime; adapter: RecordingAdapter }> {
+  const loaded = loadConfig(join(h.dir, 'config.yaml'), { env: { ANTHROPIC_API_KEY: FAKE_API_KEY } });
+  const runtime = await createRuntime(loaded, { logDestination: new PassThrough().resume() });
+  t.after(() => runtime.close());
+  const adapter = new RecordingAdapter();
+  runtime.engine.attach(adapter, { platform: 'slack' });
+  return { runtime, adapter };
+}

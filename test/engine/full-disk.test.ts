@@ -10,18 +10,13 @@ import { test } from 'node:test';
 import BetterSqlite3 from 'better-sqlite3';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
-import type { TestContext } from 'node:test';
-import { FAKE_API_KEY } from '../fakes/anthropic/fake-anthropic.ts';
 import { reply, toolUse } from '../fakes/anthropic/script.ts';
-import { loadConfig } from '../../src/config/load-config.ts';
-import { createRuntime, type Runtime } from '../../src/engine/create-runtime.ts';
+import type { Runtime } from '../../src/engine/create-runtime.ts';
 import { StateError } from '../../src/errors.ts';
 import { verifyAuditLog } from '../../src/audit/verify-audit-log.ts';
 import type { AuditEventInput } from '../../src/audit/types.ts';
 import type { Database } from '../../src/state/database.ts';
-import { RecordingAdapter } from '../fixtures/recording-adapter.ts';
-import { startEngine, type EngineHarness } from './engine-harness.ts';
+import { restartEngine, startEngine, type EngineHarness } from './engine-harness.ts';
 
 const SKILL = `
 import { appendFileSync } from 'node:fs';
@@ -64,15 +59,6 @@ function fillDiskHard(db: Database): void {
 }
 function freeDisk(db: Database): void {
   db.pragma(`max_page_count = ${UNLIMITED}`);
-}
-
-async function restart(t: TestContext, h: EngineHarness): Promise<{ runtime: Runtime; adapter: RecordingAdapter }> {
-  const loaded = loadConfig(join(h.dir, 'config.yaml'), { env: { ANTHROPIC_API_KEY: FAKE_API_KEY } });
-  const runtime = await createRuntime(loaded, { logDestination: new PassThrough().resume() });
-  t.after(() => runtime.close());
-  const adapter = new RecordingAdapter();
-  runtime.engine.attach(adapter, { platform: 'slack' });
-  return { runtime, adapter };
 }
 
 async function waitUntil(check: () => boolean, timeoutMs = 20000): Promise<void> {
@@ -250,7 +236,7 @@ for (const phase of ['open', 'decide', 'claim', 'run'] as Phase[]) {
       assert.match(JSON.stringify(h.fake.calls.at(-1)!.messages), /y{6000}/);
     }
     h.runtime.close();
-    const { runtime, adapter } = await restart(t, h);
+    const { runtime, adapter } = await restartEngine(t, h);
     adapter.onApproval = (a) => runtime.engine.decide(a.id, 'U1', 'approve');
     await runtime.engine.resumeAll();
     // An approval left pending (its decision was refused): decided now.
