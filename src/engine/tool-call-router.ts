@@ -241,14 +241,7 @@ export class ToolCallRouter {
     const log = this.#log(call, scope).child({ approval_id: approval.id });
     log.info({ state: approval.state, decider: approval.decider }, 'approval.dispatched');
     if (approval.state === 'executing') return this.#settleCutOff(approval, call, adapter, persist, log);
-    if (approval.state !== 'approved') {
-      const routed = this.#error(call, settledResultText(approval));
-      this.#commitQuietly(log, () => persist.answer(routed));
-      // The decision may have come from elsewhere (an expiry, another process): bring the
-      // display up to date here too (a redraw of the current row; harmless when already shown).
-      await this.#show(adapter, approval, log);
-      return routed;
-    }
+    if (approval.state !== 'approved') return this.#answerSettled(approval, call, adapter, persist, log);
     const recheck = await this.#recheck(approval, call, turn, scope, log);
     if (!recheck.ok) return this.#refuseApproved(approval, call, adapter, persist, log, recheck.reason);
     const { tool, input } = recheck;
@@ -303,16 +296,26 @@ export class ToolCallRouter {
    * Settled `unknown`, with its outcome record, in the commit that answers the call.
    */
   async #settleCutOff(approval: Approval, call: ToolUseBlock, adapter: Adapter, persist: CallPersistence, log: Logger): Promise<RoutedCall> {
-    const reason = 'the outcome could not be recorded when the call ended';
-    let routed: RoutedCall | undefined;
-    const settled = this.#deps.gate.finish(approval.id, 'unknown', reason, (row) => {
-      routed = this.#error(call, settledResultText(row));
-      persist.answer(routed);
+    let answered: RoutedCall | undefined;
+    const settled = this.#deps.gate.finish(approval.id, 'unknown', 'the outcome could not be recorded when the call ended', (row) => {
+      answered = this.#error(call, settledResultText(row));
+      persist.answer(answered);
     });
-    const current = settled ?? this.#deps.gate.get(approval.id) ?? approval;
-    routed ??= this.#error(call, settledResultText(current));
-    if (settled === undefined) this.#commitQuietly(log, () => persist.answer(routed!));
-    await this.#show(adapter, current, log);
+    if (settled !== undefined && answered !== undefined) {
+      await this.#show(adapter, settled, log);
+      return answered;
+    }
+    // Moved on meanwhile (settled elsewhere): answered from its current state.
+    return this.#answerSettled(this.#deps.gate.get(approval.id) ?? approval, call, adapter, persist, log);
+  }
+
+  /** Tell the model why a call whose approval has settled without running it did not run. */
+  async #answerSettled(approval: Approval, call: ToolUseBlock, adapter: Adapter, persist: CallPersistence, log: Logger): Promise<RoutedCall> {
+    const routed = this.#error(call, settledResultText(approval));
+    this.#commitQuietly(log, () => persist.answer(routed));
+    // The decision may have come from elsewhere (an expiry, another process): bring the
+    // display up to date here too (a redraw of the current row; harmless when already shown).
+    await this.#show(adapter, approval, log);
     return routed;
   }
 

@@ -144,9 +144,17 @@ type TransactionFn = BetterSqlite3.Transaction<(body: () => unknown) => unknown>
 
 /** A nested call: a savepoint inside the open transaction, refused once SQLite dropped it. */
 function inSavepoint<T>(db: Database, open: OpenTransaction, run: TransactionFn, fn: () => T): T {
+  return withinOpen(db, open, () => run.immediate(fn) as T);
+}
+
+/**
+ * Run `work` (a statement, a savepoint) inside the open transaction: refused once SQLite has
+ * dropped it, and an error after which SQLite drops it is recorded (see OpenTransaction).
+ */
+function withinOpen<T>(db: Database, open: OpenTransaction, work: () => T): T {
   if (!db.inTransaction) throw transactionLost(db, open.lostBy);
   try {
-    return run.immediate(fn) as T;
+    return work();
   } catch (err) {
     noteIfLost(db, open, err);
     throw err;
@@ -546,14 +554,7 @@ function cacheStatements(db: Database): void {
   const exec = db.exec.bind(db);
   db.exec = ((sql: string) => {
     const open = OPEN_TRANSACTIONS.get(db);
-    if (open === undefined) return exec(sql);
-    if (!db.inTransaction) throw transactionLost(db, open.lostBy);
-    try {
-      return exec(sql);
-    } catch (err) {
-      noteIfLost(db, open, err);
-      throw err;
-    }
+    return open === undefined ? exec(sql) : withinOpen(db, open, () => exec(sql));
   }) as typeof db.exec;
   const prepare = db.prepare.bind(db);
   const cache = new Map<string, ReturnType<typeof prepare>>();
@@ -582,15 +583,9 @@ function watchAutocommits(db: Database, statement: BetterSqlite3.Statement): voi
       const call = (statement[method] as (...params: unknown[]) => unknown).bind(statement);
       (statement as unknown as Record<string, unknown>)[method] = (...params: unknown[]) => {
         const open = OPEN_TRANSACTIONS.get(db);
-        if (open !== undefined && !db.inTransaction) throw transactionLost(db, open.lostBy);
+        if (open !== undefined) return withinOpen(db, open, () => call(...params));
         if (!db.inTransaction) throw new InternalError(`${statement.source}: a statement that writes and returns rows must run inside a write transaction (its commit's errors would be lost)`);
-        if (open === undefined) return call(...params);
-        try {
-          return call(...params);
-        } catch (err) {
-          noteIfLost(db, open, err);
-          throw err;
-        }
+        return call(...params);
       };
     }
     return;
@@ -598,16 +593,8 @@ function watchAutocommits(db: Database, statement: BetterSqlite3.Statement): voi
   const run = statement.run.bind(statement);
   statement.run = ((...params: unknown[]) => {
     const open = OPEN_TRANSACTIONS.get(db);
-    if (db.inTransaction) {
-      if (open === undefined) return run(...params);
-      try {
-        return run(...params);
-      } catch (err) {
-        noteIfLost(db, open, err);
-        throw err;
-      }
-    }
-    if (open !== undefined) throw transactionLost(db, open.lostBy);
+    if (open !== undefined) return withinOpen(db, open, () => run(...params));
+    if (db.inTransaction) return run(...params);
     const disk = diskOf(db);
     const result = waitingCommit(db, disk, () => run(...params));
     if (result.changes > 0) checkpointSoon(db, disk);

@@ -16,6 +16,7 @@ import { StateError } from '../../src/errors.ts';
 import { verifyAuditLog } from '../../src/audit/verify-audit-log.ts';
 import type { AuditEventInput } from '../../src/audit/types.ts';
 import type { Database } from '../../src/state/database.ts';
+import type { Message } from '../../src/llm/types.ts';
 import { restartEngine, startEngine, type EngineHarness } from './engine-harness.ts';
 
 const SKILL = `
@@ -118,6 +119,23 @@ function onceAt(h: EngineHarness, event: AuditEventInput['event'], status: strin
     }
     return original(input);
   }) as typeof audit.append;
+}
+
+/**
+ * Make `object[method]` throw `error()` on its first `times` calls that `when` picks (as a
+ * database refusing that write would); returns how many it failed.
+ */
+function failFirst<O extends object, K extends keyof O>(object: O, method: K, times: number, when: (...args: never[]) => boolean, error: () => Error): () => number {
+  const original = (object[method] as (...args: unknown[]) => unknown).bind(object);
+  let failed = 0;
+  (object as Record<K, unknown>)[method] = (...args: unknown[]) => {
+    if (failed < times && (when as (...a: unknown[]) => boolean)(...args)) {
+      failed += 1;
+      throw error();
+    }
+    return original(...args);
+  };
+  return () => failed;
 }
 
 test.afterEach(() => {
@@ -251,20 +269,9 @@ for (const phase of ['open', 'decide', 'claim', 'run'] as Phase[]) {
 test('a raw SQLite error from a commit (SQLITE_FULL at COMMIT, where a real full disk fails in WAL mode) is retried like any state failure: the recorded result reaches the model', async (t) => {
   const h = await startEngine(t, [reply(toolUse('t__note', { text: 'raw1', out: 300 })), reply('after raw')], { skill: SKILL });
   h.runtime.engine.attach(h.adapter, { platform: 'slack' });
-  const sessions = h.runtime.sessions;
-  const append = sessions.append.bind(sessions);
-  let failures = 0;
-  sessions.append = ((...args: Parameters<typeof sessions.append>) => {
-    const [, messages] = args;
-    const isResults = messages.some((m) => Array.isArray(m.content) && m.content.some((b) => b.type === 'tool_result'));
-    if (isResults && failures === 0) {
-      failures += 1;
-      throw new BetterSqlite3.SqliteError('database or disk is full', 'SQLITE_FULL');
-    }
-    return append(...args);
-  }) as typeof sessions.append;
+  const failures = failFirst(h.runtime.sessions, 'append', 1, (_key: string, messages: Message[]) => messages.some((m) => Array.isArray(m.content) && m.content.some((b) => b.type === 'tool_result')), () => new BetterSqlite3.SqliteError('database or disk is full', 'SQLITE_FULL'));
   const result = await h.runtime.engine.handleTurn(h.turn('go'), h.adapter);
-  assert.equal(failures, 1);
+  assert.equal(failures(), 1);
   assert.deepEqual(result, { reply: 'after raw', status: 'answered' });
   assert.deepEqual(h.effects(), ['note raw1']);
   const sent = JSON.stringify(h.fake.calls.at(-1)!.messages);
@@ -275,18 +282,9 @@ test('a raw SQLite error from a commit (SQLITE_FULL at COMMIT, where a real full
 test('a reply whose "done" commit fails is posted once, not again at every retry', async (t) => {
   const h = await startEngine(t, [reply('hello once')], { skill: SKILL });
   h.runtime.engine.attach(h.adapter, { platform: 'slack' });
-  const turns = h.runtime.turns;
-  const update = turns.update.bind(turns);
-  let failures = 0;
-  turns.update = ((...args: Parameters<typeof turns.update>) => {
-    if (args[1] === 'done' && failures < 2) {
-      failures += 1;
-      throw new StateError('the disk is full (test)', { code: 'state_transaction_lost' });
-    }
-    return update(...args);
-  }) as typeof turns.update;
+  const failures = failFirst(h.runtime.turns, 'update', 2, (_id: string, state: string) => state === 'done', () => new StateError('the disk is full (test)', { code: 'state_transaction_lost' }));
   const result = await h.runtime.engine.handleTurn(h.turn('hi'), h.adapter);
-  assert.equal(failures, 2, 'the done commit failed twice, then succeeded');
+  assert.equal(failures(), 2, 'the done commit failed twice, then succeeded');
   assert.deepEqual(result, { reply: 'hello once', status: 'answered' });
   assert.deepEqual(h.adapter.replies.map((r) => r.text), ['hello once']);
   assert.deepEqual(turnStates(h.runtime.db), ['done']);
@@ -296,20 +294,12 @@ test('an approved call whose outcome the database refuses is settled "unknown" w
   const h = await startEngine(t, [reply(toolUse('t__gated', { text: 'fin1', out: 300 })), reply('after fin')], { skill: SKILL });
   h.runtime.engine.attach(h.adapter, { platform: 'slack' });
   const gate = h.runtime.gate;
-  const finish = gate.finish.bind(gate);
-  let refused = 0;
-  gate.finish = ((...args: Parameters<typeof gate.finish>) => {
-    if (args[1] !== 'unknown' && refused === 0) {
-      refused += 1;
-      throw new StateError('the disk is full (test)', { code: 'state_transaction_lost' });
-    }
-    return finish(...args);
-  }) as typeof gate.finish;
+  const refused = failFirst(gate, 'finish', 1, (_id: string, status: string) => status !== 'unknown', () => new StateError('the disk is full (test)', { code: 'state_transaction_lost' }));
   h.adapter.onApproval = (a) => h.runtime.engine.decide(a.id, 'U1', 'approve');
   const id = h.runtime.engine.accept(h.turn('go'))!;
   await h.runtime.engine.run(id);
   await waitUntil(() => allDone(h.runtime.db));
-  assert.equal(refused, 1);
+  assert.equal(refused(), 1);
   assert.deepEqual(h.effects(), ['gated fin1'], 'ran once, not again on the retry');
   assert.deepEqual(gate.listByTurn(id).map((a) => a.state), ['unknown']);
   assert.deepEqual(records(h.runtime.db).filter((r) => r.event === 'outcome').map((r) => r.status), ['unknown']);
