@@ -1,0 +1,75 @@
+/**
+ * Where a turn's wall time goes, segment by segment: sequential auto turns (3 tool calls each)
+ * of one system, with every event of the turn stamped as the bench sees it (each request the
+ * fake Messages API receives, each tool start, each Web API call the fake Slack handles, the
+ * ack of the mention's envelope), and the median gap before each event printed in order. Run it
+ * for both systems and compare segment by segment. Not part of `npm run bench`; see bench/README.md.
+ *
+ *   node --import tsx bench/turn-timeline.ts [mithai|baseline] [turns]
+ *
+ * Events are named `<kind>#<n>` (the n-th of that kind in the turn); `at` is the median time from
+ * the mention being sent, `gap` the median time since the event before it in the same turn.
+ */
+import { finalTag } from './lib/ops.ts';
+import { median, sleep } from './lib/stats.ts';
+import { onToolStart } from './lib/tool-hooks.ts';
+import { inProcessBaseline, inProcessMithai } from './systems/in-process.ts';
+import { ALICE, CHANNEL, withSystem } from './systems/types.ts';
+
+type CallSource = { onCall(listener: (call: { method: string }) => void): () => void };
+
+const WARMUP_TURNS = 20;
+const which = process.argv[2] === 'baseline' ? inProcessBaseline() : inProcessMithai();
+const turns = Number(process.argv[3] ?? 100);
+const gaps = new Map<string, number[]>();
+const ats = new Map<string, number[]>();
+const push = (m: Map<string, number[]>, key: string, value: number): void => {
+  const list = m.get(key);
+  if (list === undefined) m.set(key, [value]);
+  else list.push(value);
+};
+
+await withSystem(which, async (_system, fakes) => {
+  let events: Array<[string, number]> = [];
+  // The fake records each request as it arrives (before it answers): stamp the recording.
+  const requests = fakes.model.requests;
+  const record = requests.push.bind(requests);
+  requests.push = (...items) => {
+    events.push(['model_request', performance.now()]);
+    return record(...items);
+  };
+  // The same protected call stream the Slack observer reads (see ../lib/slack-observer.ts).
+  const unsubscribe = (fakes.slack as unknown as { state: CallSource }).state.onCall((call) => events.push([`slack:${call.method}`, performance.now()]));
+  const stopTools = onToolStart((start) => events.push(['tool_start', start.at]));
+  try {
+    for (let i = 0; i < WARMUP_TURNS + turns; i++) {
+      events = [];
+      const tag = `svc-${i}`;
+      const started = performance.now();
+      const sent = await fakes.slack.mention({ user: ALICE, channel: CHANNEL, text: `check ${tag}` });
+      events.push(['mention_acked', performance.now()]);
+      await fakes.observer.waitFor(sent.ts, (p) => finalTag(p.text) === tag, 30_000);
+      await sleep(25); // the turn's background calls land here, as in the turn figure
+      if (i < WARMUP_TURNS) continue;
+      const seen = new Map<string, number>();
+      let previous = started;
+      for (const [kind, at] of events.sort((a, b) => a[1] - b[1])) {
+        const n = (seen.get(kind) ?? 0) + 1;
+        seen.set(kind, n);
+        push(gaps, `${kind}#${n}`, at - previous);
+        push(ats, `${kind}#${n}`, at - started);
+        previous = at;
+      }
+    }
+  } finally {
+    requests.push = record;
+    unsubscribe();
+    stopTools();
+  }
+});
+
+const rows = [...ats.entries()].sort((a, b) => median(a[1]) - median(b[1]));
+process.stdout.write(`${which.name}: ${turns} turns (after ${WARMUP_TURNS} warm-up), medians in ms\n`);
+for (const [event, at] of rows) {
+  process.stdout.write(`  ${event.padEnd(28)} at ${median(at).toFixed(2).padStart(6)}  gap ${median(gaps.get(event)!).toFixed(2).padStart(6)}  (${at.length} turns)\n`);
+}
