@@ -121,19 +121,30 @@ export class AnthropicModel implements Model {
     }
   }
 
-  /** One streamed call, with a deadline that covers the whole answer, not only its headers. */
+  /**
+   * One streamed call, with a deadline that covers the whole answer, not only its headers. One
+   * controller for both the deadline and the caller's signal (AbortSignal.any costs a
+   * weak-reference registration per call, paid again in every garbage collection).
+   */
   async #attempt(params: AnthropicParams, signal: AbortSignal | undefined) {
-    const deadline = new AbortController();
-    const timer = setTimeout(() => deadline.abort(), this.#options.timeoutMs);
-    const combined = signal ? AbortSignal.any([signal, deadline.signal]) : deadline.signal;
+    const attempt = new AbortController();
+    let isPastDeadline = false;
+    const timer = setTimeout(() => {
+      isPastDeadline = true;
+      attempt.abort();
+    }, this.#options.timeoutMs);
+    const onCancel = (): void => attempt.abort(signal?.reason);
+    if (signal?.aborted) onCancel();
+    else signal?.addEventListener('abort', onCancel, { once: true });
     try {
-      return await this.#client.messages.stream(params, { signal: combined }).finalMessage();
+      return await this.#client.messages.stream(params, { signal: attempt.signal }).finalMessage();
     } catch (err) {
       // Our deadline fired, not the caller's signal: report a timeout, which is worth a retry.
-      if (deadline.signal.aborted && !signal?.aborted) throw new APIConnectionTimeoutError();
+      if (isPastDeadline && !signal?.aborted) throw new APIConnectionTimeoutError();
       throw err;
     } finally {
       clearTimeout(timer);
+      signal?.removeEventListener('abort', onCancel);
     }
   }
 

@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { Writable } from 'node:stream';
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
@@ -212,6 +213,20 @@ describe('AnthropicModel', () => {
     const already = await rejection(model.complete(request([ask]), AbortSignal.abort()));
     assert.equal(already.code, 'model_cancelled');
     assert.equal(fake.requests.length, 1);
+  });
+
+  test('leaves no listener on the caller\'s signal once a call ends, however many calls share it', async (t) => {
+    const fake = await FakeAnthropic.start([reply('one'), reply('two'), apiError(400, { message: 'bad request' }), reply('four')]);
+    t.after(() => fake.stop());
+    const model = modelFor(fake, { maxRetries: 0 });
+    const controller = new AbortController();
+    await model.complete(request([ask]), controller.signal);
+    await model.complete(request([ask]), controller.signal);
+    await rejection(model.complete(request([ask]), controller.signal));
+    const last = await model.complete(request([ask]), controller.signal);
+    assert.deepEqual(last.content, [{ type: 'text', text: 'four' }]);
+    // A turn's signal lives for the whole turn: a listener left per call would pile up on it.
+    assert.equal(getEventListeners(controller.signal, 'abort').length, 0);
   });
 
   test('stops waiting between retries when the signal aborts during the backoff', async (t) => {
