@@ -11,12 +11,11 @@
  * the mention being sent, `gap` the median time since the event before it in the same turn.
  */
 import { finalTag } from './lib/ops.ts';
+import { onSlackCall } from './lib/slack-observer.ts';
 import { median, sleep } from './lib/stats.ts';
 import { onToolStart } from './lib/tool-hooks.ts';
 import { inProcessBaseline, inProcessMithai } from './systems/in-process.ts';
 import { ALICE, CHANNEL, withSystem } from './systems/types.ts';
-
-type CallSource = { onCall(listener: (call: { method: string }) => void): () => void };
 
 const WARMUP_TURNS = 20;
 const which = process.argv[2] === 'baseline' ? inProcessBaseline() : inProcessMithai();
@@ -38,8 +37,7 @@ await withSystem(which, async (_system, fakes) => {
     events.push(['model_request', performance.now()]);
     return record(...items);
   };
-  // The same protected call stream the Slack observer reads (see ../lib/slack-observer.ts).
-  const unsubscribe = (fakes.slack as unknown as { state: CallSource }).state.onCall((call) => events.push([`slack:${call.method}`, performance.now()]));
+  const unsubscribe = onSlackCall(fakes.slack, (call) => events.push([`slack:${call.method}`, performance.now()]));
   const stopTools = onToolStart((start) => events.push(['tool_start', start.at]));
   try {
     for (let i = 0; i < WARMUP_TURNS + turns; i++) {

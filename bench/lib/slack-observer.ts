@@ -21,6 +21,14 @@ export interface Post {
 
 type CallSource = { onCall(listener: (call: RecordedCall) => void): () => void };
 
+/**
+ * Subscribe to every Web API call the fake handles, as it handles it (the fake keeps its call
+ * stream protected: reached through a cast, read-only). Returns the unsubscribe function.
+ */
+export function onSlackCall(slack: FakeSlack, listener: (call: RecordedCall) => void): () => void {
+  return (slack as unknown as { state: CallSource }).state.onCall(listener);
+}
+
 /** Whether `blocks` hold a button with this action_id. */
 export function hasButton(blocks: unknown, actionId: string): boolean {
   if (Array.isArray(blocks)) return blocks.some((b) => hasButton(b, actionId));
@@ -40,8 +48,7 @@ export class SlackObserver {
   readonly callCounts = new Map<string, number>();
 
   constructor(slack: FakeSlack) {
-    const source = (slack as unknown as { state: CallSource }).state;
-    this.#unsubscribe = source.onCall((call) => this.#record(call));
+    this.#unsubscribe = onSlackCall(slack, (call) => this.#record(call));
   }
 
   #record(call: RecordedCall): void {

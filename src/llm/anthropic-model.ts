@@ -128,19 +128,15 @@ export class AnthropicModel implements Model {
    */
   async #attempt(params: AnthropicParams, signal: AbortSignal | undefined) {
     const attempt = new AbortController();
-    let isPastDeadline = false;
-    const timer = setTimeout(() => {
-      isPastDeadline = true;
-      attempt.abort();
-    }, this.#options.timeoutMs);
+    const timer = setTimeout(() => attempt.abort(), this.#options.timeoutMs);
     const onCancel = (): void => attempt.abort(signal?.reason);
     if (signal?.aborted) onCancel();
     else signal?.addEventListener('abort', onCancel, { once: true });
     try {
       return await this.#client.messages.stream(params, { signal: attempt.signal }).finalMessage();
     } catch (err) {
-      // Our deadline fired, not the caller's signal: report a timeout, which is worth a retry.
-      if (isPastDeadline && !signal?.aborted) throw new APIConnectionTimeoutError();
+      // Aborted, and not by the caller: our deadline fired. Report a timeout, which is worth a retry.
+      if (attempt.signal.aborted && !signal?.aborted) throw new APIConnectionTimeoutError();
       throw err;
     } finally {
       clearTimeout(timer);
