@@ -69,8 +69,13 @@ export class CallDispatcher {
     this.#o = options;
   }
 
-  /** One pass over the calls; see the module comment. */
-  async dispatch(record: TurnRecord, turn: Turn, calls: readonly CallRecord[], adapter: Adapter, signal: AbortSignal | undefined, isStopping: () => boolean): Promise<DispatchResult> {
+  /**
+   * One pass over the calls; see the module comment.
+   * @param beforeWrite Runs inside every commit of the pass, before the call's own writes: the
+   *   turn runner stores the model response these calls came from there, in the first call's
+   *   commit instead of one of its own (it must do nothing once the response is stored).
+   */
+  async dispatch(record: TurnRecord, turn: Turn, calls: readonly CallRecord[], adapter: Adapter, signal: AbortSignal | undefined, isStopping: () => boolean, beforeWrite?: () => void): Promise<DispatchResult> {
     const { turns, router } = this.#o;
     const { gate } = this.#o;
     let toolCalls = record.toolCalls;
@@ -85,7 +90,7 @@ export class CallDispatcher {
       // Shutdown starts nothing new; what is not started yet carries on at the next start.
       if (isStopping()) return { blocked, limitHit, paused: true, results, deferred };
       const use: ToolUseBlock = { type: 'tool_use', id: call.callId, name: call.name, input: parseInput(call.inputJson) };
-      const persist = this.#persistence(record, call, scope, results);
+      const persist = this.#persistence(record, call, scope, results, beforeWrite);
       if (call.state === 'executing') {
         this.#answerInterrupted(record, turn, call, use, persist);
         continue;
@@ -131,13 +136,13 @@ export class CallDispatcher {
         // The turn's count of calls commits with the call's "executing" mark (one commit), and
         // the last call's answer with the pass's results (see DispatchResult.deferred).
         const isLast = calls.slice(index + 1).every((c) => c.state === 'answered');
-        this.#track(scope, await router.runAuto(prepared, use, turn, adapter, scope, this.#persistence(record, call, scope, results, toolCalls, isLast ? deferred : undefined)));
+        this.#track(scope, await router.runAuto(prepared, use, turn, adapter, scope, this.#persistence(record, call, scope, results, beforeWrite, toolCalls, isLast ? deferred : undefined)));
         continue;
       }
       toolCalls += 1;
       // The sources as stored now, plus any this pass saw whose write failed: the approval's snapshot.
       scope.taint = mergeTaint(this.#o.sessions.taintSources(record.sessionKey), scope.taint);
-      const opened = await router.openGated(prepared, use, turn, adapter, scope, this.#persistence(record, call, scope, results, toolCalls));
+      const opened = await router.openGated(prepared, use, turn, adapter, scope, this.#persistence(record, call, scope, results, beforeWrite, toolCalls));
       if ('routed' in opened) continue;
       this.#requested.add(opened.approval.id);
       const current = gate.get(opened.approval.id);
@@ -184,14 +189,16 @@ export class CallDispatcher {
   }
 
   /**
+   * @param beforeWrite See {@link dispatch}.
    * @param toolCalls The turn's count of calls with this one, stored with its "executing" or "gated" mark.
    * @param deferTo Where the commit of a run call's answer goes when the caller commits it (the pass's last call).
    */
-  #persistence(record: TurnRecord, call: CallRecord, scope: CallScope, results: Map<number, RoutedCall>, toolCalls?: number, deferTo?: Array<() => void>): CallPersistence {
+  #persistence(record: TurnRecord, call: CallRecord, scope: CallScope, results: Map<number, RoutedCall>, beforeWrite: (() => void) | undefined, toolCalls?: number, deferTo?: Array<() => void>): CallPersistence {
     const { turns, sessions } = this.#o;
     const count = (): void => {
       if (toolCalls !== undefined) turns.update(record.id, 'running', { toolCalls });
     };
+    const before = beforeWrite ?? ((): void => {});
     const persistence: CallPersistence = {
       answerRun: (routed, recordOutcome) => {
         const write = (): void => {
@@ -207,16 +214,19 @@ export class CallDispatcher {
         deferTo.push(write);
       },
       markExecuting: () => {
+        before();
         turns.updateCall(record.id, call.position, 'executing');
         count();
       },
       markGated: (approval) => {
+        before();
         turns.updateCall(record.id, call.position, 'gated', { approvalId: approval.id });
         count();
       },
       answer: (routed) => {
         // Kept before the write: should the write fail, the model still gets this result once.
         results.set(call.position, routed);
+        before();
         // The input stays exact only while the call may still run; answered, it is kept redacted.
         turns.updateCall(record.id, call.position, 'answered', { resultJson: JSON.stringify(routed.result), tainted: routed.tainted, inputJson: this.#redactedInput(call.inputJson) });
         // Untrusted content is in the context now: later auto calls need approval, and later

@@ -27,7 +27,8 @@ import type { SkillRegistry } from '../skills/skill-registry.ts';
 import { isStateFailure } from '../state/database.ts';
 import { historyWindow } from '../state/session-store.ts';
 import type { SessionStore } from '../state/session-store.ts';
-import type { CallRecord, TurnRecord, TurnStore } from '../state/turn-store.ts';
+import { newCallRecords } from '../state/turn-store.ts';
+import type { CallRecord, NewCall, TurnRecord, TurnStore } from '../state/turn-store.ts';
 import type { Transact } from '../state/transactor.ts';
 import { CallDispatcher, TOOL_LIMIT_RESULT_PREFIX } from './call-dispatcher.ts';
 import { repairHistory } from './history.ts';
@@ -43,6 +44,18 @@ const NO_SYNC = { sync: false } as const;
 const MAX_CUT_RECOVERIES = 2;
 /** A message older than this when it arrives is handed to the model with a note of its age. */
 const STALE_AFTER_MS = 10 * 60 * 1000;
+
+/** A model response whose calls are dispatched before it is stored (see TurnRunner.#deferResponse). */
+interface FreshResponse {
+  /** The turn as it is once the response is stored. */
+  record: TurnRecord;
+  /** Its calls as they are once stored. */
+  calls: CallRecord[];
+  /** Inside a transaction: store the response, unless it is stored already. */
+  storeIfMissing(): void;
+  /** Outside one: store it in a commit of its own unless it is stored; the messages it appended to the session. */
+  commit(): Message[];
+}
 
 /** How a turn ended, for callers and tests. */
 export type TurnStatus = 'answered' | 'iteration_limit' | 'tool_call_limit' | 'token_limit' | 'model_error' | 'internal_error' | 'refused';
@@ -215,11 +228,19 @@ export class TurnRunner {
       if (window !== undefined) window = historyWindow([...window, ...appended], historyLimit);
     };
     const tools = this.#o.registry.modelTools();
+    // The model response just received, not stored yet: its calls are dispatched from memory,
+    // and the first commit of that pass stores it (see #deferResponse).
+    let fresh: FreshResponse | undefined;
     for (;;) {
-      let record = turns.get(id)!;
-      const calls = turns.listCalls(id);
+      let record = fresh?.record ?? turns.get(id)!;
+      const calls = fresh?.calls ?? turns.listCalls(id);
+      const unstored = fresh;
+      fresh = undefined;
       if (calls.length > 0) {
-        const dispatched = await this.#calls.dispatch(record, turn, calls, adapter, signal, isStopping);
+        const dispatched = await this.#calls.dispatch(record, turn, calls, adapter, signal, isStopping, unstored?.storeIfMissing);
+        // Stored by now unless no call of the pass committed (a shutdown before the first call,
+        // a cut response, commits that failed): then on its own, before anything reads its rows.
+        if (unstored) remember(unstored.commit());
         const { deferred } = dispatched;
         if (dispatched.paused || dispatched.blocked) this.#calls.commitDeferred(deferred.splice(0));
         if (dispatched.paused) return { kind: 'paused' };
@@ -285,21 +306,22 @@ export class TurnRunner {
         tokens: record.tokens + response.usage.inputTokens + response.usage.outputTokens,
         cutRecoveries: record.cutRecoveries + (isCut ? 1 : 0),
       };
-      // The assistant message and its calls commit together, before any call is dispatched:
-      // a crash after this point resumes with these calls, never with a fresh model call. It
-      // does not wait for the disk: only a power loss can undo it (then the model is asked
-      // again), and every call's decision commit, which waits, covers it before a tool runs.
+      // The assistant message and its calls commit together, in the first commit of their
+      // dispatch (a call's decision, its approval, or its answer), so before any tool runs or
+      // anyone is asked: a crash after that resumes with these calls, never with a fresh model
+      // call; a crash before it asks the model again (nothing of the response happened yet).
+      const newCalls: NewCall[] = uses.map((u) => ({
+        callId: u.id,
+        name: u.name,
+        inputJson: JSON.stringify(u.input ?? {}),
+        // The last tool_use of a cut response may carry half-written input: never run it.
+        ...(isCut ? { state: 'answered' as const, resultJson: JSON.stringify(cutResult(u)) } : {}),
+      }));
       const storeResponse = (): Message[] => {
         // Stored as it will be sent back to the model, redacted (the calls run from their own
         // rows, with the input exactly as the model wrote it).
         const appended = content.length > 0 ? sessions.append(key, [{ role: 'assistant', content: content.map((b) => (b.type === 'text' ? { ...b, text: this.#o.redact(b.text) } : { ...b, input: this.#o.redactDeep(b.input) })) }], id) : [];
-        turns.setCalls(id, uses.map((u) => ({
-          callId: u.id,
-          name: u.name,
-          inputJson: JSON.stringify(u.input ?? {}),
-          // The last tool_use of a cut response may carry half-written input: never run it.
-          ...(isCut ? { state: 'answered' as const, resultJson: JSON.stringify(cutResult(u)) } : {}),
-        })));
+        turns.setCalls(id, newCalls);
         turns.update(id, 'running', counters);
         return appended;
       };
@@ -310,9 +332,33 @@ export class TurnRunner {
       else if (uses.length === 0) ending = { reply: lastText || 'I have nothing to add.', status: 'answered' };
       // A response that ends the turn commits with the reply it decides (one commit, not two).
       if (ending) return this.#finish(record, turn, adapter, log, ending, storeResponse);
-      remember(this.#o.transact(storeResponse, NO_SYNC));
       faultPoint('model.responded');
+      fresh = this.#deferResponse(record, newCalls, counters, storeResponse);
     }
+  }
+
+  /**
+   * A model response with calls, to be stored by the first commit of their dispatch: the turn
+   * and its calls as they will be once it is, and the write that stores it. Whether it is
+   * stored is read from the database (the turn has call rows once it is), so a commit that
+   * rolls back leaves it for the next one.
+   */
+  #deferResponse(record: TurnRecord, newCalls: readonly NewCall[], counters: Required<Pick<TurnRecord, 'iterations' | 'tokens' | 'cutRecoveries'>>, store: () => Message[]): FreshResponse {
+    const { turns } = this.#o;
+    const id = record.id;
+    let appended: Message[] = [];
+    const storeIfMissing = (): void => {
+      if (!turns.hasCalls(id)) appended = store();
+    };
+    return {
+      record: { ...record, ...counters, state: 'running' },
+      calls: newCallRecords(id, newCalls),
+      storeIfMissing,
+      commit: () => {
+        if (!turns.hasCalls(id)) this.#o.transact(storeIfMissing, NO_SYNC);
+        return appended;
+      },
+    };
   }
 
   /** The limit a turn has reached after its calls were answered, if any. */

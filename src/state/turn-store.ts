@@ -60,6 +60,24 @@ export interface CallRecord {
   tainted: boolean;
 }
 
+/** A call as the model asked for it, before it is stored (see {@link TurnStore.setCalls}). */
+export type NewCall = Pick<CallRecord, 'callId' | 'name' | 'inputJson'> & Partial<Pick<CallRecord, 'state' | 'resultJson'>>;
+
+/** The records {@link TurnStore.setCalls} stores for `calls`, exactly as listCalls reads them back. */
+export function newCallRecords(turnId: string, calls: readonly NewCall[]): CallRecord[] {
+  return calls.map((call, position) => ({
+    turnId,
+    position,
+    callId: call.callId,
+    name: call.name,
+    inputJson: call.inputJson,
+    state: call.state ?? 'open',
+    approvalId: null,
+    resultJson: call.resultJson ?? null,
+    tainted: false,
+  }));
+}
+
 /** Counters a turn step updates. */
 export type TurnCounters = Partial<Pick<TurnRecord, 'iterations' | 'toolCalls' | 'tokens' | 'cutRecoveries'>>;
 
@@ -196,10 +214,15 @@ export class TurnStore {
   }
 
   /** Replace the turn's open calls with the tool_use blocks of a new assistant message. */
-  setCalls(turnId: string, calls: ReadonlyArray<Pick<CallRecord, 'callId' | 'name' | 'inputJson'> & Partial<Pick<CallRecord, 'state' | 'resultJson'>>>): void {
+  setCalls(turnId: string, calls: readonly NewCall[]): void {
     this.#db.prepare('DELETE FROM turn_calls WHERE turn_id = ?').run(turnId);
     const insert = this.#db.prepare('INSERT INTO turn_calls (turn_id, position, call_id, name, input_json, state, result_json) VALUES (?, ?, ?, ?, ?, ?, ?)');
-    calls.forEach((call, position) => insert.run(turnId, position, call.callId, call.name, call.inputJson, call.state ?? 'open', call.resultJson ?? null));
+    for (const call of newCallRecords(turnId, calls)) insert.run(turnId, call.position, call.callId, call.name, call.inputJson, call.state, call.resultJson);
+  }
+
+  /** Whether the turn has call rows (the calls of the assistant message it is answering). */
+  hasCalls(turnId: string): boolean {
+    return this.#db.prepare<[string], { one: number }>('SELECT 1 AS one FROM turn_calls WHERE turn_id = ? LIMIT 1').get(turnId) !== undefined;
   }
 
   /** The turn's calls in the model's order. */

@@ -24,7 +24,10 @@ async function waitUntil(check: () => boolean, timeoutMs = 5000): Promise<boolea
 }
 
 test('an unattended denial is audited once, even when the process dies before the call is answered', async (t) => {
-  const h = await startEngine(t, [reply(toolUse('t__undeclared', {}, 'toolu_unattended')), reply('It was denied.')]);
+  // The model response is stored by the call's first commit, the one the "kill" undoes: the
+  // restarted process asks the model again, and gets the same call.
+  const call = reply(toolUse('t__undeclared', {}, 'toolu_unattended'));
+  const h = await startEngine(t, [call, call, reply('It was denied.')]);
   const turns = h.runtime.turns;
   const original = turns.updateCall.bind(turns);
   turns.updateCall = ((turnId, position, state, fields) => {
