@@ -106,7 +106,7 @@ export function inWriteTransaction<T>(db: Database, fn: () => T, options: Commit
   if (open !== undefined) return inSavepoint(db, open, run, fn);
   // Inside a transaction begun some other way (a migration's): a plain savepoint in it.
   if (db.inTransaction) return run.immediate(fn) as T;
-  const state: OpenTransaction = { lostBy: undefined };
+  const state: OpenTransaction = { lostBy: undefined, wrote: 'no' };
   OPEN_TRANSACTIONS.set(db, state);
   // Checked once the body returns, before COMMIT: a transaction lost and begun again inside it
   // (a bare BEGIN) must not commit the half after the loss.
@@ -116,7 +116,7 @@ export function inWriteTransaction<T>(db: Database, fn: () => T, options: Commit
     return result;
   };
   try {
-    return outermost(db, run, body, options);
+    return outermost(db, run, body, options, state);
   } catch (err) {
     noteSyncFailure(db, err);
     if (state.lostBy !== undefined) throw transactionLost(db, state.lostBy);
@@ -136,6 +136,12 @@ export function inWriteTransaction<T>(db: Database, fn: () => T, options: Commit
  */
 interface OpenTransaction {
   lostBy: unknown;
+  /**
+   * Whether a statement of it changed a row (counted by the statements' own results, as
+   * SQLite's total_changes() would, rolled-back savepoints included); `unknown` after SQL whose
+   * changes cannot be told (db.exec).
+   */
+  wrote: 'no' | 'yes' | 'unknown';
 }
 
 const OPEN_TRANSACTIONS = new WeakMap<Database, OpenTransaction>();
@@ -184,15 +190,15 @@ function transactionLost(db: Database, lostBy: unknown): StateError {
   return new StateError(`${db.name}: SQLite rolled back the whole transaction after ${after}; none of it was committed`, { code: 'state_transaction_lost', cause });
 }
 
-function outermost<T>(db: Database, run: TransactionFn, fn: () => T, options: CommitOptions): T {
+function outermost<T>(db: Database, run: TransactionFn, fn: () => T, options: CommitOptions, state: OpenTransaction): T {
   const disk = diskOf(db);
-  const changesBefore = totalChanges(db);
   if (options.sync !== false) {
     const made = disk.made;
     const result = waitingCommit(db, disk, () => run.immediate(fn) as T);
     // A commit that changed rows wrote to the WAL and SQLite synced it, with every earlier
-    // commit's frames before this one's. (One that changed nothing wrote nothing and synced nothing.)
-    if (totalChanges(db) !== changesBefore) {
+    // commit's frames before this one's. (One that changed nothing wrote nothing and synced
+    // nothing; one whose changes are unknown is not taken as a sync.)
+    if (state.wrote === 'yes') {
       disk.synced = Math.max(disk.synced, made);
       checkpointSoon(db, disk);
     }
@@ -204,8 +210,8 @@ function outermost<T>(db: Database, run: TransactionFn, fn: () => T, options: Co
   UNSYNCED_COMMITS.add(db);
   try {
     const result = run.immediate(fn) as T;
-    // Counted only when it wrote something: a commit that changed nothing has nothing to sync.
-    if (totalChanges(db) !== changesBefore) {
+    // Counted only when it may have written something: a commit that changed nothing has nothing to sync.
+    if (state.wrote !== 'no') {
       disk.made += 1;
       checkpointSoon(db, disk);
     }
@@ -342,11 +348,6 @@ export function isStateFailure(err: unknown): boolean {
 function isSyncFailure(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
   return code === 'SQLITE_IOERR_FSYNC' || code === 'SQLITE_IOERR_DIR_FSYNC';
-}
-
-/** Rows changed on this connection since it opened (SQLite total_changes). */
-function totalChanges(db: Database): number {
-  return db.prepare<[], { n: number }>('SELECT total_changes() AS n').get()?.n ?? 0;
 }
 
 function unsyncable(db: Database, failure: StateError): StateError {
@@ -554,7 +555,9 @@ function cacheStatements(db: Database): void {
   const exec = db.exec.bind(db);
   db.exec = ((sql: string) => {
     const open = OPEN_TRANSACTIONS.get(db);
-    return open === undefined ? exec(sql) : withinOpen(db, open, () => exec(sql));
+    if (open === undefined) return exec(sql);
+    if (open.wrote !== 'yes') open.wrote = 'unknown';
+    return withinOpen(db, open, () => exec(sql));
   }) as typeof db.exec;
   const prepare = db.prepare.bind(db);
   const cache = new Map<string, ReturnType<typeof prepare>>();
@@ -583,7 +586,15 @@ function watchAutocommits(db: Database, statement: BetterSqlite3.Statement): voi
       const call = (statement[method] as (...params: unknown[]) => unknown).bind(statement);
       (statement as unknown as Record<string, unknown>)[method] = (...params: unknown[]) => {
         const open = OPEN_TRANSACTIONS.get(db);
-        if (open !== undefined) return withinOpen(db, open, () => call(...params));
+        if (open !== undefined) {
+          const result = withinOpen(db, open, () => call(...params));
+          // `RETURNING` gives back a row for every row it changed, and makes every change in
+          // its first step: a row back is a change, none is none (iterate is not counted).
+          const changed = method === 'run' ? (result as BetterSqlite3.RunResult).changes > 0 : method === 'get' ? result !== undefined : method === 'all' ? (result as unknown[]).length > 0 : undefined;
+          if (changed === undefined) open.wrote = open.wrote === 'yes' ? 'yes' : 'unknown';
+          else if (changed) open.wrote = 'yes';
+          return result;
+        }
         if (!db.inTransaction) throw new InternalError(`${statement.source}: a statement that writes and returns rows must run inside a write transaction (its commit's errors would be lost)`);
         return call(...params);
       };
@@ -593,7 +604,11 @@ function watchAutocommits(db: Database, statement: BetterSqlite3.Statement): voi
   const run = statement.run.bind(statement);
   statement.run = ((...params: unknown[]) => {
     const open = OPEN_TRANSACTIONS.get(db);
-    if (open !== undefined) return withinOpen(db, open, () => run(...params));
+    if (open !== undefined) {
+      const result = withinOpen(db, open, () => run(...params));
+      if (result.changes > 0) open.wrote = 'yes';
+      return result;
+    }
     if (db.inTransaction) return run(...params);
     const disk = diskOf(db);
     const result = waitingCommit(db, disk, () => run(...params));

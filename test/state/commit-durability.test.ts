@@ -73,6 +73,30 @@ test('a commit that did not wait is synced once; a later commit that waited cove
   assert.equal(fsyncs.started(), 1, 'the commit that waited (SQLite synced the WAL) covered the one before it');
 });
 
+test('a commit that waited but changed nothing (a write matching no row, a RETURNING that returned none) covers nothing: the earlier commit is still synced', async (t) => {
+  const fsyncs = interceptWalFsyncs(t);
+  const db = fileDb(t);
+  insert(db, false);
+  inWriteTransaction(db, () => db.prepare("UPDATE event_dedupe SET seen_at = 1 WHERE key = 'no such key'").run());
+  inWriteTransaction(db, () => db.prepare("UPDATE event_dedupe SET seen_at = 1 WHERE key = 'no such key' RETURNING key").get());
+  inWriteTransaction(db, () => db.prepare("DELETE FROM event_dedupe WHERE key = 'no such key' RETURNING key").all());
+  const synced = syncCommittedInBackground(db);
+  await settle();
+  assert.equal(fsyncs.held(), 1, 'SQLite synced nothing for the commits that changed nothing: the one that did not wait still needs its fsync');
+  fsyncs.finish();
+  await synced;
+
+  // A RETURNING that changed a row is a change: that commit waited, and covers the one before it.
+  insert(db, false);
+  inWriteTransaction(db, () => db.prepare("UPDATE event_dedupe SET seen_at = 2 WHERE key = 'k' || ? RETURNING key").get(String(keys)));
+  const second = syncCommittedInBackground(db);
+  await settle();
+  const started = fsyncs.started();
+  fsyncs.finish();
+  await second;
+  assert.equal(started, 1, 'covered by the commit whose RETURNING changed a row');
+});
+
 test('callers share the fsync in flight, and one queued behind it covers every later commit', async (t) => {
   const fsyncs = interceptWalFsyncs(t);
   const db = fileDb(t);
