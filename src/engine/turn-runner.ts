@@ -135,8 +135,12 @@ export class TurnRunner {
       turn = await this.#start(record, turn, adapter, log);
       record = turns.get(id)!;
     }
+    // Whether the model has answered this turn: stored counters, or a response this step received
+    // (stored only with its calls' first commit, so an error before that leaves the counter at 0).
+    const progress = { responded: false };
+    const neverAnswered = (): boolean => !progress.responded && turns.get(id)?.iterations === 0;
     try {
-      return await this.#loop(record, turn, adapter, log, signal, isStopping);
+      return await this.#loop(record, turn, adapter, log, signal, isStopping, progress);
     } catch (err) {
       if (isStopping()) {
         // Aborted by shutdown: the turn stays where its rows are and carries on at the next start.
@@ -154,13 +158,11 @@ export class TurnRunner {
         result = { reply: `Sorry, I could not finish: ${err.message}`, status: 'model_error' };
         // A message the model never accepted is kept on record, but it must not make every
         // later turn of this thread fail too.
-        const current = turns.get(id);
-        if (current && current.iterations === 0) this.#o.sessions.excludeTurn(id);
+        if (neverAnswered()) this.#o.sessions.excludeTurn(id);
       } else {
         log.error({ err: errorMessage(err), stack: err instanceof Error ? err.stack : undefined }, 'turn.failed');
         result = { reply: 'Sorry, something went wrong inside mithai while handling this; the error is in the logs.', status: 'internal_error' };
-        const current = turns.get(id);
-        if (current && current.iterations === 0) this.#o.sessions.excludeTurn(id);
+        if (neverAnswered()) this.#o.sessions.excludeTurn(id);
       }
       return this.#finish(turns.get(id) ?? record, turn, adapter, log, result);
     }
@@ -210,7 +212,7 @@ export class TurnRunner {
     return turn;
   }
 
-  async #loop(initial: TurnRecord, turn: Turn, adapter: Adapter, log: Logger, signal: AbortSignal | undefined, isStopping: () => boolean): Promise<StepResult> {
+  async #loop(initial: TurnRecord, turn: Turn, adapter: Adapter, log: Logger, signal: AbortSignal | undefined, isStopping: () => boolean, progress: { responded: boolean }): Promise<StepResult> {
     const { turns, sessions, model } = this.#o;
     const id = initial.id;
     const key = initial.sessionKey;
@@ -296,6 +298,7 @@ export class TurnRunner {
       if (fitted.left > 0) log.debug({ left_out: fitted.left, budget: this.#o.contextBudgetTokens }, 'turn.history_trimmed');
       const history = fitted.messages;
       const response = await model.complete({ system, messages: history, tools, maxTokens: this.#o.maxTokens }, signal);
+      progress.responded = true;
       const content = response.content.map((b) => (b.type === 'text' ? { ...b, text: stripToolMarkup(b.text) } : b)).filter((b) => b.type !== 'text' || b.text !== '');
       const text = content.filter((b): b is TextBlock => b.type === 'text').map((b) => b.text).join('\n\n').trim();
       if (text) lastText = text;

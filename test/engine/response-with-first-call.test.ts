@@ -5,7 +5,9 @@
  *   model again, the tool runs once, and the thread's history holds the call once;
  * - once that commit is made the response is durable: a crash before the tool runs leaves the
  *   call `executing`, answered unknown at the next start, and the model is not asked for a
- *   fresh response to the message.
+ *   fresh response to the message;
+ * - a response received but not stored yet still means the model answered: an error before its
+ *   first commit does not take the user's message out of the thread.
  * "Crash" is the runtime closed inside the write, as kill -9 there would leave it.
  */
 import { test } from 'node:test';
@@ -85,4 +87,25 @@ test('once the first call\'s decision is committed the response is durable: a cr
   assert.deepEqual(h.effects(), [], 'never run');
   assert.equal(h.fake.calls.length, 2, 'the model was not asked for a fresh response');
   assert.match(toolResultText(lastToolResults(h.fake.calls.at(-1)!)[0]!), /outcome is unknown and it was not re-run/);
+});
+
+test('a response received but not yet stored still counts as the model answering: an error before its first commit keeps the message in the thread', async (t) => {
+  const h = await startEngine(t, [reply(toolUse('t__write_note', { text: 'x' }, 'toolu_unstored')), reply('second')]);
+  const sessions = h.runtime.sessions;
+  const original = sessions.taintSources.bind(sessions);
+  let thrown = false;
+  // A bug in the first dispatch pass, before any call commit (so before the response is stored).
+  sessions.taintSources = ((key: string) => {
+    if (!thrown) {
+      thrown = true;
+      throw new TypeError('a bug');
+    }
+    return original(key);
+  }) as typeof sessions.taintSources;
+  const first = await h.runtime.engine.handleTurn(h.turn('first message'), h.adapter);
+  assert.equal(first.status, 'internal_error');
+  assert.deepEqual(h.effects(), []);
+  await h.runtime.engine.handleTurn(h.turn('second message'), h.adapter);
+  const sent = JSON.stringify(h.fake.calls[1]!.body?.messages);
+  assert.match(sent, /first message/, 'the model accepted the first message: it stays in the thread');
 });
