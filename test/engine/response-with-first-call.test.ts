@@ -109,3 +109,33 @@ test('a response received but not yet stored still counts as the model answering
   const sent = JSON.stringify(h.fake.calls[1]!.body?.messages);
   assert.match(sent, /first message/, 'the model accepted the first message: it stays in the thread');
 });
+
+/** A request's messages without the prompt-cache markers the model client adds. */
+function withoutCacheMarks(value: unknown): unknown {
+  return JSON.parse(JSON.stringify(value, (key, v: unknown) => (key === 'cache_control' ? undefined : v)));
+}
+
+test('every model request of a turn is exactly the history a fresh load gives at that point (the window kept in memory never drifts from the rows)', async (t) => {
+  const h = await startEngine(t, [
+    reply('Looking.', toolUse('t__write_note', { text: 'a' }, 'toolu_w1')),
+    reply(toolUse('t__write_note', { text: 'b' }, 'toolu_w2'), toolUse('t__write_note', { text: 'c' }, 'toolu_w3')),
+    reply(toolUse('t__big', {}, 'toolu_w4')),
+    reply('All three noted.'),
+    reply('Second answer.'),
+  ]);
+  h.runtime.engine.attach(h.adapter, { platform: 'slack' });
+  const first = h.runtime.engine.accept(h.turn('note three things'))!;
+  await h.runtime.engine.run(first);
+  const second = h.runtime.engine.accept(h.turn('and now?'))!;
+  await h.runtime.engine.run(second);
+  assert.deepEqual(h.effects(), ['note a', 'note b', 'note c']);
+  const key = h.runtime.turns.get(first)!.sessionKey;
+  const stored = h.runtime.sessions.load(key, 100).messages;
+  // user, then (assistant, tool results) per response with calls, the reply, the next user message, its reply.
+  assert.equal(stored.length, 10);
+  const prefixes = [1, 3, 5, 7, 9];
+  assert.equal(h.fake.calls.length, prefixes.length);
+  h.fake.calls.forEach((call, i) => {
+    assert.deepEqual(withoutCacheMarks(call.body?.messages), withoutCacheMarks(stored.slice(0, prefixes[i])), `request ${i + 1} is the stored history before it`);
+  });
+});
