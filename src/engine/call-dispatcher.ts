@@ -198,7 +198,6 @@ export class CallDispatcher {
     const count = (): void => {
       if (toolCalls !== undefined) turns.update(record.id, 'running', { toolCalls });
     };
-    const before = beforeWrite ?? ((): void => {});
     const persistence: CallPersistence = {
       answerRun: (routed, recordOutcome) => {
         const write = (): void => {
@@ -214,19 +213,19 @@ export class CallDispatcher {
         deferTo.push(write);
       },
       markExecuting: () => {
-        before();
+        beforeWrite?.();
         turns.updateCall(record.id, call.position, 'executing');
         count();
       },
       markGated: (approval) => {
-        before();
+        beforeWrite?.();
         turns.updateCall(record.id, call.position, 'gated', { approvalId: approval.id });
         count();
       },
       answer: (routed) => {
         // Kept before the write: should the write fail, the model still gets this result once.
         results.set(call.position, routed);
-        before();
+        beforeWrite?.();
         // The input stays exact only while the call may still run; answered, it is kept redacted.
         turns.updateCall(record.id, call.position, 'answered', { resultJson: JSON.stringify(routed.result), tainted: routed.tainted, inputJson: this.#redactedInput(call.inputJson) });
         // Untrusted content is in the context now: later auto calls need approval, and later

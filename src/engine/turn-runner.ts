@@ -350,8 +350,10 @@ export class TurnRunner {
     const { turns } = this.#o;
     const id = record.id;
     let appended: Message[] = [];
+    // Known committed once commit() has returned: later writes of the pass need not read again.
+    let isCommitted = false;
     const storeIfMissing = (): void => {
-      if (!turns.hasCalls(id)) appended = store();
+      if (!isCommitted && !turns.hasCalls(id)) appended = store();
     };
     return {
       record: { ...record, ...counters, state: 'running' },
@@ -359,6 +361,7 @@ export class TurnRunner {
       storeIfMissing,
       commit: () => {
         if (!turns.hasCalls(id)) this.#o.transact(storeIfMissing, NO_SYNC);
+        isCommitted = true;
         return appended;
       },
     };

@@ -146,6 +146,12 @@ interface OpenTransaction {
 
 const OPEN_TRANSACTIONS = new WeakMap<Database, OpenTransaction>();
 
+/** Note what a statement of the open transaction changed: true, false, or undefined when it cannot be told. */
+function noteWrite(open: OpenTransaction, changed: boolean | undefined): void {
+  if (changed === true) open.wrote = 'yes';
+  else if (changed === undefined && open.wrote === 'no') open.wrote = 'unknown';
+}
+
 type TransactionFn = BetterSqlite3.Transaction<(body: () => unknown) => unknown>;
 
 /** A nested call: a savepoint inside the open transaction, refused once SQLite dropped it. */
@@ -556,7 +562,7 @@ function cacheStatements(db: Database): void {
   db.exec = ((sql: string) => {
     const open = OPEN_TRANSACTIONS.get(db);
     if (open === undefined) return exec(sql);
-    if (open.wrote !== 'yes') open.wrote = 'unknown';
+    noteWrite(open, undefined);
     return withinOpen(db, open, () => exec(sql));
   }) as typeof db.exec;
   const prepare = db.prepare.bind(db);
@@ -590,9 +596,10 @@ function watchAutocommits(db: Database, statement: BetterSqlite3.Statement): voi
           const result = withinOpen(db, open, () => call(...params));
           // `RETURNING` gives back a row for every row it changed, and makes every change in
           // its first step: a row back is a change, none is none (iterate is not counted).
-          const changed = method === 'run' ? (result as BetterSqlite3.RunResult).changes > 0 : method === 'get' ? result !== undefined : method === 'all' ? (result as unknown[]).length > 0 : undefined;
-          if (changed === undefined) open.wrote = open.wrote === 'yes' ? 'yes' : 'unknown';
-          else if (changed) open.wrote = 'yes';
+          if (method === 'run') noteWrite(open, (result as BetterSqlite3.RunResult).changes > 0);
+          else if (method === 'get') noteWrite(open, result !== undefined);
+          else if (method === 'all') noteWrite(open, (result as unknown[]).length > 0);
+          else noteWrite(open, undefined);
           return result;
         }
         if (!db.inTransaction) throw new InternalError(`${statement.source}: a statement that writes and returns rows must run inside a write transaction (its commit's errors would be lost)`);
@@ -606,7 +613,7 @@ function watchAutocommits(db: Database, statement: BetterSqlite3.Statement): voi
     const open = OPEN_TRANSACTIONS.get(db);
     if (open !== undefined) {
       const result = withinOpen(db, open, () => run(...params));
-      if (result.changes > 0) open.wrote = 'yes';
+      noteWrite(open, result.changes > 0);
       return result;
     }
     if (db.inTransaction) return run(...params);

@@ -14,15 +14,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { lastToolResults, reply, toolResultText, toolUse } from '../fakes/anthropic/script.ts';
 import type { Message } from '../../src/llm/types.ts';
+import { waitFor } from '../fixtures/wait-for.ts';
 import { restartEngine, startEngine } from './engine-harness.ts';
-
-async function waitUntil(check: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 function toolUsesIn(messages: readonly Message[]): string[] {
   return messages.flatMap((m) => (m.role === 'assistant' && Array.isArray(m.content) ? m.content.filter((b) => b.type === 'tool_use').map((b) => (b as { id: string }).id) : []));
@@ -52,7 +45,7 @@ test('a crash inside the first call\'s decision commit undoes the response too: 
   // The response went with the rolled-back decision: the turn has no calls to carry on.
   assert.equal(runtime.turns.listCalls(id).length, 0);
   await runtime.engine.resumeAll();
-  await waitUntil(() => adapter.replies.length === 1);
+  await waitFor('the reply after the restart', () => adapter.replies.length === 1);
   assert.deepEqual(h.effects(), ['note once']);
   assert.equal(h.fake.calls.length, 3, 'asked again after the crash, then once for the reply');
   const record = runtime.turns.get(id)!;
@@ -83,7 +76,7 @@ test('once the first call\'s decision is committed the response is durable: a cr
   const { runtime, adapter } = await restartEngine(t, h);
   assert.deepEqual(runtime.turns.listCalls(id).map((c) => c.state), ['executing'], 'the response and the decision are on record');
   await runtime.engine.resumeAll();
-  await waitUntil(() => adapter.replies.length === 1);
+  await waitFor('the reply after the restart', () => adapter.replies.length === 1);
   assert.deepEqual(h.effects(), [], 'never run');
   assert.equal(h.fake.calls.length, 2, 'the model was not asked for a fresh response');
   assert.match(toolResultText(lastToolResults(h.fake.calls.at(-1)!)[0]!), /outcome is unknown and it was not re-run/);
