@@ -17,6 +17,7 @@ import { AuditStore } from '../state/audit-store.ts';
 import { DATABASE_FILE, openDatabase } from '../state/database.ts';
 import type { ExitCode } from './main.ts';
 import { loadFromOptions, withConfigOption } from './options.ts';
+import { printable } from './printable.ts';
 
 /** Register `mithai audit verify` and `mithai audit repair`. */
 export function registerAudit(program: Command, exit: ExitCode): void {
@@ -48,7 +49,7 @@ export function registerAudit(program: Command, exit: ExitCode): void {
         process.stdout.write(`OK: ${summary}\n`);
         exit.code = 0;
       } else {
-        for (const problem of problems) process.stderr.write(`mithai: ${problem}\n`);
+        for (const problem of problems) process.stderr.write(`mithai: ${printable(problem)}\n`);
         exit.code = 1;
       }
     });

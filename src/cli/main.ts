@@ -13,6 +13,7 @@ import { registerAudit } from './audit.ts';
 import { registerApprovals } from './approvals.ts';
 import { endQuietlyWhenPipeCloses } from './closed-pipe.ts';
 import { EXIT } from './exit-codes.ts';
+import { printable } from './printable.ts';
 
 /** Exit code a command sets through this holder (commander actions return nothing). */
 export interface ExitCode {
@@ -50,7 +51,7 @@ export async function main(args: string[]): Promise<number> {
       return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
     }
     const message = err instanceof MithaiError ? err.message : `unexpected error: ${errorMessage(err)}`;
-    process.stderr.write(`mithai: ${message}\n`);
+    process.stderr.write(`mithai: ${printable(message)}\n`);
     return EXIT.failed;
   }
 }

@@ -25,6 +25,7 @@ import { DirectCallModel } from '../llm/direct-call-model.ts';
 import { EXIT } from './exit-codes.ts';
 import type { ExitCode } from './main.ts';
 import { loadFromOptions, withConfigOption } from './options.ts';
+import { printable } from './printable.ts';
 import { closeLogDestination, openTerminalSession, terminalLogDestination } from './terminal-session.ts';
 
 interface SkillRunOptions {
@@ -56,7 +57,7 @@ async function skillRun(toolName: string, options: SkillRunOptions): Promise<num
   try {
     input = readInput(options);
   } catch (err) {
-    process.stderr.write(`mithai: ${errorMessage(err)}\n`);
+    process.stderr.write(`mithai: ${printable(errorMessage(err))}\n`);
     return EXIT.usage;
   }
   const logDestination = terminalLogDestination(loaded, options.logStderr === true, 'skill-run.log');
@@ -68,12 +69,12 @@ async function skillRun(toolName: string, options: SkillRunOptions): Promise<num
     if (tool === undefined) {
       const known = runtime.registry.tools().map((t) => t.name);
       const suggestion = nearestName(toolName, known);
-      process.stderr.write(`mithai: no tool named "${toolName}"${suggestion === undefined ? '' : ` (did you mean ${suggestion}?)`}; known tools: ${known.join(', ') || '(none)'}\n`);
+      process.stderr.write(printable(`mithai: no tool named "${toolName}"${suggestion === undefined ? '' : ` (did you mean ${suggestion}?)`}; known tools: ${known.join(', ') || '(none)'}\n`));
       return EXIT.usage;
     }
     const validation = tool.validate(input);
     if (!validation.ok) {
-      process.stderr.write(`mithai: invalid input for ${tool.name}: ${validation.error}\n`);
+      process.stderr.write(`mithai: invalid input for ${tool.name}: ${printable(validation.error)}\n`);
       return EXIT.usage;
     }
     const user = options.user ?? localLogin();

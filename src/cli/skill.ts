@@ -14,6 +14,7 @@ import type { LoadedSkill } from '../skills/types.ts';
 import { ConfigError } from '../errors.ts';
 import type { ExitCode } from './main.ts';
 import { loadFromOptions, withConfigOption } from './options.ts';
+import { printable } from './printable.ts';
 import { registerSkillRun } from './skill-run.ts';
 
 export function registerSkill(program: Command, exit: ExitCode): void {
@@ -54,7 +55,7 @@ export function registerSkill(program: Command, exit: ExitCode): void {
       process.stdout.write(`\nBuilt-in skills (skills.builtin):${builtins.length === 0 ? ' none enabled' : ''}\n`);
       for (const s of builtins) print(s);
       if (off.length > 0) process.stdout.write(`Not enabled: ${off.join(', ')} (add them to skills.builtin; docs/skills.md)\n`);
-      for (const e of errors) process.stderr.write(`mithai: ${e.skillPath}: ${e.message}\n`);
+      for (const e of errors) process.stderr.write(`mithai: ${e.skillPath}: ${printable(e.message)}\n`);
       exit.code = errors.length > 0 ? 1 : 0;
     });
 
@@ -76,7 +77,7 @@ export function registerSkill(program: Command, exit: ExitCode): void {
       problems.push(...typeErrors);
       const failed = new Set(typeErrors.map((p) => p.split(':')[0]));
       for (const s of skills) if (s.modulePath === undefined || !failed.has(s.modulePath)) process.stdout.write(`ok  ${s.name} (${s.tools.length} tools)\n`);
-      for (const p of problems) process.stderr.write(`mithai: ${p}\n`);
+      for (const p of problems) process.stderr.write(`mithai: ${printable(p)}\n`);
       exit.code = problems.length > 0 ? 1 : 0;
     });
 }

@@ -40,6 +40,8 @@ import type { Adapter, Turn } from './types.ts';
 
 /** A commit a restart redoes safely: it does not wait for the disk (see CommitOptions). */
 const NO_SYNC = { sync: false } as const;
+/** Stands in for a tool name from the model that carried a secret (no registered tool has it: theirs are `skill__tool`). */
+export const REDACTED_TOOL_NAME = 'tool_name_redacted';
 /** How many times a response cut at max_tokens in the middle of a tool call is answered. */
 const MAX_CUT_RECOVERIES = 2;
 /** A message older than this when it arrives is handed to the model with a note of its age. */
@@ -299,7 +301,11 @@ export class TurnRunner {
       const history = fitted.messages;
       const response = await model.complete({ system, messages: history, tools, maxTokens: this.#o.maxTokens }, signal);
       progress.responded = true;
-      const content = response.content.map((b) => (b.type === 'text' ? { ...b, text: stripToolMarkup(b.text) } : b)).filter((b) => b.type !== 'text' || b.text !== '');
+      // A tool name is the model's text too: one that carries a secret is replaced (it names no
+      // tool of ours, so the call is answered as unknown) before it is stored or sent back.
+      const content = response.content
+        .map((b) => (b.type === 'text' ? { ...b, text: stripToolMarkup(b.text) } : b.type === 'tool_use' && this.#o.redact(b.name) !== b.name ? { ...b, name: REDACTED_TOOL_NAME } : b))
+        .filter((b) => b.type !== 'text' || b.text !== '');
       const text = content.filter((b): b is TextBlock => b.type === 'text').map((b) => b.text).join('\n\n').trim();
       if (text) lastText = text;
       const uses = content.filter((b): b is ToolUseBlock => b.type === 'tool_use');

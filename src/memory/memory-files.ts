@@ -22,7 +22,7 @@ import { closeSync, constants, fstatSync, fsyncSync, lstatSync, mkdirSync, openS
 import { join, sep } from 'node:path';
 import { StateError, errorMessage } from '../errors.ts';
 import type { SkillMemory } from '../skills/types.ts';
-import { MAX_DEPTH, readablePath, writablePath, type MemoryPath } from './memory-paths.ts';
+import { MAX_DEPTH, MemoryPathError, readablePath, writablePath, type MemoryPath } from './memory-paths.ts';
 
 /** Anything that can redact text (the runtime passes its Redactor). */
 export interface TextRedactor {
@@ -144,10 +144,13 @@ export class MemoryFiles implements SkillMemory {
    * new file beside it and renamed over it, so a hard link or a link planted at the name is
    * replaced, never written through.
    * @throws MemoryPathError for a refused name (the audit log, `daily/`, secrets files, not
-   *   text); StateError (`memory_refused`) for links and non-files on the way
+   *   text, a secret in the name); StateError (`memory_refused`) for links and non-files on the way
    */
   async writeFile(path: string, content: string): Promise<void> {
     const checked = writablePath(path);
+    // A name is written to disk as it is (a folder entry): one with a secret in it is refused.
+    const shown = this.#redactor.redact(path);
+    if (shown !== path) throw new MemoryPathError(shown, 'it contains a secret, and a file name is never redacted');
     const text = this.#redactor.redact(content);
     if (Buffer.byteLength(text, 'utf8') > MAX_WRITE_BYTES) throw refused(join(this.dir, checked.path), `the content is larger than ${MAX_WRITE_BYTES} bytes`);
     const file = this.#walk(checked, true);

@@ -8,7 +8,7 @@
  */
 import { StateError } from '../errors.ts';
 import type { Approval, ApprovalState, LevelReason, TaintKind, TaintSource } from '../human/types.ts';
-import { inWriteTransaction } from './database.ts';
+import { emptyWal, inWriteTransaction } from './database.ts';
 import type { Database } from './database.ts';
 
 /** Record version of approval rows written by this code. */
@@ -16,6 +16,8 @@ export const APPROVAL_VERSION = 1;
 
 /** What a settled approval's input becomes once its retention is over ({@link ApprovalStore.purgeSettledInputs}). */
 export const PURGED_INPUT_JSON = '{"purged":true}';
+/** What a purged approval's confirmation phrase becomes (it is built from the input). */
+export const PURGED_CONFIRM_PHRASE = '(purged)';
 
 /** Fields a transition may set besides `state`. */
 export type TransitionFields = Partial<Pick<Approval, 'decider' | 'decidedAt' | 'reason' | 'outcome' | 'finishedAt' | 'decidedVia' | 'validUntil'>>;
@@ -269,22 +271,27 @@ export class ApprovalStore {
   /**
    * Forget the tool input of settled approvals: set `input_json` to {@link PURGED_INPUT_JSON} for
    * every approval in a final state (denied, expired, cancelled, succeeded, failed, unknown)
-   * that settled before `olderThanIso`. "Settled" is when it finished, else when it was decided,
+   * that settled before `olderThanIso`, and a confirmation phrase (made from the input) to
+   * {@link PURGED_CONFIRM_PHRASE}. "Settled" is when it finished, else when it was decided,
    * else its deadline (an expiry has no other time). Everything else, the fingerprint included,
-   * is kept, so the audit log still verifies and `mithai approvals` still lists the call.
+   * is kept, so the audit log still verifies and `mithai approvals` still lists the call. The
+   * old bytes go too: the database zeroes what it frees (secure_delete), and the WAL that still
+   * holds them in older frames is emptied into the database file.
    *
    * @param olderThanIso - ISO-8601 UTC time, e.g. `new Date(now - days * 86_400_000).toISOString()`.
    * @returns how many approvals were purged now (ones purged before are not counted).
    */
   purgeSettledInputs(olderThanIso: string): number {
     const finals = SETTLED_STATES;
-    return this.#db
+    const purged = this.#db
       .prepare(
-        `UPDATE approvals SET input_json = ? WHERE state IN (${finals.map(() => '?').join(', ')}) ` +
+        `UPDATE approvals SET input_json = ?, confirm_phrase = CASE WHEN confirm_phrase IS NULL THEN NULL ELSE ? END WHERE state IN (${finals.map(() => '?').join(', ')}) ` +
           // ISO-8601 UTC strings of the same shape compare correctly as text.
-        'AND COALESCE(finished_at, decided_at, deadline) < ? AND input_json != ?',
+        'AND COALESCE(finished_at, decided_at, deadline) < ? AND (input_json != ? OR confirm_phrase != ?)',
       )
-      .run(PURGED_INPUT_JSON, ...finals, olderThanIso, PURGED_INPUT_JSON).changes;
+      .run(PURGED_INPUT_JSON, PURGED_CONFIRM_PHRASE, ...finals, olderThanIso, PURGED_INPUT_JSON, PURGED_CONFIRM_PHRASE).changes;
+    if (purged > 0) emptyWal(this.#db);
+    return purged;
   }
 
   /**

@@ -59,6 +59,8 @@ export function openDatabase(dir: string): Database {
     // may undo it (see inWriteTransaction's `sync`).
     db.pragma('synchronous = FULL');
     db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    // What a commit deletes or frees is zeroed, not left in free pages: a purged input is gone.
+    db.pragma('secure_delete = ON');
     db.pragma('foreign_keys = ON');
     // Checkpoints are run by us (see checkpointSoon): SQLite's automatic one ignores an fsync
     // that fails, and a failed fsync must never go unnoticed.
@@ -301,6 +303,23 @@ function checkpointSoon(db: Database, disk: DiskState): void {
     }, ms).unref();
   };
   wait(CHECKPOINT_QUIET_MS);
+}
+
+/**
+ * Copy the WAL into the database file and empty it, so bytes a commit overwrote or deleted (a
+ * purged input: zeroed in the database file, see secure_delete) do not live on in older WAL
+ * frames. Not done when another connection reads (then the usual checkpoints copy it later);
+ * an fsync failure is final, as for any checkpoint.
+ */
+export function emptyWal(db: Database): void {
+  if (db.memory) return;
+  const disk = diskOf(db);
+  if (!db.open || db.inTransaction || disk.failure !== undefined) return;
+  try {
+    db.prepare('PRAGMA wal_checkpoint(TRUNCATE)').get();
+  } catch (err) {
+    if (isSyncFailure(err)) disk.failure ??= syncFailed(db, err);
+  }
 }
 
 function checkpoint(db: Database, disk: DiskState): void {

@@ -67,6 +67,14 @@ describe('MemoryFiles.readFile / writeFile / listFiles', () => {
     assert.deepEqual(readdirSync(join(dir, 'runbooks')), ['db.md'], 'no temporary file is left behind');
   });
 
+  test('a name with a secret in it is refused, in a folder name too, and the error does not repeat it', async (t) => {
+    const { dir, memory } = memoryDir(t);
+    for (const path of ['notes/sk-live123.md', 'sk-live123/notes.md']) {
+      await assert.rejects(memory.writeFile(path, 'text'), (err: Error) => err instanceof MemoryPathError && !err.message.includes('sk-live123') && /secret/.test(err.message), path);
+    }
+    assert.deepEqual(readdirSync(dir), ['approvals.json'], 'nothing was created');
+  });
+
   test('never reads or lists the audit log or secrets files, whatever the case', async (t) => {
     const { dir, memory } = memoryDir(t);
     writeFileSync(join(dir, '.env'), 'TOKEN=x');

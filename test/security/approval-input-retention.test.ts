@@ -8,8 +8,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { configSchema } from '../../src/config/schema.ts';
 import type { Approval, ApprovalState } from '../../src/human/types.ts';
-import { ApprovalStore, PURGED_INPUT_JSON } from '../../src/state/approval-store.ts';
-import { openTestDatabase } from '../state/open-test-database.ts';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ApprovalStore, PURGED_CONFIRM_PHRASE, PURGED_INPUT_JSON } from '../../src/state/approval-store.ts';
+import { openDatabase } from '../../src/state/database.ts';
+import { openTestDatabase, tempDir } from '../state/open-test-database.ts';
 import { approval } from '../fixtures/approval.ts';
 
 const OLD = '2025-01-01T00:00:00.000Z';
@@ -53,4 +56,27 @@ test('state.approval_input_retention_days defaults to 30, accepts 0 (keep foreve
   assert.equal(configSchema.parse({ state: { approval_input_retention_days: '7' } }).state.approval_input_retention_days, 7);
   assert.equal(configSchema.safeParse({ state: { approval_input_retention_days: -1 } }).success, false);
   assert.equal(configSchema.safeParse({ state: { approval_input_retention_days: 1.5 } }).success, false);
+});
+
+test('a purge leaves no byte of the input or of a confirmation phrase made from it in the database files', (t) => {
+  const dir = tempDir(t);
+  const db = openDatabase(join(dir, 'state'));
+  const store = new ApprovalStore(db);
+  const secret = 'in-clear-secret-4f9a2c';
+  // One short input, one long enough for overflow pages (freed to the free list on update).
+  const rows = [
+    row(1, 'succeeded', { decidedAt: OLD, finishedAt: OLD, level: 'confirm', confirmPhrase: `orders-${secret}`, inputJson: JSON.stringify({ db: `orders-${secret}` }) }),
+    row(2, 'denied', { decidedAt: OLD, inputJson: JSON.stringify({ blob: `${secret} `.repeat(400) }) }),
+  ];
+  for (const r of rows) store.insert(r);
+  assert.equal(store.purgeSettledInputs(CUTOFF), 2);
+  assert.equal(store.get(rows[0]!.id)!.confirmPhrase, PURGED_CONFIRM_PHRASE);
+  assert.equal(store.get(rows[1]!.id)!.confirmPhrase, null, 'no phrase stays none');
+  assert.equal(store.purgeSettledInputs(CUTOFF), 0);
+  // Scanned while the connection is open, as a crash would leave the files.
+  const files = readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => join(e.parentPath ?? e.path, e.name));
+  assert.ok(files.some((f) => f.endsWith('-wal')), 'the WAL is among the files scanned');
+  const holding = files.filter((f) => readFileSync(f).includes(Buffer.from(secret)));
+  db.close();
+  assert.deepEqual(holding, []);
 });
