@@ -214,7 +214,10 @@ export class CallDispatcher {
       },
       markExecuting: () => {
         beforeWrite?.();
-        turns.updateCall(record.id, call.position, 'executing');
+        // A call marked executing never runs again (after a crash it is answered unknown), so
+        // its exact input is never needed from disk: it is kept redacted from here on. When the
+        // response is stored by this same commit, the exact input never reaches the disk at all.
+        turns.updateCall(record.id, call.position, 'executing', { inputJson: this.#redactedInput(call.inputJson) });
         count();
       },
       markGated: (approval) => {

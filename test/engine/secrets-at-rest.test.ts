@@ -39,3 +39,20 @@ test('a tool name from the model that is a secret is replaced before it is store
   assert.ok(JSON.stringify(second.messages).includes(REDACTED_TOOL_NAME), 'the call is in the history under the stand-in name');
   assert.ok(!h.logs().includes(SECRET));
 });
+
+test('an auto call runs with its exact input, which never reaches the disk: its row is kept redacted from the commit that stores it', async (t) => {
+  const h = await startEngine(t, [reply(toolUse('t__write_note', { text: `remember ${SECRET}` }, 'toolu_exact')), reply('Noted.')]);
+  const turns = h.runtime.turns;
+  const seen: string[] = [];
+  const original = turns.updateCall.bind(turns);
+  turns.updateCall = ((turnId, position, state, fields) => {
+    original(turnId, position, state, fields);
+    // Right after the executing mark, inside its commit: what the row holds when the tool starts.
+    if (state === 'executing') seen.push(turns.listCalls(turnId)[position]!.inputJson);
+  }) as typeof turns.updateCall;
+  await h.runtime.engine.handleTurn(h.turn('note it'), h.adapter);
+  assert.deepEqual(h.effects(), [`note remember ${SECRET}`], 'the tool got the input exactly as the model wrote it');
+  assert.equal(seen.length, 1);
+  assert.ok(!seen[0]!.includes(SECRET), 'the stored input is redacted while the tool runs');
+  assert.deepEqual(filesHolding(h.dir, SECRET), [], 'no file of the project holds the secret');
+});
