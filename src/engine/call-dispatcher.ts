@@ -214,10 +214,7 @@ export class CallDispatcher {
       },
       markExecuting: () => {
         beforeWrite?.();
-        // A call marked executing never runs again (after a crash it is answered unknown), so
-        // its exact input is never needed from disk: it is kept redacted from here on. When the
-        // response is stored by this same commit, the exact input never reaches the disk at all.
-        turns.updateCall(record.id, call.position, 'executing', { inputJson: this.#redactedInput(call.inputJson) });
+        turns.updateCall(record.id, call.position, 'executing');
         count();
       },
       markGated: (approval) => {

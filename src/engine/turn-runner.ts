@@ -319,13 +319,22 @@ export class TurnRunner {
       // dispatch (a call's decision, its approval, or its answer), so before any tool runs or
       // anyone is asked: a crash after that resumes with these calls, never with a fresh model
       // call; a crash before it asks the model again (nothing of the response happened yet).
-      const newCalls: NewCall[] = uses.map((u) => ({
-        callId: u.id,
-        name: u.name,
-        inputJson: JSON.stringify(u.input ?? {}),
+      const newCalls: NewCall[] = uses.map((u) => {
+        const inputJson = JSON.stringify(u.input ?? {});
         // The last tool_use of a cut response may carry half-written input: never run it.
-        ...(isCut ? { state: 'answered' as const, resultJson: JSON.stringify(cutResult(u)) } : {}),
-      }));
+        if (isCut) return { callId: u.id, name: u.name, inputJson, state: 'answered' as const, resultJson: JSON.stringify(cutResult(u)) };
+        // A call not run yet is stored with its exact input (it runs with exactly that, after a
+        // restart too, and an approval keeps it until the call settles), so one whose input
+        // carries a secret value is answered at once and stored redacted: it never runs, and
+        // the value never reaches the disk. The model never had it from us (all it reads is
+        // redacted); tools take credentials from their config.
+        const redacted = this.#o.redact(inputJson);
+        if (redacted !== inputJson) {
+          log.warn({ call_id: u.id, tool: u.name }, 'tool.call_refused_secret');
+          return { callId: u.id, name: u.name, inputJson: isJson(redacted) ? redacted : '{"redacted":true}', state: 'answered' as const, resultJson: JSON.stringify(secretInputResult(u)) };
+        }
+        return { callId: u.id, name: u.name, inputJson };
+      });
       const storeResponse = (): Message[] => {
         // Stored as it will be sent back to the model, redacted (the calls run from their own
         // rows, with the input exactly as the model wrote it).
@@ -481,6 +490,25 @@ function callTaint(call: CallRecord, fromThisPass: RoutedCall | undefined, redac
     // An unreadable result still tainted the session; call it output.
   }
   return [taintSource(isError ? 'tool_error' : 'tool_output', call.name, redact)];
+}
+
+/** Whether redaction left `text` valid JSON (a secret inside a string does; one that is a whole number or key's escape may not). */
+function isJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function secretInputResult(use: ToolUseBlock): ToolResultBlock {
+  return {
+    type: 'tool_result',
+    tool_use_id: use.id,
+    is_error: true,
+    content: `Not run: the input of ${use.name} carries a secret value (a credential or token), and a call's input is stored as it is until it runs. Tools read credentials from their own config; never put one in a call.`,
+  };
 }
 
 function cutResult(use: ToolUseBlock): ToolResultBlock {

@@ -81,6 +81,7 @@ const SHAPES: readonly RegExp[] = [
 // names a secret. The key is checked by a function, not by the pattern, which keeps it linear.
 const KEY_VALUE = /(?<![A-Za-z0-9_.-])([A-Za-z0-9_.-]+=)([^&\s"'#<>,;]+)/g;
 const SECRET_KEY = /password|passwd|pwd|token|secret|api[_-]?key|apikey|access[_-]?key|private[_-]?key|credential|signature/i;
+const PLACEHOLDER = /^(?:\.+|…)$/;
 
 // `Bearer <token>` on its own (not in an Authorization header). Checked by a function so the
 // prose "Bearer authentication" survives while real tokens (which have digits or punctuation,
@@ -123,7 +124,8 @@ export class Redactor {
     const known = this.#knownPattern();
     if (known) out = out.replace(known, REDACTED);
     for (const shape of SHAPES) out = out.replace(shape, (_m, keep: string) => `${keep}${REDACTED}`);
-    out = out.replace(KEY_VALUE, (match, key: string) => (SECRET_KEY.test(key) ? `${key}${REDACTED}` : match));
+    // A value of dots only is a placeholder (`put SLACK_APP_TOKEN=... in .env`), never a secret.
+    out = out.replace(KEY_VALUE, (match, key: string, value: string) => (SECRET_KEY.test(key) && !PLACEHOLDER.test(value) ? `${key}${REDACTED}` : match));
     out = out.replace(BEARER, (match, prefix: string, token: string) => (looksLikeToken(token) ? `${prefix}${REDACTED}` : match));
     return out;
   }

@@ -88,8 +88,8 @@ test('a confirm call needs --phrase from the command line, and the wrong phrase 
   assert.deepEqual(h.effects(), ['drop orders']);
 });
 
-test('mithai approvals show prints the call, its redacted input, who asked, its state and its history', async (t) => {
-  const h = await startSlackHarness(t, { human: ['approvers: ["local:*"]'], script: [reply(toolUse('ops__restart', { service: 'api', note: `token ${FAKE_API_KEY}` })), told] });
+test('mithai approvals show prints the call, its input, who asked, its state and its history', async (t) => {
+  const h = await startSlackHarness(t, { human: ['approvers: ["local:*"]'], script: [reply(toolUse('ops__restart', { service: 'api', note: 'after the deploy' })), told] });
   const { sent, id } = await pendingCard(h, 'restart api');
   await cli(h, ['deny', id, '--reason', 'no']);
   await waitFor('the reply', () => textReplies(h.slack, CHANNEL, sent.ts).find((r) => r.startsWith('Told')), 5000);
@@ -100,7 +100,7 @@ test('mithai approvals show prints the call, its redacted input, who asked, its 
   assert.match(shown.stdout, /requested {3}by UALICE0001/);
   assert.match(shown.stdout, new RegExp(`decided {5}by ${LOCAL} \\(cli\\)`));
   assert.match(shown.stdout, /"service": "api"/);
-  assert.doesNotMatch(shown.stdout, new RegExp(FAKE_API_KEY), 'the input is redacted');
+  assert.match(shown.stdout, /"note": "after the deploy"/);
   assert.match(shown.stdout, /#\d+ .* requested pending/);
   assert.match(shown.stdout, /#\d+ .* decision denied not_run by local:/);
   const unknown = await cli(h, ['show', 'apr_nope']);

@@ -104,19 +104,20 @@ test('a long reply is split into several messages in the thread, each within lim
   assert.deepEqual(h.slack.validationErrors, []);
 });
 
-test('secrets are redacted from replies and approval cards', async (t) => {
+test('secrets are redacted from what is posted, and a call whose input carries one is refused before any card', async (t) => {
   const slackToken = 'xoxb-fake-bot-token';
   const h = await startSlackHarness(t, {
     script: [reply(`The key is ${FAKE_API_KEY} and the token ${slackToken}.`, toolUse('ops__restart', { service: 'api', note: `auth ${FAKE_API_KEY}` })), reply('ok')],
   });
   const sent = await h.slack.mention({ user: ALICE, channel: CHANNEL, text: 'leak please' });
-  const card = await waitForCard(h.slack, CHANNEL, sent.ts);
-  await h.slack.clickButton({ user: ALICE, channel: CHANNEL, messageTs: card.ts, actionId: 'mithai_approve' });
   await waitFor('the reply', () => textReplies(h.slack, CHANNEL, sent.ts).includes('ok'));
   const posted = JSON.stringify(h.slack.calls.map((c) => c.args));
   assert.doesNotMatch(posted, new RegExp(FAKE_API_KEY));
   assert.doesNotMatch(posted, /xoxb-fake-bot-token/);
-  assert.match(cardText(card), /\[REDACTED\]/);
+  assert.doesNotMatch(posted, /mithai_approve/, 'no approval card was posted');
+  const told = JSON.stringify(h.model.calls[1]!.messages);
+  assert.match(told, /Not run: the input of ops__restart carries a secret value/);
+  assert.doesNotMatch(told, new RegExp(FAKE_API_KEY));
 });
 
 test('a model API failure ends with a short message in the thread and the failed reaction', async (t) => {

@@ -40,19 +40,21 @@ test('a tool name from the model that is a secret is replaced before it is store
   assert.ok(!h.logs().includes(SECRET));
 });
 
-test('an auto call runs with its exact input, which never reaches the disk: its row is kept redacted from the commit that stores it', async (t) => {
-  const h = await startEngine(t, [reply(toolUse('t__write_note', { text: `remember ${SECRET}` }, 'toolu_exact')), reply('Noted.')]);
-  const turns = h.runtime.turns;
-  const seen: string[] = [];
-  const original = turns.updateCall.bind(turns);
-  turns.updateCall = ((turnId, position, state, fields) => {
-    original(turnId, position, state, fields);
-    // Right after the executing mark, inside its commit: what the row holds when the tool starts.
-    if (state === 'executing') seen.push(turns.listCalls(turnId)[position]!.inputJson);
-  }) as typeof turns.updateCall;
-  await h.runtime.engine.handleTurn(h.turn('note it'), h.adapter);
-  assert.deepEqual(h.effects(), [`note remember ${SECRET}`], 'the tool got the input exactly as the model wrote it');
-  assert.equal(seen.length, 1);
-  assert.ok(!seen[0]!.includes(SECRET), 'the stored input is redacted while the tool runs');
-  assert.deepEqual(filesHolding(h.dir, SECRET), [], 'no file of the project holds the secret');
-});
+for (const [kind, call] of [
+  ['an auto call', toolUse('t__write_note', { text: `remember ${SECRET}` }, 'toolu_auto')],
+  // resolveHuman answers no level for this mode: t__dyn fails closed to approve.
+  ['a gated call', toolUse('t__dyn', { mode: `deploy with ${SECRET}` }, 'toolu_gated')],
+] as const) {
+  test(`${kind} whose input carries a secret is answered at once and stored redacted: nobody is asked, nothing runs, no file holds it`, async (t) => {
+    const h = await startEngine(t, [reply(call), reply('Understood.')]);
+    h.adapter.onApproval = (a) => h.runtime.gate.decide(a.id, 'U1', 'approve');
+    await h.runtime.engine.handleTurn(h.turn('go'), h.adapter);
+    assert.deepEqual(h.adapter.requested, [], 'no approval was opened');
+    assert.deepEqual(h.effects(), [], 'nothing ran');
+    const [result] = lastToolResults(h.fake.calls[1]!);
+    assert.match(toolResultText(result!), new RegExp(`Not run: the input of ${call.name} carries a secret value`));
+    assert.equal(h.adapter.replies.length, 1);
+    assert.deepEqual(filesHolding(h.dir, SECRET), [], 'no file of the project holds the secret');
+    assert.ok(!JSON.stringify(h.fake.calls[1]!.messages).includes(SECRET), 'nor does the next request');
+  });
+}
