@@ -321,17 +321,18 @@ export class TurnRunner {
       // call; a crash before it asks the model again (nothing of the response happened yet).
       const newCalls: NewCall[] = uses.map((u) => {
         const inputJson = JSON.stringify(u.input ?? {});
-        // The last tool_use of a cut response may carry half-written input: never run it.
-        if (isCut) return { callId: u.id, name: u.name, inputJson, state: 'answered' as const, resultJson: JSON.stringify(cutResult(u)) };
         // A call not run yet is stored with its exact input (it runs with exactly that, after a
         // restart too, and an approval keeps it until the call settles), so one whose input
         // carries a secret value is answered at once and stored redacted: it never runs, and
         // the value never reaches the disk. The model never had it from us (all it reads is
         // redacted); tools take credentials from their config.
         const redacted = this.#o.redact(inputJson);
-        if (redacted !== inputJson) {
+        const stored = redacted === inputJson ? inputJson : isJson(redacted) ? redacted : '{"redacted":true}';
+        // The last tool_use of a cut response may carry half-written input: never run it.
+        if (isCut) return { callId: u.id, name: u.name, inputJson: stored, state: 'answered' as const, resultJson: JSON.stringify(cutResult(u)) };
+        if (stored !== inputJson) {
           log.warn({ call_id: u.id, tool: u.name }, 'tool.call_refused_secret');
-          return { callId: u.id, name: u.name, inputJson: isJson(redacted) ? redacted : '{"redacted":true}', state: 'answered' as const, resultJson: JSON.stringify(secretInputResult(u)) };
+          return { callId: u.id, name: u.name, inputJson: stored, state: 'answered' as const, resultJson: JSON.stringify(secretInputResult(u)) };
         }
         return { callId: u.id, name: u.name, inputJson };
       });

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { lastToolResults, reply, toolResultText, toolUse } from '../fakes/anthropic/script.ts';
+import { lastToolResults, maxTokensCut, reply, text, toolResultText, toolUse } from '../fakes/anthropic/script.ts';
 import { REDACTED_TOOL_NAME } from '../../src/engine/turn-runner.ts';
 import { SECRET, startEngine } from './engine-harness.ts';
 
@@ -58,3 +58,11 @@ for (const [kind, call] of [
     assert.ok(!JSON.stringify(h.fake.calls[1]!.messages).includes(SECRET), 'nor does the next request');
   });
 }
+
+test('a call cut at max_tokens whose input carries a secret is stored redacted too', async (t) => {
+  const h = await startEngine(t, [maxTokensCut(text('Writing it down'), toolUse('t__write_note', { text: `remember ${SECRET}` }, 'toolu_cut')), reply('Too long, sorry.')]);
+  await h.runtime.engine.handleTurn(h.turn('note it'), h.adapter);
+  assert.deepEqual(h.effects(), []);
+  assert.match(toolResultText(lastToolResults(h.fake.calls[1]!)[0]!), /hit max_tokens/);
+  assert.deepEqual(filesHolding(h.dir, SECRET), [], 'no file of the project holds the secret');
+});
