@@ -15,6 +15,7 @@
  * 4. a response without calls (or a limit) decides the reply: stored first (`replying`), then
  *    posted, then `done`. A start finds `replying` turns and posts their reply again.
  */
+import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { AuditSink } from '../audit/types.ts';
 import type { ApprovalGate } from '../human/approval-gate.ts';
@@ -303,9 +304,13 @@ export class TurnRunner {
       progress.responded = true;
       // A tool name is the model's text too: one that carries a secret is replaced (it names no
       // tool of ours, so the call is answered as unknown) before it is stored or sent back.
-      const content = response.content
-        .map((b) => (b.type === 'text' ? { ...b, text: stripToolMarkup(b.text) } : b.type === 'tool_use' && this.#o.redact(b.name) !== b.name ? { ...b, name: REDACTED_TOOL_NAME } : b))
-        .filter((b) => b.type !== 'text' || b.text !== '');
+      const content = withUniqueCallIds(
+        response.content
+          .map((b) => (b.type === 'text' ? { ...b, text: stripToolMarkup(b.text) } : b.type === 'tool_use' && this.#o.redact(b.name) !== b.name ? { ...b, name: REDACTED_TOOL_NAME } : b))
+          .filter((b) => b.type !== 'text' || b.text !== ''),
+        window,
+        log,
+      );
       const text = content.filter((b): b is TextBlock => b.type === 'text').map((b) => b.text).join('\n\n').trim();
       if (text) lastText = text;
       const uses = content.filter((b): b is ToolUseBlock => b.type === 'tool_use');
@@ -491,6 +496,32 @@ function callTaint(call: CallRecord, fromThisPass: RoutedCall | undefined, redac
     // An unreadable result still tainted the session; call it output.
   }
   return [taintSource(isError ? 'tool_error' : 'tool_output', call.name, redact)];
+}
+
+/**
+ * `content` with every tool_use id that the history (or an earlier block) already has replaced
+ * by a fresh one. Ids are the model's text: one that repeats an earlier call's would make the
+ * history invalid for the API (two results for one id) and collide with that call's approval.
+ */
+function withUniqueCallIds<B extends { type: string }>(content: B[], history: readonly Message[], log: Logger): B[] {
+  if (!content.some((b) => b.type === 'tool_use')) return content;
+  const taken = new Set<string>();
+  for (const message of history) {
+    if (message.role !== 'assistant' || !Array.isArray(message.content)) continue;
+    for (const block of message.content) if (block.type === 'tool_use') taken.add(block.id);
+  }
+  return content.map((b) => {
+    if (b.type !== 'tool_use') return b;
+    const use = b as B & ToolUseBlock;
+    if (!taken.has(use.id)) {
+      taken.add(use.id);
+      return b;
+    }
+    const id = `toolu_${randomBytes(12).toString('base64url')}`;
+    log.warn({ repeated: use.id, call_id: id }, 'model.call_id_repeated');
+    taken.add(id);
+    return { ...use, id };
+  });
 }
 
 /** Whether redaction left `text` valid JSON (a secret inside a string does; one that is a whole number or key's escape may not). */
