@@ -22,7 +22,7 @@
 import { writeFileSync } from 'node:fs';
 import { finalTag } from './lib/ops.ts';
 import { onSlackCall } from './lib/slack-observer.ts';
-import { median, sleep } from './lib/stats.ts';
+import { median, percentile, sleep } from './lib/stats.ts';
 import { onToolStart } from './lib/tool-hooks.ts';
 import { inProcessBaseline, inProcessMithai } from './systems/in-process.ts';
 import { ALICE, CHANNEL, withSystem } from './systems/types.ts';
@@ -97,7 +97,7 @@ await withSystem(which, async (_system, fakes) => {
 if (eventsFile !== undefined) writeFileSync(eventsFile, JSON.stringify(exported));
 
 const rows = [...ats.entries()].sort((a, b) => median(a[1]) - median(b[1]));
-process.stdout.write(`${which.name}: ${turns} turns (after ${WARMUP_TURNS} warm-up), medians in ms\n`);
+process.stdout.write(`${which.name}: ${turns} turns (after ${WARMUP_TURNS} warm-up), medians (and p95 of each gap) in ms\n`);
 for (const [event, at] of rows) {
-  process.stdout.write(`  ${event.padEnd(28)} at ${median(at).toFixed(2).padStart(6)}  gap ${median(gaps.get(event)!).toFixed(2).padStart(6)}  (${at.length} turns)\n`);
+  process.stdout.write(`  ${event.padEnd(28)} at ${median(at).toFixed(2).padStart(6)}  gap ${median(gaps.get(event)!).toFixed(2).padStart(6)}  p95 ${percentile(gaps.get(event)!, 95).toFixed(2).padStart(6)}  (${at.length} turns)\n`);
 }
