@@ -8,7 +8,8 @@
  *   node --import tsx bench/turn-timeline.ts [mithai|baseline] [turns]
  *
  * Events are named `<kind>#<n>` (the n-th of that kind in the turn); `at` is the median time from
- * the mention being sent, `gap` the median time since the event before it in the same turn.
+ * the mention being sent, `gap` the median time since the event before it in the same turn, and
+ * `p95` that gap's 95th percentile (where the slow turns lose their time).
  * `model_fetch` is the system's Messages call reaching `fetch` (the SDK has built the request),
  * `model_headers` its response headers arriving back, `model_request` the fake receiving it.
  *
@@ -99,5 +100,6 @@ if (eventsFile !== undefined) writeFileSync(eventsFile, JSON.stringify(exported)
 const rows = [...ats.entries()].sort((a, b) => median(a[1]) - median(b[1]));
 process.stdout.write(`${which.name}: ${turns} turns (after ${WARMUP_TURNS} warm-up), medians (and p95 of each gap) in ms\n`);
 for (const [event, at] of rows) {
-  process.stdout.write(`  ${event.padEnd(28)} at ${median(at).toFixed(2).padStart(6)}  gap ${median(gaps.get(event)!).toFixed(2).padStart(6)}  p95 ${percentile(gaps.get(event)!, 95).toFixed(2).padStart(6)}  (${at.length} turns)\n`);
+  const gap = gaps.get(event)!;
+  process.stdout.write(`  ${event.padEnd(28)} at ${median(at).toFixed(2).padStart(6)}  gap ${median(gap).toFixed(2).padStart(6)}  p95 ${percentile(gap, 95).toFixed(2).padStart(6)}  (${at.length} turns)\n`);
 }
