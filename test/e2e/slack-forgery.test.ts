@@ -9,8 +9,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { reply, toolUse } from '../fakes/anthropic/script.ts';
-import { blockActions, userRef, viewSubmission } from '../fakes/slack/payloads.ts';
-import { ALICE, BOB, CHANNEL, buttonIds, lastUserText, startSlackHarness, waitFor, waitForCard } from './slack-harness.ts';
+import { userRef, viewSubmission } from '../fakes/slack/payloads.ts';
+import { ALICE, BOB, CHANNEL, buttonIds, forgedClick, lastUserText, startSlackHarness, waitFor, waitForCard } from './slack-harness.ts';
 import type { SlackHarness } from './slack-harness.ts';
 
 const told = (req: Parameters<typeof lastUserText>[0]) => reply(`Told: ${lastUserText(req)}`);
@@ -23,25 +23,11 @@ async function pendingCard(h: SlackHarness) {
   return { sent, card, id };
 }
 
-function click(h: SlackHarness, o: { user?: string; messageTs: string; actionId: string; value: string; team?: { id: string; domain: string } }) {
-  const payload = blockActions(h.slack.config, {
-    user: userRef(h.slack.config, o.user ?? ALICE, 'alice'),
-    channel: CHANNEL,
-    messageTs: o.messageTs,
-    isEphemeral: false,
-    triggerId: 'trigger-forged',
-    responseUrl: `${h.slack.apiUrl.replace(/\/api\/$/, '')}/actions/none`,
-    action: { type: 'button', action_id: o.actionId, block_id: 'mithai_actions', value: o.value, text: { type: 'plain_text', text: 'x' }, action_ts: '1.0' },
-  });
-  if (o.team) payload.team = o.team;
-  return h.slack.sendEnvelope('interactive', payload);
-}
-
 test('an Approve click carrying the right approval id from another message is refused and decides nothing', async (t) => {
   const h = await startSlackHarness(t, { script: [reply(toolUse('ops__restart', { service: 'api' })), told] });
   const { card, id } = await pendingCard(h);
   const other = await h.slack.message({ user: BOB, channel: CHANNEL, text: 'a message with a forged button' });
-  await click(h, { messageTs: other.ts, actionId: 'mithai_approve', value: id });
+  await forgedClick(h, { messageTs: other.ts, actionId: 'mithai_approve', value: id });
   await waitFor('the refusal', () => h.slack.ephemerals.find((e) => e.user === ALICE));
   assert.match(h.slack.ephemerals[0]!.text, /not on the card of this approval; nothing was decided/);
   assert.equal(h.service.runtime.approvals.get(id)?.state, 'pending');
@@ -53,7 +39,7 @@ test('an Approve click carrying the right approval id from another message is re
 test('a click from another workspace on the real card is refused and decides nothing', async (t) => {
   const h = await startSlackHarness(t, { script: [reply(toolUse('ops__restart', { service: 'api' })), told] });
   const { card, id } = await pendingCard(h);
-  await click(h, { messageTs: card.ts, actionId: 'mithai_approve', value: id, team: { id: 'T0OTHER001', domain: 'other' } });
+  await forgedClick(h, { messageTs: card.ts, actionId: 'mithai_approve', value: id, team: { id: 'T0OTHER001', domain: 'other' } });
   await waitFor('the forgery logged', () => /slack\.forgery_refused/.test(h.logs()));
   assert.match(h.logs(), /team T0OTHER001 is not the app's team/);
   assert.equal(h.service.runtime.approvals.get(id)?.state, 'pending');

@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { FakeSlack } from '../fakes/slack/fake-slack.ts';
+import { blockActions, userRef } from '../fakes/slack/payloads.ts';
 import type { FakeSlackOptions, SlackMessage } from '../fakes/slack/fake-slack.ts';
 import { FakeAnthropic, FAKE_API_KEY } from '../fakes/anthropic/fake-anthropic.ts';
 import type { ScriptStep } from '../fakes/anthropic/script.ts';
@@ -190,6 +191,24 @@ export function cards(slack: FakeSlack, channel: string, threadTs: string): Slac
 /** Wait for the n-th (1-based) approval card in a thread. */
 export function waitForCard(slack: FakeSlack, channel: string, threadTs: string, n = 1, timeoutMs = 3000): Promise<SlackMessage> {
   return waitFor(`approval card ${n} in ${threadTs}`, () => cards(slack, channel, threadTs)[n - 1], timeoutMs);
+}
+
+/**
+ * A block_actions payload built by hand, as a forger would: any message ts, any value, any
+ * workspace (the fake's clickButton only clicks buttons that are really on the message).
+ */
+export function forgedClick(h: SlackHarness, o: { user?: string; messageTs: string; actionId: string; value: string; team?: { id: string; domain: string } }) {
+  const payload = blockActions(h.slack.config, {
+    user: userRef(h.slack.config, o.user ?? ALICE, 'alice'),
+    channel: CHANNEL,
+    messageTs: o.messageTs,
+    isEphemeral: false,
+    triggerId: 'trigger-forged',
+    responseUrl: `${h.slack.apiUrl.replace(/\/api\/$/, '')}/actions/none`,
+    action: { type: 'button', action_id: o.actionId, block_id: 'mithai_actions', value: o.value, text: { type: 'plain_text', text: 'x' }, action_ts: '1.0' },
+  });
+  if (o.team) payload.team = o.team;
+  return h.slack.sendEnvelope('interactive', payload);
 }
 
 /** All mrkdwn text of a card's sections, joined. */

@@ -366,9 +366,9 @@ export function botTexts(p: FaultProject, thread: string): string[] {
  */
 export async function clickApprove(p: FaultProject, card: CardView, user = ALICE): Promise<boolean> {
   if (!card.buttons.includes('mithai_approve')) return false;
-  // As a person would: once the card is mithai's recorded card. A click in the few ms between
-  // Slack storing a new card and mithai recording where it is gets refused (it cannot be told
-  // from a forged one), and this harness would never click again. Not waited for past 3 s (a
+  // As a person would: once the card is mithai's recorded card. A click before that waits up
+  // to 1 s for mithai to record it and is refused after (it cannot be told from a forged one),
+  // and this harness would never click again. Not waited for past 3 s (a
   // card clicked while mithai is down, or one it never records, is clicked as it is).
   await poll(() => p.approvals().some((a) => a.display_ref?.includes(`"${card.ts}"`) === true), 3000, 20);
   await p.slack.clickButton({ user, channel: CHANNEL, messageTs: card.ts, actionId: 'mithai_approve', timeoutMs: 3000 }).catch(() => undefined);

@@ -19,7 +19,9 @@
  * - Every click and submission is bound to its card and its workspace: the payload's team (and
  *   Enterprise org) must be the app's own, a click must come from the very message that is the
  *   approval's recorded card (channel + ts), and a modal submission must be of a view mithai
- *   opened, for that approval, for that user. Anything else changes nothing and is logged as a
+ *   opened, for that approval, for that user. A click that arrives while the card's post is
+ *   still on its way back (Slack shows the card first) waits up to a second for it to be
+ *   recorded, then is checked the same way. Anything else changes nothing and is logged as a
  *   refused forgery (`slack.forgery_refused`). A submission's workspace is the one the app is
  *   installed in (`view.app_installed_team_id`): Slack names the submitter's own workspace in
  *   `team` when the modal was opened from a Slack Connect channel.
@@ -69,6 +71,11 @@ export interface ApprovalActionsOptions {
 const UNKNOWN = 'Unknown approval; nothing was decided.';
 const NOT_THIS_CARD = 'This button is not on the card of this approval; nothing was decided.';
 const NOT_OUR_FORM = 'This form was not opened by mithai for you and this approval (or mithai restarted since); close it and click the button on the card again. Nothing was decided.';
+/**
+ * How long a click on a card whose place is not recorded yet waits for the card's post to come
+ * back. An Approve click is decided before its ack, so this stays well inside Slack's 3 s.
+ */
+const CARD_POST_WAIT_MS = 1_000;
 /** Views opened for approvals are remembered this long (Slack closes idle modals well before). */
 const VIEW_TTL_MS = 60 * 60 * 1000;
 const NOT_RECORDED = 'Your decision could not be recorded (the audit log or the database failed), so nothing was decided. Tell an operator.';
@@ -97,7 +104,7 @@ export function registerApprovalActions(app: App, o: ApprovalActionsOptions): vo
 
   // Approve is decided before the ack (see the module comment); the rest runs after it.
   app.action<BlockAction<ButtonAction>>({ type: 'block_actions', action_id: ACTIONS.approve }, async ({ ack, body, action }) => {
-    const found = lookup(o, body, action.value ?? '');
+    const found = await lookup(o, body, action.value ?? '');
     const user = body.user.id;
     const outsider = found.approval ? await outsiderRefusal(o, body.user, found.approval.id) : undefined;
     let after: () => Promise<void>;
@@ -126,7 +133,7 @@ export function registerApprovalActions(app: App, o: ApprovalActionsOptions): vo
   };
 
   click(ACTIONS.deny, 'deny click', async (body, id) => {
-    const found = lookup(o, body, id);
+    const found = await lookup(o, body, id);
     const refusal = found.refusal ?? (found.approval ? await outsiderRefusal(o, body.user, id) : undefined) ?? precheck(o, found.approval, body.user.id, 'deny');
     if (refusal !== undefined) return answer(o, found.place, body.user.id, refusal);
     const viewId = await openModal(o, body, found.place, denyModal(found.approval!, o.redact));
@@ -134,7 +141,7 @@ export function registerApprovalActions(app: App, o: ApprovalActionsOptions): vo
   });
 
   click(ACTIONS.confirm, 'confirm click', async (body, id) => {
-    const found = lookup(o, body, id);
+    const found = await lookup(o, body, id);
     const refusal = found.refusal ?? (found.approval ? await outsiderRefusal(o, body.user, id) : undefined) ?? precheck(o, found.approval, body.user.id, 'approve');
     if (refusal !== undefined) return answer(o, found.place, body.user.id, refusal);
     const viewId = await openModal(o, body, found.place, confirmModal(found.approval!, o.redact));
@@ -142,7 +149,7 @@ export function registerApprovalActions(app: App, o: ApprovalActionsOptions): vo
   });
 
   click(ACTIONS.showInput, 'show input click', async (body, id) => {
-    const found = lookup(o, body, id);
+    const found = await lookup(o, body, id);
     if (!found.approval) return answer(o, found.place, body.user.id, found.refusal ?? UNKNOWN);
     const outsider = await outsiderRefusal(o, body.user, id);
     if (outsider !== undefined) return answer(o, found.place, body.user.id, outsider);
@@ -218,7 +225,7 @@ function refusalText(result: Extract<DecideResult, { ok: false }>): string {
  * The approval a click names, when the click is bound to it: same workspace, and clicked on the
  * approval's own card. A click that is not is answered where it was made and changes nothing.
  */
-function lookup(o: ApprovalActionsOptions, body: BlockAction<ButtonAction>, id: string): { approval: Approval | undefined; place: Place; refusal?: string } {
+async function lookup(o: ApprovalActionsOptions, body: BlockAction<ButtonAction>, id: string): Promise<{ approval: Approval | undefined; place: Place; refusal?: string }> {
   const container = body.container as { channel_id?: unknown; thread_ts?: unknown; message_ts?: unknown };
   const clickedChannel = body.channel?.id ?? String(container.channel_id ?? '');
   const clicked: Place = { channel: clickedChannel, ...(typeof container.thread_ts === 'string' ? { thread: container.thread_ts } : {}) };
@@ -227,9 +234,17 @@ function lookup(o: ApprovalActionsOptions, body: BlockAction<ButtonAction>, id: 
     o.logger.warn({ approval_id: id, user: body.user.id, reason: foreign }, 'slack.forgery_refused');
     return { approval: undefined, place: clicked, refusal: NOT_THIS_CARD };
   }
-  const approval = safeGet(o, id);
+  let approval = safeGet(o, id);
   if (!approval) return { approval, place: clicked };
-  const card = parseRef(approval.displayRef);
+  let card = parseRef(approval.displayRef);
+  if (card === undefined) {
+    // The card's post may still be on its way back (Slack shows a card before it answers the
+    // post): wait a moment for it, then look again. Still unknown means refused.
+    await o.adapter.cardWorkSettled(id, CARD_POST_WAIT_MS);
+    approval = safeGet(o, id);
+    if (!approval) return { approval, place: clicked };
+    card = parseRef(approval.displayRef);
+  }
   const clickedTs = typeof container.message_ts === 'string' ? container.message_ts : body.message?.ts;
   if (card === undefined || card.channel !== clickedChannel || card.ts !== clickedTs) {
     // Fail closed: a card whose place is not recorded yet cannot be told from a forged one.

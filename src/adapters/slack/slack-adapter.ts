@@ -176,6 +176,17 @@ export class SlackAdapter implements Adapter {
   }
 
   /**
+   * Wait (at most `timeoutMs`) for the card work in flight for approval `id`, such as a post
+   * whose answer is not back yet. Slack shows a card to people before it answers the post, so
+   * a quick click can arrive before this process has recorded where the card is.
+   * @returns true when no card work is in flight for `id` any more.
+   */
+  cardWorkSettled(id: string, timeoutMs: number): Promise<boolean> {
+    const work = this.#cardWork.get(id);
+    return work === undefined ? Promise.resolve(true) : within(work, timeoutMs);
+  }
+
+  /**
    * Redraw the card from the approval's current row (buttons gone once it is no longer pending).
    * An approval without a known card has its thread searched for one first.
    * Never throws: a card that cannot be updated is logged and left to {@link reconcileCards}.

@@ -154,7 +154,7 @@ export interface RecordedCall {
    * carried out (`carriedOut`), else the fault's error body (`{}` for a reset or a hang).
    */
   response: JsonObject;
-  /** Set when an armed {@link Fault} answered instead: `error:<code>`, `status:<n>`, `reset` or `hang`, plus `+carried_out`. */
+  /** Set when an armed {@link Fault} answered instead: `error:<code>`, `status:<n>`, `reset`, `hang` or `late:<ms>`, plus `+carried_out`. */
   fault?: string;
 }
 
@@ -167,7 +167,13 @@ export type FaultAnswer =
   /** The connection is closed without an answer (the client sees a reset / "fetch failed"). */
   | { reset: true }
   /** No answer at all (the client's own timeout fires); the connection closes when the fake stops. */
-  | { hang: true };
+  | { hang: true }
+  /**
+   * The real answer, sent this many ms late. With `carriedOut` the call takes effect at once (a
+   * message is stored and visible, as Slack shows it to people before the answer is back);
+   * without, it takes effect when the answer is sent.
+   */
+  | { answerAfterMs: number };
 
 /**
  * A failure {@link FakeSlack.fail} plays for one call. With `carriedOut`, the call is handled

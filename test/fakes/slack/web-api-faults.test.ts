@@ -111,3 +111,28 @@ test('a reset without carrying out stores nothing; a hang runs into the client t
     e.code === 'slack_webapi_request_error' && /abort|timeout/i.test(String(e.original?.name) + String(e.original?.message)));
   assert.deepEqual(fake.messages(C).map((m) => m.text), ['stored, never answered']);
 });
+
+test('a late answer: carried out at once and answered later, or carried out only when the answer goes', async (t) => {
+  const { fake, client } = await started(t);
+  fake.fail('chat.postMessage', { answerAfterMs: 200, carriedOut: true });
+  const early = client.chat.postMessage({ channel: C, text: 'shown before the answer' });
+  const stored = await new Promise<string | undefined>((resolve) => {
+    const poll = setInterval(() => {
+      const found = fake.messages(C).find((m) => m.text === 'shown before the answer');
+      if (found) {
+        clearInterval(poll);
+        resolve(found.ts);
+      }
+    }, 5);
+  });
+  assert.equal(fake.callsTo('chat.postMessage').length, 0, 'stored while the answer is still held back');
+  assert.equal((await early).ts, stored);
+  assert.equal(fake.callsTo('chat.postMessage')[0]?.fault, 'late:200+carried_out');
+
+  fake.fail('chat.postMessage', { answerAfterMs: 200 });
+  const late = client.chat.postMessage({ channel: C, text: 'stored with the answer' });
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  assert.equal(fake.messages(C).some((m) => m.text === 'stored with the answer'), false);
+  const answered = await late;
+  assert.equal(fake.messages(C).find((m) => m.text === 'stored with the answer')?.ts, answered.ts);
+});

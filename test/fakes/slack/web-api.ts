@@ -135,7 +135,13 @@ export async function handleApiRequest(
   const handler = methods.get(method);
   if (!handler) return answer(200, apiError('unknown_method'));
   if (decoded.error) return answer(200, apiError(decoded.error));
-  const fault = state.takeFault(method);
+  let fault = state.takeFault(method);
+  if (fault && 'answerAfterMs' in fault && !fault.carriedOut) {
+    // Late before it is handled: the call takes effect when its answer goes.
+    const lateMs = fault.answerAfterMs;
+    await new Promise((resolve) => setTimeout(resolve, lateMs));
+    fault = undefined;
+  }
   if (fault && !fault.carriedOut) return playFault(state, fault, { method, args, token }, res, {});
   const retryAfter = state.takeRateLimit(method);
   if (retryAfter !== undefined) return answer(429, apiError('ratelimited'), { 'retry-after': String(retryAfter) });
@@ -171,6 +177,14 @@ function playFault(
     state.recordCall({ ...call, status: fault.status, response: handled, fault: `status:${fault.status}${suffix}` });
     res.writeHead(fault.status, { 'content-type': 'text/plain' });
     res.end('fake-slack: injected failure');
+    return;
+  }
+  if ('answerAfterMs' in fault) {
+    // Carried out at once (see handleApiRequest for the other case); only the answer is late.
+    setTimeout(() => {
+      state.recordCall({ ...call, status: 200, response: handled, fault: `late:${fault.answerAfterMs}${suffix}` });
+      sendJson(res, 200, handled);
+    }, fault.answerAfterMs);
     return;
   }
   if ('reset' in fault) {
